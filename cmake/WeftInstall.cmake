@@ -1,0 +1,71 @@
+# WeftInstall.cmake - what `cmake --install` (make install) puts where:
+#   include/weft.h, include/weft/*.h     the public headers
+#   lib/libweft.so*  (or libweft.a)      the library
+#   bin/weft                             the command (rpath $ORIGIN/../lib)
+#   lib/pkgconfig/weft.pc                for pkg-config --cflags --libs weft
+#   lib/cmake/weft/                      for find_package(weft CONFIG), target weft::weft
+# The pkg-config file is written at install time, so that its prefix is the
+# one given to `cmake --install --prefix` (the CMake package is relocatable
+# by itself).
+
+include(CMakePackageConfigHelpers)
+
+set(WEFT_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/weft")
+
+install(FILES "${PROJECT_SOURCE_DIR}/include/weft.h"
+  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/weft"
+  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+  FILES_MATCHING PATTERN "*.h")
+
+install(TARGETS weft EXPORT weftTargets
+  LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+  ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+  RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+if(TARGET weft_cli)
+  install(TARGETS weft_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+endif()
+
+# CMake package.
+install(EXPORT weftTargets NAMESPACE weft:: DESTINATION "${WEFT_CMAKEDIR}")
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/weftConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/weftConfig.cmake"
+  INSTALL_DESTINATION "${WEFT_CMAKEDIR}")
+# 0.x: a minor release may break the API, so only the same minor matches.
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/weftConfigVersion.cmake"
+  COMPATIBILITY SameMinorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/weftConfig.cmake"
+  "${PROJECT_BINARY_DIR}/weftConfigVersion.cmake"
+  DESTINATION "${WEFT_CMAKEDIR}")
+
+# pkg-config. A shared libweft hides its own dependencies (Libs.private); a
+# static one must name them in Libs, or `pkg-config --libs weft` would not
+# link without --static.
+set(weft_pc_deps "")
+if(WEFT_HAVE_GRAPHVIZ)
+  set(weft_pc_deps "libgvc")
+endif()
+set(weft_pc_libs "-pthread -lm")
+if(WEFT_SHARED)
+  set(WEFT_PC_REQUIRES "")
+  set(WEFT_PC_REQUIRES_PRIVATE "${weft_pc_deps}")
+  set(WEFT_PC_LIBS "")
+  set(WEFT_PC_LIBS_PRIVATE "${weft_pc_libs}")
+else()
+  set(WEFT_PC_REQUIRES "${weft_pc_deps}")
+  set(WEFT_PC_REQUIRES_PRIVATE "")
+  set(WEFT_PC_LIBS " ${weft_pc_libs}")
+  set(WEFT_PC_LIBS_PRIVATE "")
+endif()
+# Everything is filled in now but the prefix, which stays @WEFT_PC_PREFIX@
+# for the install-time step below to fill in.
+set(WEFT_PC_PREFIX "@WEFT_PC_PREFIX@")
+configure_file("${PROJECT_SOURCE_DIR}/cmake/weft.pc.in"
+  "${PROJECT_BINARY_DIR}/weft.pc.in" @ONLY)
+install(CODE "
+  set(WEFT_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+  configure_file(\"${PROJECT_BINARY_DIR}/weft.pc.in\"
+    \"${PROJECT_BINARY_DIR}/install-pc/weft.pc\" @ONLY)
+  file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig\"
+    TYPE FILE FILES \"${PROJECT_BINARY_DIR}/install-pc/weft.pc\")
+")
