@@ -1,0 +1,277 @@
+/* builtins.c - the task functions weft itself provides: arithmetic with
+ * Python's rules (so `weft eval` and the delayed examples compute what the
+ * course's Python computes), sum, list, and identity (behind weft_literal
+ * and weft_ref). Registered under "weft.<name>" so other processes find them. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "graph_impl.h"
+#include "weft/error.h"
+
+static int identity(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                    weft_value *out) {
+  (void)ctx;
+  (void)n;
+  *out = weft_value_retain(&a[0]);
+  return 0;
+}
+weft_fn_info weft__fn_identity = {"weft.identity", identity, 1, __FILE__, NULL};
+__attribute__((constructor)) static void register_identity(void) {
+  weft_fn_register(&weft__fn_identity);
+}
+
+static const char *const op_symbols[WEFT_OP__COUNT] = {
+    "+", "-", "*", "/", "//", "%", "**", "neg"};
+
+const char *weft_op_symbol(weft_op op) {
+  return (unsigned)op < WEFT_OP__COUNT ? op_symbols[op] : "?";
+}
+
+/* A number as int (is_int) or double; bools count as ints, as in Python. */
+static int number(const weft_value *v, bool *is_int, int64_t *i, double *d) {
+  switch (v->type) {
+  case WEFT_T_BOOL:
+  case WEFT_T_INT:
+    *is_int = true;
+    *i = v->type == WEFT_T_BOOL ? v->as.b : v->as.i;
+    *d = (double)*i;
+    return 0;
+  case WEFT_T_DOUBLE:
+    *is_int = false;
+    *d = v->as.d;
+    return 0;
+  }
+  return WEFT_ETYPE;
+}
+
+static int int_pow(weft_task_ctx *ctx, int64_t b, int64_t e, int64_t *out) {
+  int64_t r = 1;
+  while (e > 0) {
+    if ((e & 1) && __builtin_mul_overflow(r, b, &r))
+      return weft_fail(ctx, "integer overflow in **");
+    e >>= 1;
+    if (e && __builtin_mul_overflow(b, b, &b))
+      return weft_fail(ctx, "integer overflow in **");
+  }
+  *out = r;
+  return 0;
+}
+
+static int arith(weft_task_ctx *ctx, weft_op op, const weft_value *a,
+                 const weft_value *b, weft_value *out) {
+  bool ia, ib;
+  int64_t x = 0, y = 0, r = 0;
+  double dx, dy;
+  if (number(a, &ia, &x, &dx) || number(b, &ib, &y, &dy))
+    return weft_fail(ctx, "unsupported operand types for %s: '%s' and '%s'",
+                     op_symbols[op], weft_type_name(a->type),
+                     weft_type_name(b->type));
+  bool both_int = ia && ib;
+  switch (op) {
+  case WEFT_OP_ADD:
+  case WEFT_OP_SUB:
+  case WEFT_OP_MUL:
+    if (both_int) {
+      bool ovf = op == WEFT_OP_ADD   ? __builtin_add_overflow(x, y, &r)
+                 : op == WEFT_OP_SUB ? __builtin_sub_overflow(x, y, &r)
+                                     : __builtin_mul_overflow(x, y, &r);
+      if (ovf)
+        return weft_fail(ctx, "integer overflow in %lld %s %lld",
+                         (long long)x, op_symbols[op], (long long)y);
+      *out = weft_int(r);
+    } else {
+      *out = weft_double(op == WEFT_OP_ADD   ? dx + dy
+                         : op == WEFT_OP_SUB ? dx - dy
+                                             : dx * dy);
+    }
+    return 0;
+  case WEFT_OP_DIV:
+    if (dy == 0.0)
+      return weft_fail(ctx, "division by zero");
+    *out = weft_double(dx / dy);
+    return 0;
+  case WEFT_OP_FLOORDIV:
+  case WEFT_OP_MOD:
+    if (both_int) {
+      if (y == 0)
+        return weft_fail(ctx, "integer division or modulo by zero");
+      if (y == -1) { /* INT64_MIN / -1 overflows in C */
+        if (op == WEFT_OP_MOD) {
+          *out = weft_int(0);
+          return 0;
+        }
+        if (x == INT64_MIN)
+          return weft_fail(ctx, "integer overflow in //");
+        *out = weft_int(-x);
+        return 0;
+      }
+      int64_t q = x / y, m = x % y;
+      if (m != 0 && ((m < 0) != (y < 0))) {
+        q -= 1;
+        m += y;
+      }
+      *out = weft_int(op == WEFT_OP_FLOORDIV ? q : m);
+      return 0;
+    }
+    if (dy == 0.0)
+      return weft_fail(ctx, "float division or modulo by zero");
+    if (op == WEFT_OP_FLOORDIV) {
+      *out = weft_double(floor(dx / dy));
+    } else {
+      double m = fmod(dx, dy);
+      if (m != 0 && ((m < 0) != (dy < 0)))
+        m += dy;
+      *out = weft_double(m);
+    }
+    return 0;
+  case WEFT_OP_POW:
+    if (both_int && y >= 0) {
+      if (int_pow(ctx, x, y, &r))
+        return WEFT_ETASK;
+      *out = weft_int(r);
+      return 0;
+    }
+    if (dx == 0.0 && dy < 0)
+      return weft_fail(ctx, "0.0 cannot be raised to a negative power");
+    if (dx < 0 && dy != floor(dy))
+      return weft_fail(ctx, "negative number raised to a fractional power");
+    *out = weft_double(pow(dx, dy));
+    return 0;
+  default:
+    return weft_fail(ctx, "unknown operator %d", (int)op);
+  }
+}
+
+#define BINOP(name, OP)                                                        \
+  static int op_##name(weft_task_ctx *ctx, const weft_value *a, size_t n,     \
+                       weft_value *out) {                                      \
+    (void)n;                                                                   \
+    return arith(ctx, OP, &a[0], &a[1], out);                                  \
+  }
+BINOP(add, WEFT_OP_ADD)
+BINOP(sub, WEFT_OP_SUB)
+BINOP(mul, WEFT_OP_MUL)
+BINOP(div, WEFT_OP_DIV)
+BINOP(floordiv, WEFT_OP_FLOORDIV)
+BINOP(mod, WEFT_OP_MOD)
+BINOP(pow, WEFT_OP_POW)
+
+static int op_neg(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                  weft_value *out) {
+  (void)n;
+  bool is_int;
+  int64_t i;
+  double d;
+  if (number(&a[0], &is_int, &i, &d))
+    return weft_fail(ctx, "bad operand type for unary -: '%s'",
+                     weft_type_name(a[0].type));
+  if (is_int) {
+    if (i == INT64_MIN)
+      return weft_fail(ctx, "integer overflow in -");
+    *out = weft_int(-i);
+  } else {
+    *out = weft_double(-d);
+  }
+  return 0;
+}
+
+static int op_sum(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                  weft_value *out) {
+  int64_t isum = 0;
+  double dsum = 0;
+  bool all_int = true;
+  for (size_t k = 0; k < n; k++) {
+    bool is_int;
+    int64_t i;
+    double d;
+    if (number(&a[k], &is_int, &i, &d))
+      return weft_fail(ctx, "sum: item %zu is a %s, not a number", k + 1,
+                       weft_type_name(a[k].type));
+    if (all_int && is_int && !__builtin_add_overflow(isum, i, &isum))
+      continue;
+    if (all_int) {
+      if (is_int) /* overflowed: Python would grow; we refuse to wrap */
+        return weft_fail(ctx, "integer overflow in sum");
+      all_int = false;
+      dsum = (double)isum;
+    }
+    dsum += d;
+  }
+  *out = all_int ? weft_int(isum) : weft_double(dsum);
+  return 0;
+}
+
+static int op_list(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                   weft_value *out) {
+  if (weft_list_new(out, n))
+    return weft_fail(ctx, "out of memory building a list of %zu items", n);
+  for (size_t k = 0; k < n; k++)
+    weft_list_set(out, k, weft_value_retain(&a[k]));
+  return 0;
+}
+
+static weft_fn_info op_infos[WEFT_OP__COUNT] = {
+    {"weft.add", op_add, 2, __FILE__, NULL},
+    {"weft.sub", op_sub, 2, __FILE__, NULL},
+    {"weft.mul", op_mul, 2, __FILE__, NULL},
+    {"weft.div", op_div, 2, __FILE__, NULL},
+    {"weft.floordiv", op_floordiv, 2, __FILE__, NULL},
+    {"weft.mod", op_mod, 2, __FILE__, NULL},
+    {"weft.pow", op_pow, 2, __FILE__, NULL},
+    {"weft.neg", op_neg, 1, __FILE__, NULL},
+};
+static weft_fn_info sum_info = {"weft.sum", op_sum, -1, __FILE__, NULL};
+static weft_fn_info list_info = {"weft.list", op_list, -1, __FILE__, NULL};
+
+__attribute__((constructor)) static void register_builtins(void) {
+  for (int i = 0; i < WEFT_OP__COUNT; i++)
+    weft_fn_register(&op_infos[i]);
+  weft_fn_register(&sum_info);
+  weft_fn_register(&list_info);
+}
+
+const weft_fn_info *weft_op_fn(weft_op op) {
+  return (unsigned)op < WEFT_OP__COUNT ? &op_infos[op] : NULL;
+}
+
+weft_node *weft__binop(weft_graph *g, weft_op op, weft_value a, weft_value b) {
+  weft_value args[2] = {a, b};
+  if ((unsigned)op >= WEFT_OP__COUNT || op == WEFT_OP_NEG)
+    return weft_call_fn(g, NULL, 2, args);
+  return weft_call_fn(g, &op_infos[op], 2, args);
+}
+
+weft_node *weft__unop(weft_graph *g, weft_op op, weft_value a) {
+  if (op != WEFT_OP_NEG)
+    return weft_call_fn(g, NULL, 1, &a);
+  return weft_call_fn(g, &op_infos[op], 1, &a);
+}
+
+static weft_node *variadic(weft_graph *g, const weft_fn_info *fn, size_t n,
+                           weft_node *const nodes[]) {
+  if (!g)
+    return NULL;
+  if (n && !nodes)
+    return weft_call_fn(g, fn, 1, NULL); /* reports the NULL array */
+  weft_value small[16];
+  weft_value *args = n <= 16 ? small : malloc(n * sizeof *args);
+  if (!args)
+    return weft__graph_fail(g, WEFT_ENOMEM, "out of memory building %s of %zu",
+                            fn->name, n);
+  for (size_t i = 0; i < n; i++)
+    args[i] = weft_node_ref(nodes[i]);
+  weft_node *r = weft_call_fn(g, fn, n, n ? args : NULL);
+  if (args != small)
+    free(args);
+  return r;
+}
+
+weft_node *weft_sum(weft_graph *g, size_t n, weft_node *const nodes[]) {
+  return variadic(g, &sum_info, n, nodes);
+}
+
+weft_node *weft_list(weft_graph *g, size_t n, weft_node *const nodes[]) {
+  return variadic(g, &list_info, n, nodes);
+}

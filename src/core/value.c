@@ -1,0 +1,391 @@
+/* value.c - the reference-counted heap values (strings, bytes, lists, user
+ * pointers) behind weft_value, and the conversions and printing shared by
+ * every module. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "obj.h"
+#include "weft/error.h"
+
+static void free_plain(weft_obj *o) { free(o); }
+
+static void free_list(weft_obj *o) {
+  weft__list_obj *l = (weft__list_obj *)o;
+  for (size_t i = 0; i < l->n; i++)
+    weft_value_release(&l->items[i]);
+  free(o);
+}
+
+static void free_ptr(weft_obj *o) {
+  weft__ptr_obj *p = (weft__ptr_obj *)o;
+  if (p->dtor)
+    p->dtor(p->p);
+  free(o);
+}
+
+static weft_value obj_value(weft_obj *o) {
+  weft_value v = {o->kind, 0, {.obj = o}};
+  return v;
+}
+
+static int new_strlike(weft_value *out, uint32_t kind, const void *data,
+                       size_t len, void **payload) {
+  *out = weft_none();
+  if (len > SIZE_MAX - sizeof(weft__str_obj) - 1)
+    return WEFT_ENOMEM;
+  weft__str_obj *s = malloc(sizeof *s + len + 1);
+  if (!s)
+    return WEFT_ENOMEM;
+  weft__obj_init(&s->hdr, kind, free_plain);
+  s->len = len;
+  if (data)
+    memcpy(s->data, data, len);
+  else
+    memset(s->data, 0, len);
+  s->data[len] = '\0';
+  if (payload)
+    *payload = s->data;
+  *out = obj_value(&s->hdr);
+  return 0;
+}
+
+int weft_str_newn(weft_value *out, const char *s, size_t len) {
+  if (!out)
+    return WEFT_EINVAL;
+  if (!s && len) {
+    *out = weft_none();
+    return WEFT_EINVAL;
+  }
+  return new_strlike(out, WEFT_T_STR, s, len, NULL);
+}
+
+int weft_str_new(weft_value *out, const char *s) {
+  if (!out)
+    return WEFT_EINVAL;
+  if (!s) {
+    *out = weft_none();
+    return WEFT_EINVAL;
+  }
+  return new_strlike(out, WEFT_T_STR, s, strlen(s), NULL);
+}
+
+int weft_str_printf(weft_value *out, const char *fmt, ...) {
+  if (!out || !fmt)
+    return WEFT_EINVAL;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    *out = weft_none();
+    return WEFT_EINVAL;
+  }
+  void *data;
+  int rc = new_strlike(out, WEFT_T_STR, NULL, (size_t)n, &data);
+  if (rc)
+    return rc;
+  va_start(ap, fmt);
+  vsnprintf(data, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return 0;
+}
+
+int weft_bytes_new(weft_value *out, const void *data, size_t size) {
+  if (!out)
+    return WEFT_EINVAL;
+  if (!data && size) {
+    *out = weft_none();
+    return WEFT_EINVAL;
+  }
+  return new_strlike(out, WEFT_T_BYTES, data, size, NULL);
+}
+
+int weft_bytes_alloc(weft_value *out, size_t size, void **data) {
+  if (!out || !data)
+    return WEFT_EINVAL;
+  return new_strlike(out, WEFT_T_BYTES, NULL, size, data);
+}
+
+int weft_list_new(weft_value *out, size_t n) {
+  if (!out)
+    return WEFT_EINVAL;
+  *out = weft_none();
+  if (n > (SIZE_MAX - sizeof(weft__list_obj)) / sizeof(weft_value))
+    return WEFT_ENOMEM;
+  weft__list_obj *l = malloc(sizeof *l + n * sizeof(weft_value));
+  if (!l)
+    return WEFT_ENOMEM;
+  weft__obj_init(&l->hdr, WEFT_T_LIST, free_list);
+  l->n = n;
+  for (size_t i = 0; i < n; i++)
+    l->items[i] = weft_none();
+  *out = obj_value(&l->hdr);
+  return 0;
+}
+
+int weft_ptr_new(weft_value *out, void *p, void (*dtor)(void *p)) {
+  if (!out)
+    return WEFT_EINVAL;
+  *out = weft_none();
+  weft__ptr_obj *o = malloc(sizeof *o);
+  if (!o)
+    return WEFT_ENOMEM;
+  weft__obj_init(&o->hdr, WEFT_T_PTR, free_ptr);
+  o->p = p;
+  o->dtor = dtor;
+  *out = obj_value(&o->hdr);
+  return 0;
+}
+
+const char *weft_value_str(const weft_value *v) {
+  if (!v || v->type != WEFT_T_STR)
+    return NULL;
+  return ((const weft__str_obj *)v->as.obj)->data;
+}
+
+size_t weft_value_len(const weft_value *v) {
+  if (!v)
+    return 0;
+  if (v->type == WEFT_T_STR || v->type == WEFT_T_BYTES)
+    return ((const weft__str_obj *)v->as.obj)->len;
+  if (v->type == WEFT_T_LIST)
+    return ((const weft__list_obj *)v->as.obj)->n;
+  return 0;
+}
+
+const void *weft_value_bytes(const weft_value *v) {
+  if (!v || (v->type != WEFT_T_BYTES && v->type != WEFT_T_STR))
+    return NULL;
+  return ((const weft__str_obj *)v->as.obj)->data;
+}
+
+const weft_value *weft_list_get(const weft_value *list, size_t i) {
+  if (!list || list->type != WEFT_T_LIST)
+    return NULL;
+  const weft__list_obj *l = (const weft__list_obj *)list->as.obj;
+  return i < l->n ? &l->items[i] : NULL;
+}
+
+int weft_list_set(weft_value *list, size_t i, weft_value item) {
+  if (!list || list->type != WEFT_T_LIST ||
+      i >= ((weft__list_obj *)list->as.obj)->n) {
+    weft_value_release(&item);
+    return WEFT_EINVAL;
+  }
+  weft__list_obj *l = (weft__list_obj *)list->as.obj;
+  weft_value_release(&l->items[i]);
+  l->items[i] = item;
+  return 0;
+}
+
+void *weft_value_ptr(const weft_value *v) {
+  if (!v || v->type != WEFT_T_PTR)
+    return NULL;
+  return ((const weft__ptr_obj *)v->as.obj)->p;
+}
+
+int weft_value_to_double(const weft_value *v, double *out) {
+  if (!v || !out)
+    return WEFT_EINVAL;
+  switch (v->type) {
+  case WEFT_T_BOOL:
+    *out = v->as.b ? 1.0 : 0.0;
+    return 0;
+  case WEFT_T_INT: {
+    double d = (double)v->as.i;
+    /* 2^63 as a double does not fit back into int64: reject it first. */
+    if (d >= 9223372036854775808.0 || (int64_t)d != v->as.i)
+      return WEFT_ETYPE;
+    *out = d;
+    return 0;
+  }
+  case WEFT_T_DOUBLE:
+    *out = v->as.d;
+    return 0;
+  }
+  return WEFT_ETYPE;
+}
+
+int weft_value_to_int64(const weft_value *v, int64_t *out) {
+  if (!v || !out)
+    return WEFT_EINVAL;
+  switch (v->type) {
+  case WEFT_T_BOOL:
+    *out = v->as.b;
+    return 0;
+  case WEFT_T_INT:
+    *out = v->as.i;
+    return 0;
+  case WEFT_T_DOUBLE: {
+    double d = v->as.d;
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) ||
+        d != floor(d))
+      return WEFT_ETYPE;
+    *out = (int64_t)d;
+    return 0;
+  }
+  }
+  return WEFT_ETYPE;
+}
+
+int weft_value_to_bool(const weft_value *v, bool *out) {
+  if (!v || !out)
+    return WEFT_EINVAL;
+  switch (v->type) {
+  case WEFT_T_BOOL:
+    *out = v->as.b;
+    return 0;
+  case WEFT_T_INT:
+    *out = v->as.i != 0;
+    return 0;
+  case WEFT_T_DOUBLE:
+    *out = v->as.d != 0.0;
+    return 0;
+  }
+  return WEFT_ETYPE;
+}
+
+weft_value weft_value_retain(const weft_value *v) {
+  if (!v)
+    return weft_none();
+  if (weft_value_is_obj(v))
+    atomic_fetch_add_explicit(&v->as.obj->refs, 1, memory_order_relaxed);
+  return *v;
+}
+
+void weft_value_release(weft_value *v) {
+  if (!v)
+    return;
+  if (weft_value_is_obj(v)) {
+    weft_obj *o = v->as.obj;
+    if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) == 1)
+      o->destroy(o);
+  }
+  *v = weft_none();
+}
+
+bool weft_value_equal(const weft_value *a, const weft_value *b) {
+  if (!a || !b)
+    return a == b;
+  if (a->type != b->type)
+    return false;
+  switch (a->type) {
+  case WEFT_T_NONE:
+    return true;
+  case WEFT_T_BOOL:
+    return a->as.b == b->as.b;
+  case WEFT_T_INT:
+    return a->as.i == b->as.i;
+  case WEFT_T_DOUBLE:
+    return a->as.d == b->as.d;
+  case WEFT_T_STR:
+  case WEFT_T_BYTES: {
+    const weft__str_obj *x = (const weft__str_obj *)a->as.obj;
+    const weft__str_obj *y = (const weft__str_obj *)b->as.obj;
+    return x->len == y->len && memcmp(x->data, y->data, x->len) == 0;
+  }
+  case WEFT_T_LIST: {
+    const weft__list_obj *x = (const weft__list_obj *)a->as.obj;
+    const weft__list_obj *y = (const weft__list_obj *)b->as.obj;
+    if (x->n != y->n)
+      return false;
+    for (size_t i = 0; i < x->n; i++)
+      if (!weft_value_equal(&x->items[i], &y->items[i]))
+        return false;
+    return true;
+  }
+  case WEFT_T_PTR:
+    return weft_value_ptr(a) == weft_value_ptr(b);
+  }
+  return a->as.obj == b->as.obj;
+}
+
+/* Appends to buf like snprintf, tracking the length the text would have. */
+static void put(char *buf, size_t size, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t size, size_t *len, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *dst = *len < size ? buf + *len : NULL;
+  size_t room = *len < size ? size - *len : 0;
+  int n = vsnprintf(dst, room, fmt, ap);
+  va_end(ap);
+  if (n > 0)
+    *len += (size_t)n;
+}
+
+static void format_into(const weft_value *v, char *buf, size_t size,
+                        size_t *len, int depth) {
+  switch (v->type) {
+  case WEFT_T_NONE:
+    put(buf, size, len, "None");
+    return;
+  case WEFT_T_BOOL:
+    put(buf, size, len, "%s", v->as.b ? "True" : "False");
+    return;
+  case WEFT_T_INT:
+    put(buf, size, len, "%" PRId64, v->as.i);
+    return;
+  case WEFT_T_DOUBLE: {
+    double d = v->as.d;
+    if (isfinite(d) && d == floor(d) && fabs(d) < 1e16)
+      put(buf, size, len, "%.1f", d);
+    else
+      put(buf, size, len, "%.17g", d);
+    return;
+  }
+  case WEFT_T_STR:
+    put(buf, size, len, "'%s'", weft_value_str(v));
+    return;
+  case WEFT_T_BYTES:
+    put(buf, size, len, "<%zu bytes>", weft_value_len(v));
+    return;
+  case WEFT_T_LIST: {
+    if (depth > 16) {
+      put(buf, size, len, "[...]");
+      return;
+    }
+    const weft__list_obj *l = (const weft__list_obj *)v->as.obj;
+    put(buf, size, len, "[");
+    for (size_t i = 0; i < l->n; i++) {
+      if (i)
+        put(buf, size, len, ", ");
+      format_into(&l->items[i], buf, size, len, depth + 1);
+    }
+    put(buf, size, len, "]");
+    return;
+  }
+  case WEFT_T_PTR:
+    put(buf, size, len, "<ptr %p>", weft_value_ptr(v));
+    return;
+  }
+  put(buf, size, len, "<%s>", weft_type_name(v->type));
+}
+
+size_t weft_value_format(const weft_value *v, char *buf, size_t size) {
+  size_t len = 0;
+  if (size)
+    buf[0] = '\0';
+  if (!v)
+    return 0;
+  format_into(v, buf, size, &len, 0);
+  return len;
+}
+
+const char *weft_type_name(uint32_t type) {
+  static const char *const names[] = {"none", "bool",  "int",  "double", "str",
+                                      "bytes", "list", "ptr", "chunk"};
+  if (type < sizeof names / sizeof names[0])
+    return names[type];
+  switch (type) {
+  case WEFT__T_NODE:
+    return "node";
+  case WEFT__T_KEYREF:
+    return "key reference";
+  }
+  return "unknown";
+}

@@ -1,0 +1,159 @@
+/* compute.c - weft_compute: validate the request, plan it, hand it to the
+ * chosen scheduler, then deliver the outputs and leave the graph clean
+ * (no result held, nothing leaked) whatever happened. */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "run.h"
+
+/* Releases every result still held after a failed run (on success only
+ * the outputs are still held, and deliver() takes care of them). */
+static void sweep_results(weft__run *r) {
+  weft_graph *g = r->g;
+  for (uint32_t i = 0; i < g->nnodes; i++)
+    if (weft_value_is_obj(&g->nodes[i].result))
+      weft_value_release(&g->nodes[i].result);
+}
+
+static void deliver(weft__run *r, size_t n, const uint32_t *idx,
+                    weft_value *const outs[]) {
+  for (size_t k = 0; k < n; k++) {
+    weft__node *nd = &r->nodes[idx[k]];
+    *outs[k] = (nd->flags & WEFT__NF_OUTPUT_DONE)
+                   ? weft_value_retain(&nd->result)
+                   : weft_none();
+  }
+  for (size_t k = 0; k < n; k++)
+    weft_value_release(&r->nodes[idx[k]].result);
+}
+
+static int run_scheduler(weft__run *r, const weft__config *cfg,
+                         const weft_compute_opts *opts) {
+  switch (cfg->scheduler) {
+  case WEFT_SCHED_SYNC:
+    r->workers = 1;
+    return weft__sched_sync(r);
+  case WEFT_SCHED_THREADS: {
+    if (opts && opts->executor)
+      return weft__sched_threads(r, opts->executor);
+    if (cfg->workers == 1) { /* no pool needed for one worker */
+      r->workers = 1;
+      return weft__sched_sync(r);
+    }
+    weft_executor *ex;
+    int rc = weft_executor_new(cfg->workers, &ex);
+    if (rc) {
+      snprintf(r->msg, sizeof r->msg, "cannot start %d worker threads: %s",
+               cfg->workers, weft_strerror(rc));
+      return rc;
+    }
+    rc = weft__sched_threads(r, ex);
+    weft_executor_free(ex);
+    return rc;
+  }
+  case WEFT_SCHED_PROCS:
+    if (weft__procs_available())
+      break;
+    snprintf(r->msg, sizeof r->msg,
+             "the procs scheduler is not part of this build");
+    return WEFT_ENOTSUP;
+  default:
+    break;
+  }
+  snprintf(r->msg, sizeof r->msg, "unknown scheduler %d", (int)cfg->scheduler);
+  return WEFT_EINVAL;
+}
+
+int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
+                 weft_value *const outs[], const weft_compute_opts *opts) {
+  if (!g)
+    return WEFT_EINVAL;
+  if (n && (!nodes || !outs))
+    return weft__graph_msg(g, WEFT_EINVAL, "weft_compute: NULL %s array",
+                           nodes ? "output" : "node");
+  for (size_t k = 0; k < n; k++) {
+    if (!outs[k])
+      return weft__graph_msg(g, WEFT_EINVAL,
+                             "weft_compute: output %zu has a NULL value "
+                             "pointer",
+                             k + 1);
+    *outs[k] = weft_none();
+  }
+  if (g->status)
+    return g->status; /* the build error's message is already in g->err */
+  if (g->running)
+    return weft__graph_msg(g, WEFT_EBUSY,
+                           "weft_compute: this graph is already being "
+                           "computed");
+  if (n == 0)
+    return 0;
+  uint32_t small[16];
+  uint32_t *idx = n <= 16 ? small : malloc(n * sizeof *idx);
+  if (!idx)
+    return weft__graph_msg(g, WEFT_ENOMEM, "out of memory");
+  int rc = 0;
+  for (size_t k = 0; k < n && !rc; k++) {
+    rc = weft__node_index(g, nodes[k], &idx[k]);
+    if (rc)
+      weft__graph_msg(g, rc, "weft_compute: node %zu is %s", k + 1,
+                      rc == WEFT_EINVAL ? "NULL (did an earlier call fail?)"
+                                        : "a node of another graph");
+  }
+  weft__config cfg;
+  if (!rc)
+    rc = weft__config_resolve(opts, &cfg, g->err, sizeof g->err);
+  if (rc) {
+    if (idx != small)
+      free(idx);
+    return rc;
+  }
+
+  weft__run r;
+  memset(&r, 0, sizeof r);
+  r.g = g;
+  r.listener = opts ? opts->listener : NULL;
+  r.scheduler = weft_scheduler_name(cfg.scheduler);
+  r.workers = cfg.workers;
+  g->running = true;
+  rc = weft__plan_build(g, n, idx, &r.plan);
+  if (rc) {
+    weft__plan_clear_outputs(g, n, idx);
+    g->running = false;
+    if (idx != small)
+      free(idx);
+    return rc;
+  }
+  r.nodes = g->nodes;
+  r.args = g->args;
+  r.edges = g->edges;
+  atomic_init(&r.outputs_left, (int32_t)r.plan.noutputs);
+  if (r.listener)
+    weft__run_emit(&r, WEFT_EV_COMPUTE_BEGIN, -1, 0, 0, NULL);
+
+  rc = run_scheduler(&r, &cfg, opts);
+  if (!rc && atomic_load(&r.failed))
+    rc = r.status;
+  if (!rc && atomic_load(&r.outputs_left) != 0) {
+    rc = WEFT_ECANCELED; /* cannot happen on a correct scheduler */
+    snprintf(r.msg, sizeof r.msg, "the %s scheduler stopped before every "
+             "output was computed", r.scheduler);
+  }
+  deliver(&r, n, idx, outs);
+  if (rc) {
+    sweep_results(&r);
+    snprintf(g->err, sizeof g->err, "%s", r.msg);
+  }
+  if (r.listener)
+    weft__run_emit(&r, WEFT_EV_COMPUTE_END, -1, 0, rc, rc ? r.msg : NULL);
+  weft__plan_clear_outputs(g, n, idx);
+  g->running = false;
+  if (idx != small)
+    free(idx);
+  return rc;
+}
+
+int weft_compute1(weft_graph *g, weft_node *node, weft_value *out,
+                  const weft_compute_opts *opts) {
+  return weft_compute(g, 1, &node, &out, opts);
+}

@@ -1,0 +1,127 @@
+/* run.h - one compute in progress, as every scheduler sees it, and the
+ * execution of one task (inlined into each scheduler's loop). Internal.
+ *
+ * Running a task: gather its arguments (an input is the producer's result,
+ * read in place), call its function, store the result, release inputs whose
+ * last consumer this was, and publish events if anyone listens. The
+ * schedulers differ only in how they find the next ready task. */
+#ifndef WEFT_SCHED_RUN_H
+#define WEFT_SCHED_RUN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "../core/graph_impl.h"
+#include "../core/task.h"
+#include "../opt/plan.h"
+#include "weft/compute.h"
+#include "weft/events.h"
+
+typedef struct weft__run {
+  weft_graph *g;
+  weft__node *nodes;
+  const weft_value *args;
+  const weft__edge *edges;
+  weft__plan plan;
+  const weft_listener *listener;
+  const char *scheduler;
+  int workers;
+  _Atomic int32_t outputs_left;
+  _Atomic int done;   /* every output computed */
+  _Atomic int stop;   /* a task failed: take no more tasks */
+  _Atomic int failed; /* claimed by the first failure */
+  int status;         /* that failure's code */
+  char msg[1024];     /* and its message */
+} weft__run;
+
+/* Per-worker scratch: the argument array of tasks with inputs. */
+typedef struct weft__scratch {
+  weft_value *args;
+  size_t cap;
+} weft__scratch;
+
+void weft__run_emit(const weft__run *r, weft_event_kind kind, int worker,
+                    uint32_t task, int status, const char *message);
+/* Records the failure of task i (first one wins) and stops the run. */
+void weft__run_fail(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc);
+/* Signals that every output is computed (scheduler-specific wake-up). */
+int weft__scratch_grow(weft__scratch *s, size_t n);
+
+static inline bool weft__run_needs(const weft__run *r, uint32_t i) {
+  return weft__plan_needs(&r->plan, i);
+}
+
+/* Runs task i. Returns 0, 1 when it was the last output (the run is done),
+ * or -1 when it failed (recorded; the run is stopping). */
+static inline int weft__run_task(weft__run *r, weft_task_ctx *ctx,
+                                 weft__scratch *sc, uint32_t i) {
+  weft__node *n = &r->nodes[i];
+  const weft_value *a = &r->args[n->argoff];
+  const weft_value *argv = a;
+  if (n->nrefs) {
+    if (n->nargs > sc->cap && weft__scratch_grow(sc, n->nargs)) {
+      ctx->task = i;
+      ctx->fn = n->fn;
+      weft__run_fail(r, ctx, i, WEFT_ENOMEM);
+      return -1;
+    }
+    for (uint32_t k = 0; k < n->nargs; k++)
+      sc->args[k] = a[k].type == WEFT__T_NODE
+                        ? r->nodes[(uint32_t)a[k].as.i].result
+                        : a[k];
+    argv = sc->args;
+  }
+  ctx->task = i;
+  ctx->fn = n->fn;
+  if (r->listener)
+    weft__run_emit(r, WEFT_EV_TASK_START, ctx->worker, i, 0, NULL);
+  weft_value out = weft_none();
+  int rc = n->fn->fn(ctx, argv, n->nargs, &out);
+  if (__builtin_expect(rc != 0 || ctx->failed, 0)) {
+    weft_value_release(&out);
+    weft__run_fail(r, ctx, i, rc ? rc : WEFT_ETASK);
+    return -1;
+  }
+  if (r->listener)
+    weft__run_emit(r, WEFT_EV_TASK_END, ctx->worker, i, 0, NULL);
+  if (n->nrefs) {
+    for (uint32_t k = 0; k < n->nargs; k++) {
+      if (a[k].type != WEFT__T_NODE)
+        continue;
+      weft__node *p = &r->nodes[(uint32_t)a[k].as.i];
+      if (weft_value_is_obj(&p->result) &&
+          atomic_fetch_sub_explicit(&p->consumers, 1, memory_order_acq_rel) ==
+              1)
+        weft_value_release(&p->result);
+    }
+  }
+  n->result = out;
+  if (weft_value_is_obj(&out)) {
+    /* Heap results are freed when their last consumer has run. */
+    int32_t c = (n->flags & WEFT__NF_OUTPUT) ? 1 : 0;
+    WEFT__FOREACH_SUCC(r->nodes, r->edges, n, s, {
+      if (weft__run_needs(r, s))
+        c++;
+    });
+    atomic_store_explicit(&n->consumers, c, memory_order_relaxed);
+    if (c == 0)
+      weft_value_release(&n->result);
+  }
+  if (n->flags & WEFT__NF_OUTPUT) {
+    n->flags |= WEFT__NF_OUTPUT_DONE;
+    if (atomic_fetch_sub_explicit(&r->outputs_left, 1, memory_order_acq_rel) ==
+        1) {
+      atomic_store_explicit(&r->done, 1, memory_order_release);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* The schedulers, each given a prepared run. */
+int weft__sched_sync(weft__run *r);
+int weft__sched_threads(weft__run *r, weft_executor *ex);
+
+#endif
