@@ -33,11 +33,13 @@ typedef enum weft_scheduler {
 } weft_scheduler;
 
 typedef struct weft_executor weft_executor;
+typedef struct weft_procs weft_procs; /* a pool of worker processes: weft/procs.h */
 
 typedef struct weft_compute_opts {
   weft_scheduler scheduler;
   int workers;                     /* <= 0: WEFT_WORKERS, else all cores */
   weft_executor *executor;         /* threads: reuse this pool (workers ignored) */
+  weft_procs *procs;               /* procs: reuse this pool (workers ignored) */
   const weft_listener *listener;   /* events of this compute, or NULL */
   int retries;                     /* procs: reruns of a task whose worker died (-1: default) */
   int ignore_env;                  /* nonzero: do not read WEFT_* variables */

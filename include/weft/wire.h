@@ -60,7 +60,8 @@ typedef struct weft_buf {
   size_t cap;
 } weft_buf;
 
-#define WEFT_BUF_INIT {NULL, 0, 0}
+#define WEFT_BUF_INIT                                                          \
+  { NULL, 0, 0 }
 
 /* An empty buffer (no allocation). Cannot fail. */
 void weft_buf_init(weft_buf *b);
@@ -178,8 +179,8 @@ int weft_wire_frame_end(weft_buf *out, size_t mark);
 
 /* "Run function fn on these arguments; call the answer id." */
 typedef struct weft_wire_task {
-  uint64_t id;      /* chosen by the sender, echoed by the result */
-  const char *fn;   /* registered function name: non-empty, no NUL bytes */
+  uint64_t id;    /* chosen by the sender, echoed by the result */
+  const char *fn; /* registered function name: non-empty, no NUL bytes */
   size_t nargs;
   weft_value *args; /* nargs values */
 } weft_wire_task;

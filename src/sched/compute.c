@@ -54,7 +54,7 @@ static int run_scheduler(weft__run *r, const weft__config *cfg,
   }
   case WEFT_SCHED_PROCS:
     if (weft__procs_available())
-      break;
+      return weft__sched_procs(r, cfg, opts);
     snprintf(r->msg, sizeof r->msg,
              "the procs scheduler is not part of this build");
     return WEFT_ENOTSUP;

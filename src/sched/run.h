@@ -46,47 +46,39 @@ void weft__run_emit(const weft__run *r, weft_event_kind kind, int worker,
                     uint32_t task, int status, const char *message);
 /* Records the failure of task i (first one wins) and stops the run. */
 void weft__run_fail(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc);
-/* Signals that every output is computed (scheduler-specific wake-up). */
 int weft__scratch_grow(weft__scratch *s, size_t n);
 
 static inline bool weft__run_needs(const weft__run *r, uint32_t i) {
   return weft__plan_needs(&r->plan, i);
 }
 
-/* Runs task i. Returns 0, 1 when it was the last output (the run is done),
- * or -1 when it failed (recorded; the run is stopping). */
-static inline int weft__run_task(weft__run *r, weft_task_ctx *ctx,
-                                 weft__scratch *sc, uint32_t i) {
+/* The arguments of task i: its argument slots, with each input replaced
+ * by the producer's result (borrowed). NULL when out of memory. */
+static inline const weft_value *weft__run_gather(weft__run *r,
+                                                 weft__scratch *sc,
+                                                 uint32_t i) {
   weft__node *n = &r->nodes[i];
   const weft_value *a = &r->args[n->argoff];
-  const weft_value *argv = a;
+  if (!n->nrefs)
+    return a;
+  if (n->nargs > sc->cap && weft__scratch_grow(sc, n->nargs))
+    return NULL;
+  for (uint32_t k = 0; k < n->nargs; k++)
+    sc->args[k] = a[k].type == WEFT__T_NODE
+                      ? r->nodes[(uint32_t)a[k].as.i].result
+                      : a[k];
+  return sc->args;
+}
+
+/* Task i produced `out` (taken over): releases the inputs it was the last
+ * consumer of, stores the result with its count of consumers, and counts
+ * the outputs. Returns 0, or 1 when it was the last output (run done). Does
+ * not touch the successors' pending counts: that is the scheduler's part. */
+static inline int weft__run_complete(weft__run *r, uint32_t i,
+                                     weft_value out) {
+  weft__node *n = &r->nodes[i];
   if (n->nrefs) {
-    if (n->nargs > sc->cap && weft__scratch_grow(sc, n->nargs)) {
-      ctx->task = i;
-      ctx->fn = n->fn;
-      weft__run_fail(r, ctx, i, WEFT_ENOMEM);
-      return -1;
-    }
-    for (uint32_t k = 0; k < n->nargs; k++)
-      sc->args[k] = a[k].type == WEFT__T_NODE
-                        ? r->nodes[(uint32_t)a[k].as.i].result
-                        : a[k];
-    argv = sc->args;
-  }
-  ctx->task = i;
-  ctx->fn = n->fn;
-  if (r->listener)
-    weft__run_emit(r, WEFT_EV_TASK_START, ctx->worker, i, 0, NULL);
-  weft_value out = weft_none();
-  int rc = n->fn->fn(ctx, argv, n->nargs, &out);
-  if (__builtin_expect(rc != 0 || ctx->failed, 0)) {
-    weft_value_release(&out);
-    weft__run_fail(r, ctx, i, rc ? rc : WEFT_ETASK);
-    return -1;
-  }
-  if (r->listener)
-    weft__run_emit(r, WEFT_EV_TASK_END, ctx->worker, i, 0, NULL);
-  if (n->nrefs) {
+    const weft_value *a = &r->args[n->argoff];
     for (uint32_t k = 0; k < n->nargs; k++) {
       if (a[k].type != WEFT__T_NODE)
         continue;
@@ -120,8 +112,37 @@ static inline int weft__run_task(weft__run *r, weft_task_ctx *ctx,
   return 0;
 }
 
+/* Runs task i in this thread. Returns 0, 1 when it was the last output
+ * (the run is done), or -1 when it failed (recorded; the run is stopping). */
+static inline int weft__run_task(weft__run *r, weft_task_ctx *ctx,
+                                 weft__scratch *sc, uint32_t i) {
+  weft__node *n = &r->nodes[i];
+  ctx->task = i;
+  ctx->fn = n->fn;
+  const weft_value *argv = weft__run_gather(r, sc, i);
+  if (__builtin_expect(!argv, 0)) {
+    weft__run_fail(r, ctx, i, WEFT_ENOMEM);
+    return -1;
+  }
+  if (r->listener)
+    weft__run_emit(r, WEFT_EV_TASK_START, ctx->worker, i, 0, NULL);
+  weft_value out = weft_none();
+  int rc = n->fn->fn(ctx, argv, n->nargs, &out);
+  if (__builtin_expect(rc != 0 || ctx->failed, 0)) {
+    weft_value_release(&out);
+    weft__run_fail(r, ctx, i, rc ? rc : WEFT_ETASK);
+    return -1;
+  }
+  if (r->listener)
+    weft__run_emit(r, WEFT_EV_TASK_END, ctx->worker, i, 0, NULL);
+  return weft__run_complete(r, i, out);
+}
+
 /* The schedulers, each given a prepared run. */
 int weft__sched_sync(weft__run *r);
 int weft__sched_threads(weft__run *r, weft_executor *ex);
+struct weft__config;
+int weft__sched_procs(weft__run *r, const struct weft__config *cfg,
+                      const weft_compute_opts *opts);
 
 #endif
