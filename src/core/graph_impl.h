@@ -88,18 +88,21 @@ static inline int weft__node_index(const weft_graph *g, const weft_node *n,
   return 0;
 }
 
-/* Iterates over the successors s of node n (index in g). */
+/* Iterates over the successors s of node n: `continue` goes to the next
+ * successor, `break` leaves. The cursor is 0 at succ1, then edge index + 1;
+ * UINT32_MAX ends. */
+static inline uint32_t weft__succ_next(const weft__node *n,
+                                       const weft__edge *edges, uint32_t cur) {
+  uint32_t nx = cur == 0 ? n->succ_more : edges[cur - 1].next;
+  return nx ? nx : UINT32_MAX;
+}
 #define WEFT__FOREACH_SUCC(nodes, edges, n, s, body)                           \
-  do {                                                                         \
-    if ((n)->succ1) {                                                          \
-      uint32_t s = (n)->succ1 - 1;                                             \
-      body;                                                                    \
-      for (uint32_t e_ = (n)->succ_more; e_; e_ = (edges)[e_ - 1].next) {     \
-        uint32_t s = (edges)[e_ - 1].node;                                     \
-        body;                                                                  \
-      }                                                                        \
-    }                                                                          \
-  } while (0)
+  for (uint32_t s##_cur = (n)->succ1 ? 0 : UINT32_MAX, s = 0;                 \
+       s##_cur != UINT32_MAX &&                                                \
+       ((s = s##_cur ? (edges)[s##_cur - 1].node : (n)->succ1 - 1), 1);        \
+       s##_cur = weft__succ_next((n), (edges), s##_cur)) {                     \
+    body;                                                                      \
+  }
 
 /* Records err as g's message (printf-style); returns err. */
 int weft__graph_msg(weft_graph *g, int err, const char *fmt, ...)
