@@ -14,7 +14,10 @@
 #include "weft/graph.h"
 #include "weft/events.h"
 #include "weft/compute.h"
+#include "weft/procs.h"
+#include "weft/map.h"
 #include "weft/visualize.h"
+#include "weft/wire.h"
 
 #ifdef __cplusplus
 extern "C" {

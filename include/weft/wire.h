@@ -5,7 +5,8 @@
  * bytes: values by this format, functions by their registered name (the
  * other side runs the same program and finds them with weft_fn_find). The
  * format is documented byte by byte in docs/wire.md and is part of the API:
- * a frame written by one build of weft version 0.x is read by another.
+ * within a format version (the byte in every frame header) the bytes keep
+ * their meaning, and a reader refuses other versions cleanly.
  *
  * Three layers, each usable alone:
  *   - values:   weft_wire_encode / weft_wire_decode (a tag byte, then the
@@ -127,8 +128,8 @@ int weft_wire_encode(const weft_value *v, weft_buf *out, weft_wire_error *err);
  *   WEFT_EINVAL   NULL out, or NULL data with len > 0;
  *   WEFT_ENOMEM.
  * On failure *out is none and *consumed is 0; nothing partly built leaks.
- * Decoding cost is linear in len; memory is at most about 16 bytes per
- * input byte plus the strings and bytes themselves. */
+ * Decoding time is linear in len, and memory a small constant multiple of
+ * len: no length or count is trusted beyond the bytes that follow it. */
 int weft_wire_decode(const uint8_t *data, size_t len, size_t *consumed,
                      weft_value *out, weft_wire_error *err);
 

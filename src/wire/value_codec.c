@@ -1,0 +1,262 @@
+/* value_codec.c - weft_values to bytes and back (docs/wire.md, "Values").
+ *
+ * A value is one tag byte and a payload: fixed 8 little-endian bytes for
+ * int64 and double (the IEEE bits, so NaN payloads and -0.0 survive), one
+ * byte for bool, a LEB128 length and the bytes for str and bytes, a LEB128
+ * count and the items for lists. The encoding is canonical - a value has
+ * exactly one - which the decoder enforces (bools are 0 or 1, varints are
+ * minimal), so decode-then-encode gives back the input bytes.
+ *
+ * The decoder treats its input as hostile. Before allocating it checks every
+ * length and count against the bytes left (an item takes at least one byte,
+ * so a list cannot claim more items than there are bytes), which bounds
+ * memory by the input size; nesting is capped at WEFT_WIRE_MAX_DEPTH so a
+ * "depth bomb" cannot exhaust the stack; on any failure what was partly
+ * built is released and the output is none. The encoder applies the same
+ * depth cap, which also stops it on a list that contains itself. */
+#include <stdio.h>
+
+#include "wire_internal.h"
+
+/* ---- encoding ---- */
+
+typedef struct enc {
+  weft_buf *out;
+  weft_wire_error *err;
+  size_t path[WEFT_WIRE_MAX_DEPTH + 1]; /* list indices down to the value */
+} enc;
+
+/* "" for the top value, " at [2][0]" for an item. */
+static void path_text(const enc *e, int depth, char *buf, size_t size) {
+  size_t n = 0;
+  buf[0] = '\0';
+  if (depth == 0)
+    return;
+  n += (size_t)snprintf(buf, size, " at ");
+  for (int i = 0; i < depth && n < size; i++)
+    n += (size_t)snprintf(buf + n, size - n, "[%zu]", e->path[i]);
+}
+
+/* WEFT_ENOTSUP, with the reason and where in the value it was met. */
+static int enc_refuse(enc *e, int depth, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int enc_refuse(enc *e, int depth, const char *fmt, ...) {
+  if (!e->err)
+    return WEFT_ENOTSUP;
+  char what[sizeof e->err->text], where[96];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  path_text(e, depth, where, sizeof where);
+  return weft__wire_fail(e->err, 0, WEFT_ENOTSUP, "%s%s", what, where);
+}
+
+static int enc_value(enc *e, const weft_value *v, int depth) {
+  weft_buf *b = e->out;
+  int rc;
+  switch (v->type) {
+  case WEFT_T_NONE:
+    return weft_buf_append(b, (const uint8_t[]){WEFT_WIRE_TAG_NONE}, 1);
+  case WEFT_T_BOOL: {
+    uint8_t two[2] = {WEFT_WIRE_TAG_BOOL, v->as.b ? 1 : 0};
+    return weft_buf_append(b, two, 2);
+  }
+  case WEFT_T_INT:
+  case WEFT_T_DOUBLE: {
+    uint64_t bits;
+    if (v->type == WEFT_T_INT)
+      bits = (uint64_t)v->as.i;
+    else
+      memcpy(&bits, &v->as.d, sizeof bits);
+    if ((rc = weft_buf_reserve(b, 9)))
+      return rc;
+    uint8_t *p = b->data + b->len;
+    p[0] = v->type == WEFT_T_INT ? WEFT_WIRE_TAG_INT : WEFT_WIRE_TAG_DOUBLE;
+    weft__put_u64(p + 1, bits);
+    b->len += 9;
+    return 0;
+  }
+  case WEFT_T_STR:
+  case WEFT_T_BYTES: {
+    const void *data = v->type == WEFT_T_STR ? (const void *)weft_value_str(v)
+                                             : weft_value_bytes(v);
+    uint8_t tag =
+        v->type == WEFT_T_STR ? WEFT_WIRE_TAG_STR : WEFT_WIRE_TAG_BYTES;
+    if ((rc = weft_buf_append(b, &tag, 1)))
+      return rc;
+    return weft__buf_put_lenbytes(b, data, weft_value_len(v));
+  }
+  case WEFT_T_LIST: {
+    if (depth >= WEFT_WIRE_MAX_DEPTH)
+      return enc_refuse(e, depth,
+                        "lists nested deeper than 64 levels (or a list "
+                        "that contains itself) cannot be serialised");
+    size_t n = weft_value_len(v);
+    if ((rc = weft_buf_reserve(b, 1 + WEFT__VARINT_MAX)))
+      return rc;
+    b->data[b->len] = WEFT_WIRE_TAG_LIST;
+    uint8_t *end = weft__put_varint(b->data + b->len + 1, (uint64_t)n);
+    b->len = (size_t)(end - b->data);
+    for (size_t i = 0; i < n; i++) {
+      e->path[depth] = i;
+      const weft_value *item = weft_list_get(v, i);
+      weft_value none = weft_none();
+      if ((rc = enc_value(e, item ? item : &none, depth + 1)))
+        return rc;
+    }
+    return 0;
+  }
+  case WEFT_T_PTR:
+    return enc_refuse(e, depth,
+                      "a ptr value cannot be serialised: a user pointer "
+                      "does not leave its process");
+  case WEFT_T_CHUNK:
+    return enc_refuse(e, depth,
+                      "an array chunk cannot be serialised yet (tag 0x07 "
+                      "is reserved for it)");
+  default:
+    return enc_refuse(e, depth,
+                      "a value of internal type %u (e.g. a graph node "
+                      "reference) cannot be serialised",
+                      (unsigned)v->type);
+  }
+}
+
+int weft_wire_encode(const weft_value *v, weft_buf *out, weft_wire_error *err) {
+  if (!v || !out)
+    return weft__wire_fail(err, 0, WEFT_EINVAL, "NULL value or buffer");
+  size_t mark = out->len;
+  enc e = {.out = out, .err = err};
+  int rc = enc_value(&e, v, 0);
+  if (rc) {
+    out->len = mark;
+    if (rc == WEFT_ENOMEM)
+      weft__wire_fail(err, 0, rc, "out of memory while encoding");
+  }
+  return rc;
+}
+
+/* ---- decoding ---- */
+
+/* A value constructor refused bytes that framed correctly. */
+static int ctor_failed(weft__rd *r, size_t at, int rc, const char *what) {
+  if (rc == WEFT_ENOMEM)
+    return weft__wire_fail(r->err, at, rc, "out of memory decoding %s", what);
+  return weft__wire_fail(r->err, at, WEFT_EWIRE, "%s rejected: %s", what,
+                         weft_strerror(rc));
+}
+
+static int dec_value(weft__rd *r, weft_value *out, int depth) {
+  size_t at = r->pos;
+  uint8_t tag;
+  int rc;
+  *out = weft_none();
+  if ((rc = weft__rd_u8(r, &tag, "value tag")))
+    return rc;
+  switch (tag) {
+  case WEFT_WIRE_TAG_NONE:
+    return 0;
+  case WEFT_WIRE_TAG_BOOL: {
+    uint8_t b;
+    if ((rc = weft__rd_u8(r, &b, "bool")))
+      return rc;
+    if (b > 1)
+      return weft__wire_fail(r->err, r->pos - 1, WEFT_EWIRE,
+                             "bool byte is %u, not 0 or 1", b);
+    *out = weft_bool(b != 0);
+    return 0;
+  }
+  case WEFT_WIRE_TAG_INT: {
+    uint64_t x;
+    if ((rc = weft__rd_u64(r, &x, "int64")))
+      return rc;
+    *out = weft_int((int64_t)x);
+    return 0;
+  }
+  case WEFT_WIRE_TAG_DOUBLE: {
+    uint64_t x;
+    double d;
+    if ((rc = weft__rd_u64(r, &x, "double")))
+      return rc;
+    memcpy(&d, &x, sizeof d);
+    *out = weft_double(d);
+    return 0;
+  }
+  case WEFT_WIRE_TAG_STR:
+  case WEFT_WIRE_TAG_BYTES: {
+    const char *what = tag == WEFT_WIRE_TAG_STR ? "str" : "bytes";
+    const uint8_t *p;
+    size_t n;
+    if ((rc = weft__rd_lenbytes(r, &p, &n, what)))
+      return rc;
+    rc = tag == WEFT_WIRE_TAG_STR ? weft_str_newn(out, (const char *)p, n)
+                                  : weft_bytes_new(out, p, n);
+    if (rc) {
+      *out = weft_none();
+      return ctor_failed(r, at, rc, what);
+    }
+    return 0;
+  }
+  case WEFT_WIRE_TAG_LIST: {
+    if (depth >= WEFT_WIRE_MAX_DEPTH)
+      return weft__wire_fail(r->err, at, WEFT_EWIRE,
+                             "lists nested deeper than %d levels",
+                             WEFT_WIRE_MAX_DEPTH);
+    uint64_t n;
+    if ((rc = weft__rd_varint(r, &n, "list count")))
+      return rc;
+    /* Every item takes at least its tag byte. */
+    if (n > (uint64_t)weft__rd_left(r))
+      return weft__wire_fail(r->err, at, WEFT_EWIRE,
+                             "list claims %llu items, only %zu bytes left",
+                             (unsigned long long)n, weft__rd_left(r));
+    weft_value list;
+    if ((rc = weft_list_new(&list, (size_t)n)))
+      return ctor_failed(r, at, rc, "list");
+    for (size_t i = 0; i < (size_t)n; i++) {
+      weft_value item;
+      if ((rc = dec_value(r, &item, depth + 1)) ||
+          (rc = weft_list_set(&list, i, item))) {
+        weft_value_release(&list);
+        return rc;
+      }
+    }
+    *out = list;
+    return 0;
+  }
+  case WEFT_WIRE_TAG_CHUNK:
+    return weft__wire_fail(r->err, at, WEFT_ENOTSUP,
+                           "array chunk values (tag 0x07) are not supported "
+                           "by this build");
+  default:
+    return weft__wire_fail(r->err, at, WEFT_EWIRE, "bad value tag 0x%02x", tag);
+  }
+}
+
+int weft__wire_decode_at(weft__rd *r, weft_value *out) {
+  return dec_value(r, out, 0);
+}
+
+int weft_wire_decode(const uint8_t *data, size_t len, size_t *consumed,
+                     weft_value *out, weft_wire_error *err) {
+  if (consumed)
+    *consumed = 0;
+  if (!out)
+    return weft__wire_fail(err, 0, WEFT_EINVAL, "NULL output value");
+  *out = weft_none();
+  if (!data && len)
+    return weft__wire_fail(err, 0, WEFT_EINVAL, "NULL data");
+  weft__rd r = {.data = data, .end = len, .pos = 0, .err = err};
+  int rc = dec_value(&r, out, 0);
+  if (rc)
+    return rc;
+  if (!consumed && r.pos != len) {
+    weft_value_release(out);
+    return weft__wire_fail(err, r.pos, WEFT_EWIRE, "%zu bytes after the value",
+                           len - r.pos);
+  }
+  if (consumed)
+    *consumed = r.pos;
+  return 0;
+}

@@ -1,0 +1,1358 @@
+/* test_wire.c - the wire format (weft/wire.h, docs/wire.md): values and task
+ * messages round-trip bit for bit, the bytes are the documented ones, every
+ * kind of malformed input is refused with WEFT_EWIRE without leaking or
+ * over-reading (run under ASan to see it), a fixed-seed fuzz loop never
+ * crashes, and frames cross real pipes and sockets - in pieces, non-blocking,
+ * interrupted by signals, cut off, or with the reader gone. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h> /* after stdarg.h, stddef.h and setjmp.h */
+
+#include "weft.h"
+#include "weft/wire.h"
+
+/* ---- allocation failure injection ----
+ *
+ * The test program replaces malloc/calloc/realloc (forwarding to glibc's) so
+ * that a test can make the Nth allocation of its own thread fail, library
+ * calls included. Not under ASan/TSan, whose allocators must stay in place:
+ * test_alloc_failures is skipped there. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define WIRE_NO_FAULTS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||     \
+    __has_feature(memory_sanitizer)
+#define WIRE_NO_FAULTS 1
+#endif
+#endif
+#if !defined(WIRE_NO_FAULTS) && defined(__GLIBC__)
+#define WIRE_FAULTS 1
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+static _Thread_local long fault_countdown = -1; /* -1: off */
+static _Thread_local bool fault_fired;
+static _Thread_local long live_blocks; /* allocated minus freed, this thread */
+static bool take_fault(void) {
+  if (fault_countdown < 0)
+    return false;
+  if (fault_countdown-- == 0) {
+    fault_fired = true;
+    return true;
+  }
+  return false;
+}
+void *malloc(size_t n) {
+  void *p = take_fault() ? NULL : __libc_malloc(n);
+  live_blocks += p != NULL;
+  return p;
+}
+void *calloc(size_t a, size_t b) {
+  void *p = take_fault() ? NULL : __libc_calloc(a, b);
+  live_blocks += p != NULL;
+  return p;
+}
+void *realloc(void *p, size_t n) {
+  if (p && n == 0) {
+    live_blocks--;
+    return __libc_realloc(p, 0);
+  }
+  void *q = take_fault() ? NULL : __libc_realloc(p, n);
+  live_blocks += !p && q;
+  return q;
+}
+void free(void *p) {
+  live_blocks -= p != NULL;
+  __libc_free(p);
+}
+/* Arms: the allocation after n successful ones fails (once). */
+static void fail_after(long n) {
+  fault_fired = false;
+  fault_countdown = n;
+}
+static bool disarm(void) {
+  fault_countdown = -1;
+  return fault_fired;
+}
+static long heap_in_use(void) { return live_blocks; }
+#endif
+
+/* ---- helpers ---- */
+
+static weft_value mk_str(const char *s) {
+  weft_value v;
+  assert_int_equal(weft_str_new(&v, s), 0);
+  return v;
+}
+
+static weft_value mk_bytes(const void *p, size_t n) {
+  weft_value v;
+  assert_int_equal(weft_bytes_new(&v, p, n), 0);
+  return v;
+}
+
+/* A list of n items, taking over their references. */
+static weft_value mk_list(size_t n, ...) {
+  weft_value l;
+  assert_int_equal(weft_list_new(&l, n), 0);
+  va_list ap;
+  va_start(ap, n);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(weft_list_set(&l, i, va_arg(ap, weft_value)), 0);
+  va_end(ap);
+  return l;
+}
+
+/* Deep equality where doubles compare by their bits (NaN payloads, -0.0). */
+static bool same(const weft_value *a, const weft_value *b) {
+  if (a->type != b->type)
+    return false;
+  switch (a->type) {
+  case WEFT_T_DOUBLE:
+    return memcmp(&a->as.d, &b->as.d, sizeof(double)) == 0;
+  case WEFT_T_LIST:
+    if (weft_value_len(a) != weft_value_len(b))
+      return false;
+    for (size_t i = 0; i < weft_value_len(a); i++)
+      if (!same(weft_list_get(a, i), weft_list_get(b, i)))
+        return false;
+    return true;
+  default:
+    return weft_value_equal(a, b);
+  }
+}
+
+static double bits_to_double(uint64_t bits) {
+  double d;
+  memcpy(&d, &bits, sizeof d);
+  return d;
+}
+
+/* Encodes v, decodes it both ways, checks it is the same value and that
+ * re-encoding gives the same bytes. Releases v. */
+static void roundtrip(weft_value v) {
+  weft_buf b = WEFT_BUF_INIT;
+  weft_wire_error err = {0};
+  assert_int_equal(weft_wire_encode(&v, &b, &err), 0);
+  weft_value back;
+  assert_int_equal(weft_wire_decode(b.data, b.len, NULL, &back, &err), 0);
+  assert_true(same(&v, &back));
+  size_t used = 0;
+  weft_value back2;
+  assert_int_equal(weft_wire_decode(b.data, b.len, &used, &back2, &err), 0);
+  assert_int_equal(used, b.len);
+  weft_buf b2 = WEFT_BUF_INIT;
+  assert_int_equal(weft_wire_encode(&back2, &b2, NULL), 0);
+  assert_int_equal(b2.len, b.len);
+  assert_memory_equal(b2.data, b.data, b.len);
+  weft_value_release(&back);
+  weft_value_release(&back2);
+  weft_value_release(&v);
+  weft_buf_free(&b);
+  weft_buf_free(&b2);
+}
+
+/* Expects decoding exactly these bytes to fail with `want`, output none. */
+static void refuse(const uint8_t *p, size_t n, int want, int line) {
+  weft_value out = weft_int(42);
+  weft_wire_error err = {0};
+  size_t used = 99;
+  int rc = weft_wire_decode(p, n, &used, &out, &err);
+  if (rc != want)
+    fail_msg("line %d: decode gave %s, wanted %s (%s)", line, weft_err_name(rc),
+             weft_err_name(want), err.text);
+  assert_int_equal(out.type, WEFT_T_NONE);
+  assert_int_equal(used, 0);
+  assert_true(err.text[0] != '\0');
+  assert_true(err.offset <= n);
+  /* The same without consumed (the whole input must be one value). */
+  out = weft_int(42);
+  assert_int_equal(weft_wire_decode(p, n, NULL, &out, NULL), want);
+  assert_int_equal(out.type, WEFT_T_NONE);
+}
+#define REFUSE(want, ...)                                                      \
+  do {                                                                         \
+    const uint8_t bytes_[] = {__VA_ARGS__};                                    \
+    refuse(bytes_, sizeof bytes_, want, __LINE__);                             \
+  } while (0)
+
+/* ---- buffer ---- */
+
+static void test_buf(void **state) {
+  (void)state;
+  weft_buf b;
+  weft_buf_init(&b);
+  assert_null(b.data);
+  assert_int_equal(weft_buf_append(&b, NULL, 0), 0);
+  for (int i = 0; i < 1000; i++) {
+    uint8_t x = (uint8_t)i;
+    assert_int_equal(weft_buf_append(&b, &x, 1), 0);
+  }
+  assert_int_equal(b.len, 1000);
+  assert_true(b.cap >= 1000);
+  for (int i = 0; i < 1000; i++)
+    assert_int_equal(b.data[i], (uint8_t)i);
+  uint8_t *before = b.data;
+  size_t cap = b.cap;
+  assert_int_equal(weft_buf_reserve(&b, SIZE_MAX), WEFT_ENOMEM);
+  assert_int_equal(weft_buf_reserve(&b, SIZE_MAX - 500), WEFT_ENOMEM);
+  assert_ptr_equal(b.data, before);
+  assert_int_equal(b.cap, cap);
+  assert_int_equal(b.len, 1000);
+  weft_buf_clear(&b);
+  assert_int_equal(b.len, 0);
+  weft_buf_free(&b);
+  assert_null(b.data);
+  assert_int_equal(b.cap, 0);
+  weft_buf_free(NULL);
+}
+
+/* ---- the documented bytes ---- */
+
+static void expect_bytes(weft_value v, const uint8_t *want, size_t n) {
+  weft_buf b = WEFT_BUF_INIT;
+  assert_int_equal(weft_wire_encode(&v, &b, NULL), 0);
+  assert_int_equal(b.len, n);
+  assert_memory_equal(b.data, want, n);
+  weft_buf_free(&b);
+  weft_value_release(&v);
+}
+#define EXPECT_BYTES(v, ...)                                                   \
+  do {                                                                         \
+    const uint8_t w_[] = {__VA_ARGS__};                                        \
+    expect_bytes(v, w_, sizeof w_);                                            \
+  } while (0)
+
+static void test_golden_bytes(void **state) {
+  (void)state;
+  EXPECT_BYTES(weft_none(), 0x00);
+  EXPECT_BYTES(weft_bool(false), 0x01, 0x00);
+  EXPECT_BYTES(weft_bool(true), 0x01, 0x01);
+  EXPECT_BYTES(weft_int(1), 0x02, 1, 0, 0, 0, 0, 0, 0, 0);
+  EXPECT_BYTES(weft_int(-2), 0x02, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+               0xff);
+  EXPECT_BYTES(weft_double(1.0), 0x03, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f);
+  EXPECT_BYTES(weft_double(-0.0), 0x03, 0, 0, 0, 0, 0, 0, 0, 0x80);
+  EXPECT_BYTES(mk_str(""), 0x04, 0x00);
+  EXPECT_BYTES(mk_str("hi"), 0x04, 0x02, 'h', 'i');
+  EXPECT_BYTES(mk_bytes("\0\xff", 2), 0x05, 0x02, 0x00, 0xff);
+  EXPECT_BYTES(mk_list(0), 0x06, 0x00);
+  EXPECT_BYTES(mk_list(2, weft_int(7), mk_list(1, weft_none())), 0x06, 0x02,
+               0x02, 7, 0, 0, 0, 0, 0, 0, 0, 0x06, 0x01, 0x00);
+
+  /* A 300-byte string: length 300 is the varint AC 02. */
+  char s300[301];
+  memset(s300, 'x', 300);
+  s300[300] = '\0';
+  weft_value v = mk_str(s300);
+  weft_buf b = WEFT_BUF_INIT;
+  assert_int_equal(weft_wire_encode(&v, &b, NULL), 0);
+  assert_int_equal(b.len, 303);
+  assert_int_equal(b.data[0], 0x04);
+  assert_int_equal(b.data[1], 0xac);
+  assert_int_equal(b.data[2], 0x02);
+  weft_value_release(&v);
+
+  /* A task frame, byte for byte (the example of docs/wire.md). */
+  weft_buf_clear(&b);
+  weft_value arg = weft_int(5);
+  weft_wire_task t = {.id = 7, .fn = "inc", .nargs = 1, .args = &arg};
+  assert_int_equal(weft_wire_encode_task(&t, &b, NULL), 0);
+  /* clang-format off */
+  const uint8_t task[] = {
+      'W', 'E', 'F', 'T', 1, 1, 0, 0, 22, 0, 0, 0, /* header: task, 22 bytes */
+      7, 0, 0, 0, 0, 0, 0, 0,                      /* id 7 */
+      3, 'i', 'n', 'c',                            /* fn "inc" */
+      1,                                           /* 1 argument */
+      0x02, 5, 0, 0, 0, 0, 0, 0, 0};               /* int 5 */
+  /* clang-format on */
+  assert_int_equal(b.len, sizeof task);
+  assert_memory_equal(b.data, task, sizeof task);
+
+  /* A failed result. */
+  weft_buf_clear(&b);
+  weft_wire_result r = {.id = 7, .status = WEFT_ETASK, .msg = "no"};
+  assert_int_equal(weft_wire_encode_result(&r, &b, NULL), 0);
+  /* clang-format off */
+  const uint8_t res[] = {
+      'W', 'E', 'F', 'T', 1, 2, 0, 0, 16, 0, 0, 0, /* header: result, 16 */
+      7, 0, 0, 0, 0, 0, 0, 0,                      /* id 7 */
+      0xfd, 0xff, 0xff, 0xff,                      /* status -3 (ETASK) */
+      2, 'n', 'o',                                 /* message "no" */
+      0x00};                                       /* value none */
+  /* clang-format on */
+  assert_int_equal(b.len, sizeof res);
+  assert_memory_equal(b.data, res, sizeof res);
+  weft_buf_free(&b);
+}
+
+/* ---- round trips ---- */
+
+static void test_roundtrip_scalars(void **state) {
+  (void)state;
+  roundtrip(weft_none());
+  roundtrip(weft_bool(true));
+  roundtrip(weft_bool(false));
+  const int64_t ints[] = {0,         1,         -1,           127,
+                          128,       -129,      INT32_MAX,    INT32_MIN,
+                          INT64_MAX, INT64_MIN, INT64_MIN + 1};
+  for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+    roundtrip(weft_int(ints[i]));
+  const uint64_t doubles[] = {
+      0x0000000000000000ull, /* 0.0 */
+      0x8000000000000000ull, /* -0.0 */
+      0x7ff0000000000000ull, /* inf */
+      0xfff0000000000000ull, /* -inf */
+      0x7ff8000000000000ull, /* quiet NaN */
+      0x7ff0000000000001ull, /* signalling NaN, payload 1 */
+      0xfff8dead0000beefull, /* negative NaN with a payload */
+      0x0000000000000001ull, /* smallest subnormal */
+      0x7fefffffffffffffull, /* DBL_MAX */
+      0x3ff0000000000000ull, /* 1.0 */
+  };
+  for (size_t i = 0; i < sizeof doubles / sizeof doubles[0]; i++)
+    roundtrip(weft_double(bits_to_double(doubles[i])));
+}
+
+static void test_roundtrip_str_bytes(void **state) {
+  (void)state;
+  roundtrip(mk_str(""));
+  roundtrip(mk_str("hello, wire"));
+  roundtrip(mk_str("\xc3\xa9t\xc3\xa9 \xe2\x82\xac")); /* UTF-8 */
+  roundtrip(mk_bytes(NULL, 0));
+  uint8_t all[256];
+  for (int i = 0; i < 256; i++)
+    all[i] = (uint8_t)i;
+  roundtrip(mk_bytes(all, sizeof all));
+  roundtrip(mk_bytes("\0\0\0", 3));
+  weft_value nul;
+  assert_int_equal(weft_str_newn(&nul, "a\0b", 3), 0); /* str with a NUL */
+  roundtrip(nul);
+  for (size_t n = 126; n <= 130; n++) { /* around the 1/2-byte varint edge */
+    char *s = malloc(n + 1);
+    memset(s, 'a', n);
+    s[n] = '\0';
+    roundtrip(mk_str(s));
+    free(s);
+  }
+  size_t big = 3u << 20; /* 3 MiB: a 4-byte varint */
+  uint8_t *p = malloc(big);
+  for (size_t i = 0; i < big; i++)
+    p[i] = (uint8_t)(i * 31u);
+  roundtrip(mk_bytes(p, big));
+  free(p);
+}
+
+/* A list nested `levels` deep: [[[...[1]...]]]. */
+static weft_value nested(int levels) {
+  weft_value v = weft_int(1);
+  for (int i = 0; i < levels; i++)
+    v = mk_list(1, v);
+  return v;
+}
+
+static void test_roundtrip_lists(void **state) {
+  (void)state;
+  roundtrip(mk_list(0));
+  roundtrip(mk_list(1, mk_list(0)));
+  roundtrip(mk_list(7, weft_none(), weft_bool(true), weft_int(-5),
+                    weft_double(2.5), mk_str("s"), mk_bytes("\0b", 2),
+                    mk_list(2, mk_list(0), mk_str(""))));
+  weft_value many;
+  assert_int_equal(weft_list_new(&many, 1000), 0);
+  for (size_t i = 0; i < 1000; i++)
+    assert_int_equal(weft_list_set(&many, i, weft_int((int64_t)i)), 0);
+  roundtrip(many);
+  roundtrip(nested(WEFT_WIRE_MAX_DEPTH)); /* the deepest allowed */
+}
+
+/* ---- random values (round trips and the fuzz corpus) ---- */
+
+static uint64_t rng_state;
+static uint64_t rnd(void) { /* xorshift64*, fixed seed per test */
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return rng_state * 2685821657736338717ull;
+}
+
+static weft_value random_value(int depth) {
+  switch (rnd() % (depth < 4 ? 7 : 6)) {
+  case 0:
+    return weft_none();
+  case 1:
+    return weft_bool(rnd() & 1);
+  case 2:
+    return weft_int((int64_t)rnd() >> (rnd() % 64));
+  case 3:
+    return weft_double(bits_to_double(rnd()));
+  case 4: {
+    char s[40];
+    size_t n = rnd() % sizeof s;
+    for (size_t i = 0; i < n; i++)
+      s[i] = (char)('a' + rnd() % 26);
+    weft_value v;
+    assert_int_equal(weft_str_newn(&v, s, n), 0);
+    return v;
+  }
+  case 5: {
+    uint8_t s[40];
+    size_t n = rnd() % sizeof s;
+    for (size_t i = 0; i < n; i++)
+      s[i] = (uint8_t)rnd();
+    return mk_bytes(s, n);
+  }
+  default: {
+    size_t n = rnd() % 5;
+    weft_value l;
+    assert_int_equal(weft_list_new(&l, n), 0);
+    for (size_t i = 0; i < n; i++)
+      assert_int_equal(weft_list_set(&l, i, random_value(depth + 1)), 0);
+    return l;
+  }
+  }
+}
+
+static void test_roundtrip_random(void **state) {
+  (void)state;
+  rng_state = 0x5eed0001;
+  for (int i = 0; i < 2000; i++)
+    roundtrip(random_value(0));
+}
+
+/* ---- what cannot be encoded ---- */
+
+static void dtor_count(void *p) { (*(int *)p)++; }
+
+static void expect_refused(weft_value *v, const char *needle) {
+  weft_buf b = WEFT_BUF_INIT;
+  assert_int_equal(weft_buf_append(&b, "keep", 4), 0);
+  weft_wire_error err = {0};
+  assert_int_equal(weft_wire_encode(v, &b, &err), WEFT_ENOTSUP);
+  assert_int_equal(b.len, 4); /* nothing half-written stays */
+  assert_memory_equal(b.data, "keep", 4);
+  if (!strstr(err.text, needle))
+    fail_msg("'%s' not in the reason '%s'", needle, err.text);
+  weft_buf_free(&b);
+}
+
+static void test_encode_refuses(void **state) {
+  (void)state;
+  int freed = 0;
+  weft_value p;
+  assert_int_equal(weft_ptr_new(&p, &freed, dtor_count), 0);
+  expect_refused(&p, "ptr");
+  weft_value l = mk_list(2, weft_int(1), mk_list(1, p));
+  expect_refused(&l, "at [1][0]");
+  weft_value_release(&l);
+  assert_int_equal(freed, 1);
+
+  weft_value chunk = {WEFT_T_CHUNK, 0, {.obj = NULL}};
+  expect_refused(&chunk, "chunk");
+  weft_value internal = {64, 0, {.i = 3}}; /* e.g. a node reference */
+  expect_refused(&internal, "internal type 64");
+
+  weft_value deep = nested(WEFT_WIRE_MAX_DEPTH + 1);
+  expect_refused(&deep, "deeper than 64");
+  weft_value_release(&deep);
+
+  /* A list that contains itself ends at the depth cap, not in a crash. */
+  weft_value self;
+  assert_int_equal(weft_list_new(&self, 1), 0);
+  assert_int_equal(weft_list_set(&self, 0, weft_value_retain(&self)), 0);
+  expect_refused(&self, "contains itself");
+  assert_int_equal(weft_list_set(&self, 0, weft_none()), 0); /* break it */
+  weft_value_release(&self);
+
+  weft_buf b = WEFT_BUF_INIT;
+  weft_value none = weft_none();
+  assert_int_equal(weft_wire_encode(NULL, &b, NULL), WEFT_EINVAL);
+  assert_int_equal(weft_wire_encode(&none, NULL, NULL), WEFT_EINVAL);
+}
+
+/* ---- malformed input ---- */
+
+static void test_decode_malformed(void **state) {
+  (void)state;
+  /* clang-format off */
+  refuse(NULL, 0, WEFT_EWIRE, __LINE__);                 /* nothing */
+  REFUSE(WEFT_EWIRE, 0x08);                              /* bad tags */
+  REFUSE(WEFT_EWIRE, 0x7f);
+  REFUSE(WEFT_EWIRE, 0xff);
+  REFUSE(WEFT_ENOTSUP, 0x07, 0x00);                      /* chunk: later */
+  REFUSE(WEFT_EWIRE, 0x01);                              /* bool, no byte */
+  REFUSE(WEFT_EWIRE, 0x01, 0x02);                        /* bool not 0/1 */
+  REFUSE(WEFT_EWIRE, 0x02, 1, 2, 3, 4, 5, 6, 7);         /* int: 7 of 8 */
+  REFUSE(WEFT_EWIRE, 0x03);                              /* double: none */
+  REFUSE(WEFT_EWIRE, 0x04);                              /* str: no length */
+  REFUSE(WEFT_EWIRE, 0x04, 0x05, 'a', 'b');              /* length lies */
+  REFUSE(WEFT_EWIRE, 0x05, 0x80);                        /* varint cut */
+  REFUSE(WEFT_EWIRE, 0x05, 0x81, 0x80, 0x80);            /* varint cut */
+  REFUSE(WEFT_EWIRE, 0x04, 0x80, 0x00);                  /* not minimal */
+  REFUSE(WEFT_EWIRE, 0x04, 0x81, 0x80, 0x00, 'x');       /* not minimal */
+  REFUSE(WEFT_EWIRE, 0x05, 0x80, 0x80, 0x80, 0x80, 0x80, /* 11 bytes */
+         0x80, 0x80, 0x80, 0x80, 0x80, 0x01);
+  REFUSE(WEFT_EWIRE, 0x05, 0xff, 0xff, 0xff, 0xff, 0xff, /* > 2^64 */
+         0xff, 0xff, 0xff, 0xff, 0x02);
+  REFUSE(WEFT_EWIRE, 0x05, 0xff, 0xff, 0xff, 0xff, 0xff, /* 2^64-1 bytes */
+         0xff, 0xff, 0xff, 0xff, 0x01, 'x');
+  REFUSE(WEFT_EWIRE, 0x06, 0xff, 0xff, 0xff, 0xff, 0xff, /* 2^63 items */
+         0xff, 0xff, 0xff, 0x7f, 0x00, 0x00);
+  REFUSE(WEFT_EWIRE, 0x06, 0x03, 0x00, 0x00);            /* 2 of 3 items */
+  REFUSE(WEFT_EWIRE, 0x06, 0x02, 0x06, 0x01);            /* inner cut */
+  /* Heap items built, then a bad one: what was built is released (ASan). */
+  REFUSE(WEFT_EWIRE, 0x06, 0x03, 0x04, 0x01, 'x', 0x05, 0x01, 'y', 0x09);
+  REFUSE(WEFT_EWIRE, 0x06, 0x02, 0x06, 0x01, 0x04, 0x01, 'x', 0x04, 0x09);
+  /* clang-format on */
+
+  /* Depth bombs: 65 levels, and 100,000 levels in 200 KB. */
+  for (size_t levels = WEFT_WIRE_MAX_DEPTH + 1; levels <= 100000;
+       levels = levels * 10) {
+    size_t n = 2 * levels + 1;
+    uint8_t *p = malloc(n);
+    for (size_t i = 0; i < levels; i++) {
+      p[2 * i] = WEFT_WIRE_TAG_LIST;
+      p[2 * i + 1] = 1;
+    }
+    p[n - 1] = 0x00;
+    refuse(p, n, WEFT_EWIRE, __LINE__);
+    /* One level less than the cap + 1 decodes. */
+    size_t ok_from = 2 * (levels - WEFT_WIRE_MAX_DEPTH);
+    weft_value v;
+    assert_int_equal(weft_wire_decode(p + ok_from, n - ok_from, NULL, &v, NULL),
+                     0);
+    weft_value_release(&v);
+    free(p);
+  }
+
+  /* Trailing bytes: refused without consumed, counted with it. */
+  const uint8_t two[] = {0x01, 0x01, 0xee};
+  weft_value v = weft_int(1);
+  weft_wire_error err = {0};
+  assert_int_equal(weft_wire_decode(two, 3, NULL, &v, &err), WEFT_EWIRE);
+  assert_int_equal(v.type, WEFT_T_NONE);
+  assert_int_equal(err.offset, 2);
+  size_t used;
+  assert_int_equal(weft_wire_decode(two, 3, &used, &v, NULL), 0);
+  assert_int_equal(used, 2);
+  assert_true(v.type == WEFT_T_BOOL && v.as.b);
+
+  /* Bad arguments. */
+  assert_int_equal(weft_wire_decode(two, 3, NULL, NULL, NULL), WEFT_EINVAL);
+  assert_int_equal(weft_wire_decode(NULL, 3, NULL, &v, NULL), WEFT_EINVAL);
+
+  /* The reason names the place. */
+  const uint8_t bad[] = {0x06, 0x02, 0x00, 0x2a};
+  assert_int_equal(weft_wire_decode(bad, 4, NULL, &v, &err), WEFT_EWIRE);
+  assert_int_equal(err.offset, 3);
+  assert_non_null(strstr(err.text, "0x2a"));
+}
+
+/* ---- tasks and results ---- */
+
+static void test_task_roundtrip(void **state) {
+  (void)state;
+  weft_value args[3] = {weft_int(-3), mk_str("x"),
+                        mk_list(2, weft_double(0.5), mk_bytes("\0", 1))};
+  weft_wire_task t = {
+      .id = UINT64_MAX - 1, .fn = "my_fn", .nargs = 3, .args = args};
+  weft_wire_task t0 = {.id = 0, .fn = "noargs", .nargs = 0, .args = NULL};
+  weft_buf b = WEFT_BUF_INIT;
+  assert_int_equal(weft_wire_encode_task(&t, &b, NULL), 0);
+  size_t first = b.len;
+  assert_int_equal(weft_wire_encode_task(&t0, &b, NULL), 0);
+
+  /* Two frames back to back: each decode takes one. */
+  weft_wire_task d;
+  size_t used;
+  assert_int_equal(weft_wire_decode_task(b.data, b.len, &used, &d, NULL), 0);
+  assert_int_equal(used, first);
+  assert_int_equal(d.id, UINT64_MAX - 1);
+  assert_string_equal(d.fn, "my_fn");
+  assert_int_equal(d.nargs, 3);
+  for (size_t i = 0; i < 3; i++)
+    assert_true(same(&d.args[i], &args[i]));
+  weft_wire_task_clear(&d);
+  assert_null(d.args);
+  weft_wire_task_clear(&d); /* twice is harmless */
+  assert_int_equal(
+      weft_wire_decode_task(b.data + first, b.len - first, &used, &d, NULL), 0);
+  assert_int_equal(used, b.len - first);
+  assert_string_equal(d.fn, "noargs");
+  assert_int_equal(d.nargs, 0);
+  weft_wire_task_clear(&d);
+
+  /* The frame's size, from its header. */
+  size_t total;
+  assert_int_equal(weft_wire_frame_len(b.data, b.len, &total), 0);
+  assert_int_equal(total, first);
+
+  for (int i = 0; i < 3; i++)
+    weft_value_release(&args[i]);
+  weft_buf_free(&b);
+}
+
+static void test_result_roundtrip(void **state) {
+  (void)state;
+  weft_buf b = WEFT_BUF_INIT;
+  weft_wire_result ok = {.id = 42,
+                         .status = 0,
+                         .msg = NULL,
+                         .value = mk_list(2, mk_str("a"), weft_int(1))};
+  weft_wire_result bad = {.id = 43,
+                          .status = WEFT_ETASK,
+                          .msg = "task 'inc-1' failed: x must be positive",
+                          .value = weft_none()};
+  weft_wire_result empty_msg = {.id = 44, .status = WEFT_EKILLED, .msg = ""};
+  assert_int_equal(weft_wire_encode_result(&ok, &b, NULL), 0);
+  assert_int_equal(weft_wire_encode_result(&bad, &b, NULL), 0);
+  assert_int_equal(weft_wire_encode_result(&empty_msg, &b, NULL), 0);
+
+  size_t at = 0, used;
+  weft_wire_result d;
+  assert_int_equal(
+      weft_wire_decode_result(b.data + at, b.len - at, &used, &d, NULL), 0);
+  at += used;
+  assert_int_equal(d.id, 42);
+  assert_int_equal(d.status, 0);
+  assert_null(d.msg);
+  assert_true(same(&d.value, &ok.value));
+  weft_wire_result_clear(&d);
+
+  assert_int_equal(
+      weft_wire_decode_result(b.data + at, b.len - at, &used, &d, NULL), 0);
+  at += used;
+  assert_int_equal(d.id, 43);
+  assert_int_equal(d.status, WEFT_ETASK);
+  assert_string_equal(d.msg, bad.msg);
+  assert_int_equal(d.value.type, WEFT_T_NONE);
+  weft_wire_result_clear(&d);
+
+  assert_int_equal(
+      weft_wire_decode_result(b.data + at, b.len - at, &used, &d, NULL), 0);
+  at += used;
+  assert_int_equal(d.status, WEFT_EKILLED);
+  assert_null(d.msg); /* empty message: none */
+  weft_wire_result_clear(&d);
+  assert_int_equal(at, b.len);
+
+  weft_value_release(&ok.value);
+  weft_buf_free(&b);
+}
+
+static void test_message_encode_errors(void **state) {
+  (void)state;
+  weft_buf b = WEFT_BUF_INIT;
+  weft_wire_error err = {0};
+  weft_value p;
+  assert_int_equal(weft_ptr_new(&p, NULL, NULL), 0);
+  weft_value args[2] = {weft_int(1), p};
+  weft_wire_task t = {.id = 1, .fn = "f", .nargs = 2, .args = args};
+  assert_int_equal(weft_wire_encode_task(&t, &b, &err), WEFT_ENOTSUP);
+  assert_int_equal(b.len, 0);
+  assert_non_null(strstr(err.text, "argument 1"));
+  assert_non_null(strstr(err.text, "ptr"));
+  t.fn = NULL;
+  assert_int_equal(weft_wire_encode_task(&t, &b, NULL), WEFT_EINVAL);
+  t.fn = "";
+  assert_int_equal(weft_wire_encode_task(&t, &b, NULL), WEFT_EINVAL);
+  t.fn = "f";
+  t.args = NULL;
+  assert_int_equal(weft_wire_encode_task(&t, &b, NULL), WEFT_EINVAL);
+  assert_int_equal(weft_wire_encode_task(NULL, &b, NULL), WEFT_EINVAL);
+
+  weft_wire_result r = {.id = 1, .status = 3};
+  assert_int_equal(weft_wire_encode_result(&r, &b, NULL), WEFT_EINVAL);
+  r.status = WEFT_ETASK;
+  r.value = weft_int(1);
+  assert_int_equal(weft_wire_encode_result(&r, &b, NULL), WEFT_EINVAL);
+  r.status = 0;
+  r.value = p;
+  assert_int_equal(weft_wire_encode_result(&r, &b, &err), WEFT_ENOTSUP);
+  assert_int_equal(b.len, 0);
+  weft_value_release(&p);
+  weft_buf_free(&b);
+}
+
+/* Decodes a frame expected to be refused; checks *out is left zeroed. */
+static void refuse_task(const uint8_t *p, size_t n, int want, int line) {
+  weft_wire_task t = {.id = 9, .fn = "junk"};
+  weft_wire_error err = {0};
+  int rc = weft_wire_decode_task(p, n, NULL, &t, &err);
+  if (rc != want)
+    fail_msg("line %d: decode_task gave %s, wanted %s (%s)", line,
+             weft_err_name(rc), weft_err_name(want), err.text);
+  assert_null(t.fn);
+  assert_null(t.args);
+  assert_int_equal(t.nargs, 0);
+}
+static void refuse_result(const uint8_t *p, size_t n, int want, int line) {
+  weft_wire_result r = {.id = 9, .msg = "junk"};
+  weft_wire_error err = {0};
+  int rc = weft_wire_decode_result(p, n, NULL, &r, &err);
+  if (rc != want)
+    fail_msg("line %d: decode_result gave %s, wanted %s (%s)", line,
+             weft_err_name(rc), weft_err_name(want), err.text);
+  assert_null(r.msg);
+  assert_int_equal(r.value.type, WEFT_T_NONE);
+}
+#define FRAME(kind, plen) 'W', 'E', 'F', 'T', 1, kind, 0, 0, plen, 0, 0, 0
+#define REFUSE_TASK(want, ...)                                                 \
+  do {                                                                         \
+    const uint8_t f_[] = {__VA_ARGS__};                                        \
+    refuse_task(f_, sizeof f_, want, __LINE__);                                \
+  } while (0)
+#define REFUSE_RESULT(want, ...)                                               \
+  do {                                                                         \
+    const uint8_t f_[] = {__VA_ARGS__};                                        \
+    refuse_result(f_, sizeof f_, want, __LINE__);                              \
+  } while (0)
+#define ID8 1, 0, 0, 0, 0, 0, 0, 0
+
+static void test_message_decode_errors(void **state) {
+  (void)state;
+  /* A good one first, so the cases below differ from it in one thing. */
+  const uint8_t good[] = {FRAME(1, 12), ID8, 1, 'f', 1, 0x00};
+  weft_wire_task t;
+  assert_int_equal(weft_wire_decode_task(good, sizeof good, NULL, &t, NULL), 0);
+  weft_wire_task_clear(&t);
+
+  refuse_task(good, 0, WEFT_EWIRE, __LINE__);
+  for (size_t n = 1; n < sizeof good; n++) /* every truncation */
+    refuse_task(good, n, WEFT_EWIRE, __LINE__);
+  /* clang-format off */
+  REFUSE_TASK(WEFT_EWIRE, 'W', 'E', 'F', 'X', 1, 1, 0, 0, 12, 0, 0, 0, ID8, 1,
+              'f', 1, 0x00);                                    /* magic */
+  REFUSE_TASK(WEFT_ENOTSUP, 'W', 'E', 'F', 'T', 2, 1, 0, 0, 12, 0, 0, 0, ID8,
+              1, 'f', 1, 0x00);                                 /* version */
+  REFUSE_TASK(WEFT_EWIRE, 'W', 'E', 'F', 'T', 1, 1, 1, 0, 12, 0, 0, 0, ID8, 1,
+              'f', 1, 0x00);                                    /* reserved */
+  REFUSE_TASK(WEFT_EWIRE, FRAME(2, 12), ID8, 1, 'f', 1, 0x00);  /* kind */
+  REFUSE_TASK(WEFT_EWIRE, FRAME(0, 12), ID8, 1, 'f', 1, 0x00);  /* kind 0 */
+  REFUSE_TASK(WEFT_EWIRE, FRAME(1, 13), ID8, 1, 'f', 1, 0x00);  /* len lies */
+  REFUSE_TASK(WEFT_EWIRE, FRAME(1, 11), ID8, 1, 'f', 1, 0x00);  /* len short */
+  REFUSE_TASK(WEFT_EWIRE, FRAME(1, 13), ID8, 1, 'f', 1, 0x00,
+              0x00);                                            /* left over */
+  REFUSE_TASK(WEFT_EWIRE, FRAME(1, 11), ID8, 0, 1, 0x00);       /* no name */
+  REFUSE_TASK(WEFT_EWIRE, FRAME(1, 13), ID8, 2, 'f', 0, 1,
+              0x00);                                            /* NUL */
+  REFUSE_TASK(WEFT_EWIRE, FRAME(1, 12), ID8, 9, 'f', 1, 0x00);  /* name len */
+  REFUSE_TASK(WEFT_EWIRE, FRAME(1, 12), ID8, 1, 'f', 2, 0x00);  /* nargs */
+  REFUSE_TASK(WEFT_EWIRE, FRAME(1, 20), ID8, 1, 'f', 0xff, 0xff, 0xff, 0xff,
+              0xff, 0xff, 0xff, 0xff, 0x7f, 0x00);              /* 2^63 args */
+  REFUSE_TASK(WEFT_EWIRE, FRAME(1, 15), ID8, 1, 'f', 2, 0x04, 1, 'x',
+              0x09);                                            /* bad arg */
+  /* clang-format on */
+
+  const uint8_t rgood[] = {FRAME(2, 14), ID8, 0, 0, 0, 0, 0, 0x00};
+  weft_wire_result r;
+  assert_int_equal(weft_wire_decode_result(rgood, sizeof rgood, NULL, &r, NULL),
+                   0);
+  weft_wire_result_clear(&r);
+  for (size_t n = 0; n < sizeof rgood; n++)
+    refuse_result(rgood, n, WEFT_EWIRE, __LINE__);
+  /* clang-format off */
+  REFUSE_RESULT(WEFT_EWIRE, FRAME(1, 14), ID8, 0, 0, 0, 0, 0, 0x00); /* kind */
+  REFUSE_RESULT(WEFT_EWIRE, FRAME(2, 14), ID8, 1, 0, 0, 0, 0,
+                0x00);                                 /* status > 0 */
+  REFUSE_RESULT(WEFT_EWIRE, FRAME(2, 15), ID8, 0xfd, 0xff, 0xff, 0xff, 0,
+                0x01, 0x01);                           /* failed + value */
+  REFUSE_RESULT(WEFT_EWIRE, FRAME(2, 16), ID8, 0xfd, 0xff, 0xff, 0xff, 2,
+                'a', 0, 0x00);                         /* NUL in msg */
+  REFUSE_RESULT(WEFT_EWIRE, FRAME(2, 17), ID8, 0, 0, 0, 0, 0, 0x04, 1, 'x',
+                0x00);                                 /* left over */
+  REFUSE_RESULT(WEFT_EWIRE, FRAME(2, 17), ID8, 0, 0, 0, 0, 0, 0x06, 2, 0x04,
+                1);                                    /* value cut */
+  /* clang-format on */
+
+  assert_int_equal(weft_wire_decode_task(good, sizeof good, NULL, NULL, NULL),
+                   WEFT_EINVAL);
+  weft_wire_task_clear(NULL);
+  weft_wire_result_clear(NULL);
+}
+
+static void test_frames(void **state) {
+  (void)state;
+  const uint8_t hdr[] = {FRAME(1, 12)};
+  size_t total;
+  /* Partial headers ask for the header; the whole one gives the size. */
+  for (size_t n = 0; n < WEFT_WIRE_HEADER_SIZE; n++) {
+    assert_int_equal(weft_wire_frame_len(hdr, n, &total), 0);
+    assert_int_equal(total, WEFT_WIRE_HEADER_SIZE);
+  }
+  assert_int_equal(weft_wire_frame_len(hdr, sizeof hdr, &total), 0);
+  assert_int_equal(total, 24);
+  /* Garbage is seen at its first byte. */
+  const uint8_t junk[] = {'G', 'E', 'T', ' '};
+  assert_int_equal(weft_wire_frame_len(junk, 1, &total), WEFT_EWIRE);
+  const uint8_t v2[] = {'W', 'E', 'F', 'T', 2};
+  assert_int_equal(weft_wire_frame_len(v2, 4, &total), 0);
+  assert_int_equal(weft_wire_frame_len(v2, 5, &total), WEFT_ENOTSUP);
+  const uint8_t big[] = {'W', 'E', 'F',  'T',  1,    200,
+                         0,   0,   0xff, 0xff, 0xff, 0xff};
+  assert_int_equal(weft_wire_frame_len(big, sizeof big, &total), 0);
+  assert_int_equal(total, (size_t)WEFT_WIRE_HEADER_SIZE + UINT32_MAX);
+  assert_int_equal(weft_wire_frame_len(hdr, 3, NULL), WEFT_EINVAL);
+  assert_int_equal(weft_wire_frame_len(NULL, 3, &total), WEFT_EINVAL);
+
+  /* A private kind built with begin/end, read back with frame_open. */
+  weft_buf b = WEFT_BUF_INIT;
+  assert_int_equal(weft_buf_append(&b, "xx", 2), 0);
+  size_t mark;
+  assert_int_equal(weft_wire_frame_begin(&b, WEFT_WIRE_KIND_USER + 1, &mark),
+                   0);
+  assert_int_equal(mark, 2);
+  weft_value hello = mk_str("hello");
+  assert_int_equal(weft_wire_encode(&hello, &b, NULL), 0);
+  assert_int_equal(weft_wire_frame_end(&b, mark), 0);
+  unsigned kind;
+  const uint8_t *payload;
+  size_t plen, used;
+  assert_int_equal(weft_wire_frame_open(b.data + 2, b.len - 2, &kind, &payload,
+                                        &plen, &used),
+                   0);
+  assert_int_equal(kind, WEFT_WIRE_KIND_USER + 1);
+  assert_int_equal(used, b.len - 2);
+  weft_value back;
+  assert_int_equal(weft_wire_decode(payload, plen, NULL, &back, NULL), 0);
+  assert_true(same(&back, &hello));
+  assert_int_equal(weft_wire_frame_open(b.data + 2, b.len - 3, &kind, &payload,
+                                        &plen, &used),
+                   WEFT_EWIRE);
+  /* A task decoder does not take a private kind. */
+  weft_wire_task t;
+  assert_int_equal(weft_wire_decode_task(b.data + 2, b.len - 2, NULL, &t, NULL),
+                   WEFT_EWIRE);
+  assert_int_equal(weft_wire_frame_begin(&b, 0, &mark), WEFT_EINVAL);
+  assert_int_equal(weft_wire_frame_begin(&b, 256, &mark), WEFT_EINVAL);
+  assert_int_equal(weft_wire_frame_end(&b, b.len), WEFT_EINVAL);
+  weft_value_release(&hello);
+  weft_value_release(&back);
+  weft_buf_free(&b);
+}
+
+/* ---- fuzzing ---- */
+
+#ifndef WIRE_FUZZ_ROUNDS /* -DWIRE_FUZZ_ROUNDS=1000000 for a long run */
+#define WIRE_FUZZ_ROUNDS 10000
+#endif
+
+/* Decodes data as a value, task and result. Whatever is accepted must
+ * re-encode to exactly the bytes it came from (the format is canonical);
+ * whatever is refused must leave the output empty. */
+static void decode_all_ways(const uint8_t *p, size_t n) {
+  weft_buf b = WEFT_BUF_INIT;
+  weft_value v = weft_int(1);
+  size_t used = 0;
+  int rc = weft_wire_decode(p, n, &used, &v, NULL);
+  if (rc == 0) {
+    assert_int_equal(weft_wire_encode(&v, &b, NULL), 0);
+    assert_int_equal(b.len, used);
+    assert_memory_equal(b.data, p, used);
+    weft_value_release(&v);
+  } else {
+    assert_true(rc == WEFT_EWIRE || rc == WEFT_ENOTSUP);
+    assert_int_equal(v.type, WEFT_T_NONE);
+  }
+  weft_wire_task t;
+  rc = weft_wire_decode_task(p, n, &used, &t, NULL);
+  if (rc == 0) {
+    weft_buf_clear(&b);
+    assert_int_equal(weft_wire_encode_task(&t, &b, NULL), 0);
+    assert_int_equal(b.len, used);
+    assert_memory_equal(b.data, p, used);
+    weft_wire_task_clear(&t);
+  } else {
+    assert_true(rc == WEFT_EWIRE || rc == WEFT_ENOTSUP);
+    assert_null(t.args);
+  }
+  weft_wire_result r;
+  rc = weft_wire_decode_result(p, n, &used, &r, NULL);
+  if (rc == 0) {
+    weft_buf_clear(&b);
+    assert_int_equal(weft_wire_encode_result(&r, &b, NULL), 0);
+    assert_int_equal(b.len, used);
+    assert_memory_equal(b.data, p, used);
+    weft_wire_result_clear(&r);
+  } else {
+    assert_true(rc == WEFT_EWIRE || rc == WEFT_ENOTSUP);
+    assert_null(r.msg);
+    assert_int_equal(r.value.type, WEFT_T_NONE);
+  }
+  size_t total;
+  (void)weft_wire_frame_len(p, n, &total);
+  weft_buf_free(&b);
+}
+
+/* Builds the corpus: values, tasks and results, each encoded alone. */
+static size_t make_corpus(weft_buf *corpus, size_t max) {
+  size_t k = 0;
+  for (; k < max; k++) {
+    weft_buf_init(&corpus[k]);
+    weft_value v = random_value(0);
+    if (k % 3 == 0) {
+      assert_int_equal(weft_wire_encode(&v, &corpus[k], NULL), 0);
+    } else if (k % 3 == 1) {
+      weft_value args[3] = {v, random_value(1), random_value(2)};
+      weft_wire_task t = {
+          .id = rnd(), .fn = "fn", .nargs = rnd() % 4, .args = args};
+      assert_int_equal(weft_wire_encode_task(&t, &corpus[k], NULL), 0);
+      weft_value_release(&args[1]);
+      weft_value_release(&args[2]);
+    } else {
+      weft_wire_result r = {.id = rnd(), .status = 0, .value = v};
+      if (rnd() & 1)
+        r = (weft_wire_result){.id = 5, .status = WEFT_ETASK, .msg = "boom"};
+      assert_int_equal(weft_wire_encode_result(&r, &corpus[k], NULL), 0);
+    }
+    weft_value_release(&v);
+  }
+  return k;
+}
+
+static void test_fuzz(void **state) {
+  (void)state;
+  rng_state = 0xf0220001;
+  enum { CORPUS = 60, ROUNDS = WIRE_FUZZ_ROUNDS };
+  weft_buf corpus[CORPUS];
+  size_t nc = make_corpus(corpus, CORPUS);
+
+  /* Every strict prefix of a valid encoding is refused (the format is
+   * self-delimiting); the whole decodes. */
+  for (size_t k = 0; k < nc; k++) {
+    const uint8_t *p = corpus[k].data;
+    for (size_t n = 0; n < corpus[k].len; n++) {
+      weft_value v;
+      weft_wire_task t;
+      weft_wire_result r;
+      size_t used;
+      assert_int_not_equal(weft_wire_decode(p, n, &used, &v, NULL), 0);
+      assert_int_not_equal(weft_wire_decode_task(p, n, &used, &t, NULL), 0);
+      assert_int_not_equal(weft_wire_decode_result(p, n, &used, &r, NULL), 0);
+      decode_all_ways(p, n);
+    }
+    decode_all_ways(p, corpus[k].len);
+  }
+
+  uint8_t *m = malloc(4096);
+  for (int round = 0; round < ROUNDS; round++) {
+    const weft_buf *src = &corpus[rnd() % nc];
+    size_t n = src->len < 4000 ? src->len : 4000;
+    memcpy(m, src->data, n);
+    int edits = 1 + (int)(rnd() % 4);
+    for (int e = 0; e < edits && n > 0; e++) {
+      size_t at = rnd() % n;
+      switch (rnd() % 8) {
+      case 0: /* flip a bit */
+        m[at] ^= (uint8_t)(1u << (rnd() % 8));
+        break;
+      case 1: /* random byte */
+        m[at] = (uint8_t)rnd();
+        break;
+      case 2: /* interesting byte */
+        m[at] =
+            (const uint8_t[]){0x00, 0x01, 0x06, 0x7f, 0x80, 0xff}[rnd() % 6];
+        break;
+      case 3: /* truncate */
+        n = at;
+        break;
+      case 4: /* insert a byte */
+        if (n < 4000) {
+          memmove(m + at + 1, m + at, n - at);
+          m[at] = (uint8_t)rnd();
+          n++;
+        }
+        break;
+      case 5: /* delete a byte */
+        memmove(m + at, m + at + 1, n - at - 1);
+        n--;
+        break;
+      case 6: { /* duplicate a slice (nesting, repeated items) */
+        size_t len = 1 + rnd() % 16;
+        if (at + len <= n && n + len <= 4000) {
+          memmove(m + at + len, m + at, n - at);
+          n += len;
+        }
+        break;
+      }
+      default: /* a huge varint where a length may be */
+        if (at + 10 <= n) {
+          memset(m + at, 0xff, 9);
+          m[at + 9] = 0x01;
+        }
+        break;
+      }
+    }
+    decode_all_ways(m, n);
+  }
+  free(m);
+  for (size_t k = 0; k < nc; k++)
+    weft_buf_free(&corpus[k]);
+}
+
+/* ---- file descriptors ---- */
+
+typedef struct writer {
+  int fd;
+  const uint8_t *data;
+  size_t len;
+  size_t piece; /* write this many bytes per call (0: all at once) */
+  int rc;
+} writer;
+
+static void *writer_main(void *arg) {
+  writer *w = arg;
+  w->rc = 0;
+  size_t piece = w->piece ? w->piece : w->len;
+  for (size_t at = 0; at < w->len && !w->rc; at += piece) {
+    size_t n = w->len - at < piece ? w->len - at : piece;
+    w->rc = weft_wire_write_all(w->fd, w->data + at, n);
+  }
+  close(w->fd);
+  return NULL;
+}
+
+/* Several tasks (one of 1 MiB, more than a pipe holds) written in pieces. */
+static void frames_through(int rfd, int wfd, size_t piece) {
+  weft_buf all = WEFT_BUF_INIT;
+  enum { N = 6 };
+  size_t sizes[N] = {0, 1, 100, 1u << 20, 5, 70000};
+  for (int i = 0; i < N; i++) {
+    weft_value arg;
+    void *p;
+    assert_int_equal(weft_bytes_alloc(&arg, sizes[i], &p), 0);
+    memset(p, 'a' + i, sizes[i]);
+    weft_wire_task t = {.id = (uint64_t)i, .fn = "f", .nargs = 1, .args = &arg};
+    assert_int_equal(weft_wire_encode_task(&t, &all, NULL), 0);
+    weft_value_release(&arg);
+  }
+  writer w = {.fd = wfd, .data = all.data, .len = all.len, .piece = piece};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, writer_main, &w), 0);
+  weft_buf b = WEFT_BUF_INIT;
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(weft_wire_read_frame(rfd, &b), 0);
+    weft_wire_task t;
+    assert_int_equal(weft_wire_decode_task(b.data, b.len, NULL, &t, NULL), 0);
+    assert_int_equal(t.id, (uint64_t)i);
+    assert_int_equal(weft_value_len(&t.args[0]), sizes[i]);
+    const uint8_t *q = weft_value_bytes(&t.args[0]);
+    for (size_t j = 0; j < sizes[i]; j++)
+      if (q[j] != 'a' + i)
+        fail_msg("frame %d byte %zu differs", i, j);
+    weft_wire_task_clear(&t);
+  }
+  assert_int_equal(weft_wire_read_frame(rfd, &b), 1); /* clean EOF */
+  assert_int_equal(weft_wire_read_frame(rfd, &b), 1);
+  assert_int_equal(pthread_join(th, NULL), 0);
+  assert_int_equal(w.rc, 0);
+  close(rfd);
+  weft_buf_free(&b);
+  weft_buf_free(&all);
+}
+
+static void test_pipe_frames(void **state) {
+  (void)state;
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  frames_through(fds[0], fds[1], 0);
+  assert_int_equal(pipe(fds), 0);
+  frames_through(fds[0], fds[1], 7); /* odd pieces split every header */
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  frames_through(fds[0], fds[1], 4093);
+  /* Non-blocking on both ends: both sides must wait, not fail. */
+  assert_int_equal(pipe(fds), 0);
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(fcntl(fds[i], F_SETFL, O_NONBLOCK), 0);
+  frames_through(fds[0], fds[1], 0);
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(fcntl(fds[i], F_SETFL, O_NONBLOCK), 0);
+  frames_through(fds[0], fds[1], 0);
+}
+
+/* Feeds bytes then EOF; read_frame must give `want`. */
+static void read_after(const void *p, size_t n, int want) {
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  assert_int_equal(weft_wire_write_all(fds[1], p, n), 0);
+  close(fds[1]);
+  weft_buf b = WEFT_BUF_INIT;
+  assert_int_equal(weft_wire_read_frame(fds[0], &b), want);
+  close(fds[0]);
+  weft_buf_free(&b);
+}
+
+static void test_pipe_truncated(void **state) {
+  (void)state;
+  const uint8_t frame[] = {FRAME(1, 12), ID8, 1, 'f', 1, 0x00};
+  /* clang-format off */
+  read_after(frame, 0, 1);              /* clean EOF */
+  read_after(frame, sizeof frame, 0);   /* whole */
+  read_after(frame, 5, WEFT_EIO);       /* inside the header */
+  read_after(frame, 20, WEFT_EIO);      /* inside the payload */
+  /* clang-format on */
+  read_after("GET / HTTP/1.1\r\n", 16, WEFT_EWIRE);
+  const uint8_t v9[] = {'W', 'E', 'F', 'T', 9, 1, 0, 0, 0, 0, 0, 0};
+  read_after(v9, sizeof v9, WEFT_ENOTSUP);
+  /* A header claiming 4 GiB followed by EOF: EIO, no 4 GiB allocation. */
+  const uint8_t huge[] = {'W',  'E',  'F',  'T',  1, 1, 0, 0,
+                          0xff, 0xff, 0xff, 0xff, 1, 2, 3};
+  read_after(huge, sizeof huge, WEFT_EIO);
+  assert_int_equal(weft_wire_read_frame(0, NULL), WEFT_EINVAL);
+  weft_buf b = WEFT_BUF_INIT;
+  assert_int_equal(weft_wire_read_frame(-1, &b), WEFT_EIO);
+  assert_int_equal(errno, EBADF);
+  weft_buf_free(&b);
+}
+
+static void test_peer_gone(void **state) {
+  (void)state;
+  /* The reader closed: WEFT_EIO with EPIPE, and no SIGPIPE kills us. */
+  uint8_t data[100000] = {0};
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  close(fds[0]);
+  assert_int_equal(weft_wire_write_all(fds[1], data, sizeof data), WEFT_EIO);
+  assert_int_equal(errno, EPIPE);
+  close(fds[1]);
+  sigset_t pending, mask;
+  assert_int_equal(sigpending(&pending), 0);
+  assert_false(sigismember(&pending, SIGPIPE)); /* consumed, not left */
+  assert_int_equal(pthread_sigmask(SIG_SETMASK, NULL, &mask), 0);
+  assert_false(sigismember(&mask, SIGPIPE)); /* mask restored */
+
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  close(fds[0]);
+  assert_int_equal(weft_wire_write_all(fds[1], data, sizeof data), WEFT_EIO);
+  assert_int_equal(errno, EPIPE);
+  close(fds[1]);
+
+  assert_int_equal(weft_wire_write_all(-1, data, 1), WEFT_EIO);
+  assert_int_equal(weft_wire_write_all(1, NULL, 1), WEFT_EINVAL);
+  assert_int_equal(weft_wire_write_all(-1, NULL, 0), 0);
+}
+
+/* EINTR: a reader blocked in read_frame is interrupted by signals (handler
+ * installed without SA_RESTART) many times before the frame arrives. */
+static volatile sig_atomic_t signals_seen;
+static void on_usr1(int sig) {
+  (void)sig;
+  signals_seen++;
+}
+
+typedef struct reader {
+  int fd;
+  weft_buf buf;
+  int rc;
+} reader;
+
+static void *reader_main(void *arg) {
+  reader *r = arg;
+  r->rc = weft_wire_read_frame(r->fd, &r->buf);
+  return NULL;
+}
+
+static void test_eintr(void **state) {
+  (void)state;
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0; /* no SA_RESTART: read() fails with EINTR */
+  assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+  signals_seen = 0;
+
+  weft_buf frame = WEFT_BUF_INIT;
+  weft_wire_result res = {.id = 77, .value = weft_int(5)};
+  assert_int_equal(weft_wire_encode_result(&res, &frame, NULL), 0);
+
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  reader r = {.fd = fds[0], .buf = WEFT_BUF_INIT, .rc = -999};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, reader_main, &r), 0);
+  const struct timespec ms5 = {0, 5 * 1000 * 1000};
+  for (int i = 0; i < 10; i++) { /* before any byte */
+    nanosleep(&ms5, NULL);
+    pthread_kill(th, SIGUSR1);
+  }
+  assert_int_equal(weft_wire_write_all(fds[1], frame.data, 7), 0);
+  for (int i = 0; i < 10; i++) { /* inside the header */
+    nanosleep(&ms5, NULL);
+    pthread_kill(th, SIGUSR1);
+  }
+  assert_int_equal(weft_wire_write_all(fds[1], frame.data + 7, frame.len - 7),
+                   0);
+  assert_int_equal(pthread_join(th, NULL), 0);
+  assert_int_equal(r.rc, 0);
+  assert_true(signals_seen >= 10);
+  assert_int_equal(r.buf.len, frame.len);
+  assert_memory_equal(r.buf.data, frame.data, frame.len);
+
+  close(fds[0]);
+  close(fds[1]);
+  weft_buf_free(&r.buf);
+  weft_buf_free(&frame);
+  assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+}
+
+/* ---- allocation failure ---- */
+
+#ifdef WIRE_FAULTS
+/* Runs op with the 1st, 2nd, ... allocation failing until it succeeds
+ * untouched; every failure must be WEFT_ENOMEM (or refuse_ok) and leave the
+ * heap as it found it when check_heap. */
+#define EACH_FAILURE(check_heap, call, on_fail, on_ok)                         \
+  for (long n_ = 0;; n_++) {                                                   \
+    long before_ = heap_in_use();                                              \
+    fail_after(n_);                                                            \
+    int rc_ = (call);                                                          \
+    bool fired_ = disarm();                                                    \
+    if (!fired_) {                                                             \
+      assert_int_equal(rc_, 0);                                                \
+      assert_true(n_ > 0); /* the injection reached the library */             \
+      on_ok;                                                                   \
+      break;                                                                   \
+    }                                                                          \
+    if (rc_ != WEFT_ENOMEM)                                                    \
+      fail_msg("allocation %ld failed: got %s, wanted WEFT_ENOMEM", n_,        \
+               weft_err_name(rc_));                                            \
+    on_fail;                                                                   \
+    if ((check_heap) && heap_in_use() != before_)                              \
+      fail_msg("allocation %ld failed: %ld blocks leaked", n_,                 \
+               heap_in_use() - before_);                                       \
+  }
+#endif
+
+static void test_alloc_failures(void **state) {
+  (void)state;
+#ifndef WIRE_FAULTS
+  skip();
+#else
+  /* Does a failure reach the library? Not when a tool such as valgrind
+   * replaces malloc itself: then there is nothing to test here. */
+  weft_buf probe = WEFT_BUF_INIT;
+  fail_after(0);
+  int probe_rc = weft_buf_reserve(&probe, 1);
+  bool probe_fired = disarm();
+  weft_buf_free(&probe);
+  if (probe_rc == 0 || !probe_fired)
+    skip();
+  char long_text[200]; /* makes every encode grow its buffer */
+  memset(long_text, 'z', sizeof long_text - 1);
+  long_text[sizeof long_text - 1] = '\0';
+  weft_value args[2] = {
+      mk_list(3, mk_str(long_text), mk_bytes("\0\1", 2),
+              mk_list(2, mk_str("deep"), mk_list(1, mk_str("deeper")))),
+      mk_str("second")};
+  weft_wire_task t = {.id = 3, .fn = "f", .nargs = 2, .args = args};
+  weft_wire_result res = {.id = 4, .status = 0, .value = args[0]};
+  weft_buf frame = WEFT_BUF_INIT, rframe = WEFT_BUF_INIT;
+  assert_int_equal(weft_wire_encode_task(&t, &frame, NULL), 0);
+  assert_int_equal(weft_wire_encode_result(&res, &rframe, NULL), 0);
+
+  /* Encoding: a failed growth leaves the buffer as it was. */
+  weft_buf b = WEFT_BUF_INIT;
+  EACH_FAILURE(false, weft_wire_encode_task(&t, &b, NULL),
+               assert_int_equal(b.len, 0),
+               assert_memory_equal(b.data, frame.data, frame.len));
+  weft_buf_free(&b);
+  assert_int_equal(weft_buf_append(&b, "keep", 4), 0);
+  EACH_FAILURE(
+      false, weft_wire_encode(&args[0], &b, NULL),
+      (assert_int_equal(b.len, 4), assert_memory_equal(b.data, "keep", 4)),
+      (void)0);
+  weft_buf_free(&b);
+
+  /* Decoding: nothing partly built survives a failure. */
+  weft_value v;
+  weft_buf enc = WEFT_BUF_INIT;
+  assert_int_equal(weft_wire_encode(&args[0], &enc, NULL), 0);
+  EACH_FAILURE(true, weft_wire_decode(enc.data, enc.len, NULL, &v, NULL),
+               assert_int_equal(v.type, WEFT_T_NONE),
+               (assert_true(same(&v, &args[0])), weft_value_release(&v)));
+  weft_wire_task d;
+  EACH_FAILURE(
+      true, weft_wire_decode_task(frame.data, frame.len, NULL, &d, NULL),
+      assert_null(d.args),
+      (assert_true(same(&d.args[0], &args[0])), weft_wire_task_clear(&d)));
+  weft_wire_result rd;
+  res.status = WEFT_ETASK;
+  res.msg = "why";
+  res.value = weft_none();
+  weft_buf_clear(&rframe);
+  assert_int_equal(weft_wire_encode_result(&res, &rframe, NULL), 0);
+  EACH_FAILURE(
+      true, weft_wire_decode_result(rframe.data, rframe.len, NULL, &rd, NULL),
+      assert_null(rd.msg),
+      (assert_string_equal(rd.msg, "why"), weft_wire_result_clear(&rd)));
+
+  /* Reading a frame: ENOMEM, not a crash (the pipe is refilled each time). */
+  for (long n = 0;; n++) {
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(weft_wire_write_all(fds[1], frame.data, frame.len), 0);
+    close(fds[1]);
+    weft_buf rb = WEFT_BUF_INIT;
+    fail_after(n);
+    int rc = weft_wire_read_frame(fds[0], &rb);
+    bool fired = disarm();
+    close(fds[0]);
+    if (!fired) {
+      assert_int_equal(rc, 0);
+      assert_true(n > 0);
+      assert_int_equal(rb.len, frame.len);
+      weft_buf_free(&rb);
+      break;
+    }
+    assert_int_equal(rc, WEFT_ENOMEM);
+    weft_buf_free(&rb);
+  }
+
+  weft_buf_free(&enc);
+  weft_buf_free(&frame);
+  weft_buf_free(&rframe);
+  weft_value_release(&args[0]);
+  weft_value_release(&args[1]);
+#endif
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_buf),
+      cmocka_unit_test(test_golden_bytes),
+      cmocka_unit_test(test_roundtrip_scalars),
+      cmocka_unit_test(test_roundtrip_str_bytes),
+      cmocka_unit_test(test_roundtrip_lists),
+      cmocka_unit_test(test_roundtrip_random),
+      cmocka_unit_test(test_encode_refuses),
+      cmocka_unit_test(test_decode_malformed),
+      cmocka_unit_test(test_task_roundtrip),
+      cmocka_unit_test(test_result_roundtrip),
+      cmocka_unit_test(test_message_encode_errors),
+      cmocka_unit_test(test_message_decode_errors),
+      cmocka_unit_test(test_frames),
+      cmocka_unit_test(test_fuzz),
+      cmocka_unit_test(test_pipe_frames),
+      cmocka_unit_test(test_pipe_truncated),
+      cmocka_unit_test(test_peer_gone),
+      cmocka_unit_test(test_eintr),
+      cmocka_unit_test(test_alloc_failures),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
