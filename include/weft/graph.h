@@ -76,7 +76,10 @@ weft_node *weft_call_name(weft_graph *g, const char *name, size_t nargs,
 weft_node *weft_literal(weft_graph *g, weft_value v);
 
 /* An argument that refers to node n's result. */
-weft_value weft_node_ref(weft_node *n);
+static inline weft_value weft_node_ref(weft_node *n) {
+  weft_value v = {64 /* internal node tag */, 0, {.i = (int64_t)(uintptr_t)n}};
+  return v;
+}
 
 /* Built-in arithmetic on int and double results, with Python's rules: int op
  * int stays int (overflow fails the task), any double makes a double, div is
@@ -160,12 +163,15 @@ const weft_fn_info *weft_node_fn(const weft_graph *g, const weft_node *n);
       const char *: weft__arg_cstr,                                            \
       weft_value: weft__arg_value)(x)
 
-weft_value weft__arg_bool(bool b);
-weft_value weft__arg_llong(long long i);
-weft_value weft__arg_ullong(unsigned long long u);
-weft_value weft__arg_double(double d);
-weft_value weft__arg_cstr(const char *s);
-weft_value weft__arg_value(weft_value v);
+static inline weft_value weft__arg_bool(bool b) { return weft_bool(b); }
+static inline weft_value weft__arg_llong(long long i) { return weft_int(i); }
+static inline weft_value weft__arg_double(double d) { return weft_double(d); }
+static inline weft_value weft__arg_value(weft_value v) { return v; }
+static inline weft_value weft__arg_ullong(unsigned long long u) {
+  return u > (unsigned long long)INT64_MAX ? weft_double((double)u)
+                                           : weft_int((int64_t)u);
+}
+weft_value weft__arg_cstr(const char *s); /* allocates a str */
 
 #define WEFT__ARGS(...)                                                        \
   WEFT__CAT(WEFT__ARGS_, WEFT__NARG(__VA_ARGS__))(__VA_ARGS__)

@@ -28,14 +28,15 @@ weft_graph *weft_graph_new(void) {
 void weft_graph_free(weft_graph *g) {
   if (!g)
     return;
-  for (size_t i = 0; i < g->nargs; i++)
-    if (g->args[i].type != WEFT__T_NODE) {
-      if (g->args[i].type == WEFT__T_KEYREF)
-        g->args[i].type = WEFT_T_STR; /* the key is a str object */
+  for (size_t i = 0; i < g->nargs; i++) {
+    if (g->args[i].type == WEFT__T_KEYREF)
+      g->args[i].type = WEFT_T_STR; /* the key is a str object */
+    if (weft_value_is_obj(&g->args[i]))
       weft_value_release(&g->args[i]);
-    }
+  }
   for (uint32_t i = 0; i < g->nnodes; i++)
-    weft_value_release(&g->nodes[i].result);
+    if (weft_value_is_obj(&g->nodes[i].result))
+      weft_value_release(&g->nodes[i].result);
   weft__vec_free(&g->vnodes);
   weft__vec_free(&g->vargs);
   weft__vec_free(&g->vedges);
@@ -153,15 +154,29 @@ weft_node *weft_call_fn(weft_graph *g, const weft_fn_info *fn, size_t nargs,
     release_args(nargs, args);
     return build_fail(g, WEFT_ENOMEM, "graph too large");
   }
-  /* Validate every argument before changing anything. */
+  size_t need_n = ((size_t)g->nnodes + 1) * sizeof(weft__node);
+  size_t need_a = (g->nargs + nargs) * sizeof(weft_value);
+  if (__builtin_expect(!weft__vec_fits(&g->vnodes, need_n) ||
+                           !weft__vec_fits(&g->vargs, need_a),
+                       0)) {
+    if (weft__vec_reserve(&g->vnodes, need_n) ||
+        weft__vec_reserve(&g->vargs, need_a)) {
+      release_args(nargs, args);
+      return build_fail(g, WEFT_ENOMEM, "out of memory adding a node");
+    }
+    g->nodes = g->vnodes.p;
+    g->args = g->vargs.p;
+  }
+  /* Copy the arguments past the end of the used slots, turning node handles
+   * into indices; nothing is committed until every argument is valid. */
+  weft_value *dst = &g->args[g->nargs];
   uint32_t nrefs = 0;
   for (size_t i = 0; i < nargs; i++) {
-    uint32_t t = args[i].type;
-    if (t == WEFT__T_NODE) {
-      uint32_t idx;
-      int rc = weft__node_index(g, (const weft_node *)(uintptr_t)args[i].as.i,
-                                &idx);
-      if (rc) {
+    weft_value v = args[i];
+    if (v.type == WEFT__T_NODE) {
+      uint32_t p;
+      int rc = weft__node_index(g, (const weft_node *)(uintptr_t)v.as.i, &p);
+      if (__builtin_expect(rc != 0, 0)) {
         release_args(nargs, args);
         if (rc == WEFT_EINVAL)
           return build_fail(g, rc,
@@ -171,25 +186,15 @@ weft_node *weft_call_fn(weft_graph *g, const weft_fn_info *fn, size_t nargs,
         return build_fail(g, rc, "argument %zu of %s is a node of another graph",
                           i + 1, fn->name);
       }
+      v.as.i = p;
       nrefs++;
-    } else if (t == WEFT__T_BAD) {
+    } else if (__builtin_expect(v.type == WEFT__T_BAD, 0)) {
       release_args(nargs, args);
       return build_fail(g, WEFT_ENOMEM,
                         "out of memory converting argument %zu of %s", i + 1,
                         fn->name);
     }
-  }
-  size_t need_n = ((size_t)g->nnodes + 1) * sizeof(weft__node);
-  size_t need_a = (g->nargs + nargs) * sizeof(weft_value);
-  if (!weft__vec_fits(&g->vnodes, need_n) ||
-      !weft__vec_fits(&g->vargs, need_a)) {
-    if (weft__vec_reserve(&g->vnodes, need_n) ||
-        weft__vec_reserve(&g->vargs, need_a)) {
-      release_args(nargs, args);
-      return build_fail(g, WEFT_ENOMEM, "out of memory adding a node");
-    }
-    g->nodes = g->vnodes.p;
-    g->args = g->vargs.p;
+    dst[i] = v;
   }
   uint32_t idx = g->nnodes;
   weft__node *n = &g->nodes[idx];
@@ -203,17 +208,17 @@ weft_node *weft_call_fn(weft_graph *g, const weft_fn_info *fn, size_t nargs,
   atomic_init(&n->pending, 0);
   atomic_init(&n->consumers, 0);
   n->result = weft_none();
-  weft_value *dst = &g->args[g->nargs];
-  for (size_t i = 0; i < nargs; i++) {
-    dst[i] = args[i];
-    if (args[i].type == WEFT__T_NODE) {
-      uint32_t p = (uint32_t)(uint64_t)args[i].as.i - 1;
-      dst[i].as.i = p;
-      if (weft__graph_add_edge(g, p, idx)) {
-        /* Edges added so far point at idx, which is not committed: they
-         * would dangle, so the graph is unusable from here on. */
-        return build_fail(g, WEFT_ENOMEM, "out of memory adding an edge");
-      }
+  for (size_t i = 0; nrefs && i < nargs; i++) {
+    if (dst[i].type != WEFT__T_NODE)
+      continue;
+    nrefs--;
+    weft__node *p = &g->nodes[(uint32_t)dst[i].as.i];
+    if (!p->succ1) {
+      p->succ1 = idx + 1;
+    } else if (weft__graph_add_edge(g, (uint32_t)dst[i].as.i, idx)) {
+      /* Edges added so far point at idx, which is not committed: they
+       * would dangle, so the graph is unusable from here on. */
+      return build_fail(g, WEFT_ENOMEM, "out of memory adding an edge");
     }
   }
   g->nargs += nargs;
@@ -241,22 +246,6 @@ weft_node *weft_call_name(weft_graph *g, const char *name, size_t nargs,
 
 weft_node *weft_literal(weft_graph *g, weft_value v) {
   return weft_call_fn(g, &weft__fn_identity, 1, &v);
-}
-
-weft_value weft_node_ref(weft_node *n) {
-  weft_value v = {WEFT__T_NODE, 0, {.i = (int64_t)(uintptr_t)n}};
-  return v;
-}
-
-weft_value weft__arg_bool(bool b) { return weft_bool(b); }
-weft_value weft__arg_llong(long long i) { return weft_int(i); }
-weft_value weft__arg_double(double d) { return weft_double(d); }
-weft_value weft__arg_value(weft_value v) { return v; }
-
-weft_value weft__arg_ullong(unsigned long long u) {
-  if (u > (unsigned long long)INT64_MAX)
-    return weft_double((double)u);
-  return weft_int((int64_t)u);
 }
 
 weft_value weft__arg_cstr(const char *s) {

@@ -22,6 +22,20 @@ typedef struct weft__str_obj { /* WEFT_T_STR and WEFT_T_BYTES */
   char data[]; /* len bytes + a NUL */
 } weft__str_obj;
 
+/* Flag in weft_obj.kind: a WEFT_T_BYTES object whose payload lives outside
+ * it (weft__ext_obj), e.g. a shared-memory mapping received from a worker
+ * process. weft_value_bytes() and weft_value_len() see no difference. */
+#define WEFT__OBJ_EXTERNAL 0x10000u
+#define WEFT__OBJ_KIND_MASK 0xffffu
+
+typedef struct weft__ext_obj { /* WEFT_T_BYTES | WEFT__OBJ_EXTERNAL */
+  weft_obj hdr;
+  size_t len;                  /* same place as in weft__str_obj */
+  const void *data;            /* len bytes, owned through ud */
+  void (*release)(void *ud);   /* runs when the last reference goes */
+  void *ud;
+} weft__ext_obj;
+
 typedef struct weft__list_obj {
   weft_obj hdr;
   size_t n;
@@ -36,10 +50,21 @@ typedef struct weft__ptr_obj {
 
 /* Internal value tags, never seen by task functions. */
 enum {
-  WEFT__T_NODE = 64, /* argument referring to another node: as.i = handle */
+  WEFT__T_NODE = 64, /* argument referring to another node: as.i = handle
+                        (weft_node_ref in graph.h spells the same 64) */
   WEFT__T_KEYREF,    /* unresolved weft_ref: as.obj = key string object */
   WEFT__T_BAD        /* an argument conversion that failed (out of memory) */
 };
+
+/* A bytes value whose len bytes at data are not copied: release(ud) runs
+ * when its last reference goes (also when this call fails: then with
+ * WEFT_ENOMEM and *out none). data must stay valid and unchanged until then.
+ * Thread-safe. */
+int weft__bytes_external(weft_value *out, const void *data, size_t len,
+                         void (*release)(void *ud), void *ud);
+/* The ud of an external bytes value made with this release function, or
+ * NULL (another kind of value, or another release function). */
+void *weft__bytes_external_ud(const weft_value *v, void (*release)(void *ud));
 
 static inline void weft__obj_init(weft_obj *o, uint32_t kind,
                                   void (*destroy)(weft_obj *)) {
