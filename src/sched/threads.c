@@ -140,6 +140,20 @@ static void run_range(weft_executor *ex, weft__worker *w, weft__run *r,
                       uint32_t s, uint32_t e) {
   uint32_t deferred = UINT32_MAX;
   int32_t dcnt = 0;
+  /* A range just taken is shared out before its first task runs, or a few
+   * long roots would run one after another while the other workers wait
+   * for a hungry check that only comes between tasks: a small range is
+   * pushed task by task, a big one is halved once (then lazily). */
+  if (ex->n > 1 && e - s > 1) {
+    if (e - s <= 2 * (uint32_t)ex->n) {
+      while (e - s > 1)
+        push(ex, w, r, r->plan.roots[--e]);
+    } else {
+      uint32_t mid = s + (e - s) / 2;
+      push(ex, w, r, WEFT__RANGE_BIT | (uint64_t)mid << 32 | e);
+      e = mid;
+    }
+  }
   while (s < e && !stopping(r)) {
     if (e - s > 1 &&
         atomic_load_explicit(&ex->hungry, memory_order_relaxed)) {
@@ -240,7 +254,7 @@ static bool idle(weft_executor *ex, weft__worker *w, weft__run *r,
 static void worker_loop(weft_executor *ex, weft__worker *w, weft__run *r) {
   weft_task_ctx *outer = weft_task_current();
   weft_executor *outer_ex = running_executor;
-  w->ctx = (weft_task_ctx){r->g, NULL, 0, w->id, false, NULL};
+  w->ctx = (weft_task_ctx){r->g, NULL, 0, w->id, false, NULL, NULL};
   weft__task_set_current(&w->ctx);
   running_executor = ex;
   uint64_t item;
