@@ -1,7 +1,7 @@
 /* weft/visualize.h - pictures of task graphs (Dask's .visualize()).
  *
  * Writes the graph that computing `nodes` would run as Graphviz DOT; through
- * the Graphviz library it renders SVG, PNG or PDF. Tasks are circles
+ * the Graphviz library it renders SVG, PNG or PDF. Tasks are ellipses
  * labelled with their function; results are boxes. */
 #ifndef WEFT_VISUALIZE_H
 #define WEFT_VISUALIZE_H

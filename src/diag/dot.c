@@ -1,0 +1,678 @@
+/* dot.c - pictures of task graphs, Dask's .visualize() (weft/visualize.h).
+ *
+ * Two steps. First the graph becomes DOT text, drawn the way Dask draws
+ * its graphs: each task is an ellipse labelled with its function (the
+ * operator's symbol for the built-in arithmetic, "inc(1)" style when some
+ * arguments are literals, a "·" standing for each argument that is another
+ * task's result), each task's result is a box below it, and the edges
+ * follow the data: task -> its result -> the tasks that read it. Only the
+ * nodes that the requested ones need are drawn (a reverse walk over the
+ * arguments, which leaves the graph untouched: unlike the compute plan it
+ * resolves no weft_ref for good and stops at no cycle). Node ids are t<i>
+ * for task i and r<i> for its result, so they are always valid DOT.
+ *
+ * Then, for SVG, PNG or PDF, the text goes through the Graphviz library
+ * (libgvc: read, lay out with dot, render into memory) and weft writes the
+ * file itself, so a bad path is a WEFT_EIO and never Graphviz's exit().
+ * Graphviz keeps global state, so those calls are serialised by one lock;
+ * its error messages are caught and reported through weft_graph_error. */
+#include "dot.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/graph_impl.h"
+#include "weft/error.h"
+#include "weft/visualize.h"
+
+#if WEFT_HAVE_GRAPHVIZ
+#include <graphviz/cgraph.h>
+#include <graphviz/gvc.h>
+#endif
+
+/* Labels stay readable: each literal and each whole label is cut to this
+ * many bytes (then "..." is appended). */
+#define LITERAL_MAX 24
+#define LABEL_MAX 64
+static const char PLACEHOLDER[] = "\xc2\xb7"; /* U+00B7 MIDDLE DOT */
+
+/* ---- a growable string ---- */
+
+typedef struct sbuf {
+  char *p;
+  size_t len, cap;
+  bool oom;
+} sbuf;
+
+static void sb_grow(sbuf *s, size_t more) {
+  if (s->oom || s->len + more < s->cap)
+    return;
+  size_t cap = s->cap ? s->cap : 256;
+  while (cap <= s->len + more)
+    cap *= 2;
+  char *p = realloc(s->p, cap);
+  if (!p) {
+    s->oom = true;
+    return;
+  }
+  s->p = p;
+  s->cap = cap;
+}
+
+static void sb_putn(sbuf *s, const char *t, size_t n) {
+  sb_grow(s, n + 1);
+  if (s->oom)
+    return;
+  memcpy(s->p + s->len, t, n);
+  s->len += n;
+  s->p[s->len] = '\0';
+}
+
+static void sb_puts(sbuf *s, const char *t) { sb_putn(s, t, strlen(t)); }
+
+static void sb_printf(sbuf *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *s, const char *fmt, ...) {
+  char small[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return;
+  if ((size_t)n < sizeof small) {
+    sb_putn(s, small, (size_t)n);
+    return;
+  }
+  sb_grow(s, (size_t)n + 1);
+  if (s->oom)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(s->p + s->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  s->len += (size_t)n;
+}
+
+/* Length of the valid UTF-8 sequence at t (at most n bytes), 0 if none. */
+static size_t utf8_seq(const unsigned char *t, size_t n) {
+  size_t len = t[0] >= 0xf0 && t[0] <= 0xf4   ? 4
+               : t[0] >= 0xe0                 ? 3
+               : t[0] >= 0xc2 && t[0] <= 0xdf ? 2
+                                              : 0;
+  if (!len || len > n)
+    return 0;
+  for (size_t k = 1; k < len; k++)
+    if ((t[k] & 0xc0) != 0x80)
+      return 0;
+  return len;
+}
+
+/* Appends t as the inside of a DOT quoted string: quotes and backslashes
+ * escaped (a backslash would start a Graphviz escape such as \N), control
+ * characters as spaces, bytes that are not UTF-8 as '?'. */
+static void sb_escaped(sbuf *s, const char *t) {
+  const unsigned char *u = (const unsigned char *)t;
+  size_t n = strlen(t);
+  for (size_t i = 0; i < n;) {
+    unsigned char c = u[i];
+    if (c == '"' || c == '\\') {
+      char e[2] = {'\\', (char)c};
+      sb_putn(s, e, 2);
+      i++;
+    } else if (c < 0x20 || c == 0x7f) {
+      sb_putn(s, c == '\n' ? "\\n" : " ", c == '\n' ? 2 : 1);
+      i++;
+    } else if (c < 0x80) {
+      sb_putn(s, (const char *)&u[i], 1);
+      i++;
+    } else {
+      size_t k = utf8_seq(&u[i], n - i);
+      sb_putn(s, k ? (const char *)&u[i] : "?", k ? k : 1);
+      i += k ? k : 1;
+    }
+  }
+}
+
+/* Cuts s back to at most `max` bytes past `from`, on a UTF-8 character
+ * boundary, and marks the cut with "...". */
+static void sb_cut(sbuf *s, size_t from, size_t max) {
+  if (s->oom || s->len - from <= max)
+    return;
+  size_t end = from + max;
+  while (end > from && ((unsigned char)s->p[end] & 0xc0) == 0x80)
+    end--;
+  s->len = end;
+  s->p[end] = '\0';
+  sb_puts(s, "...");
+}
+
+/* ---- numbers and literals as text ---- */
+
+size_t weft__repr_double(double d, char *buf, size_t size) {
+  char tmp[64];
+  int n;
+  if (isnan(d)) {
+    n = snprintf(tmp, sizeof tmp, "nan");
+  } else if (isinf(d)) {
+    n = snprintf(tmp, sizeof tmp, "%sinf", d < 0 ? "-" : "");
+  } else {
+    /* The fewest significant digits that read back exactly. */
+    int p = 1;
+    for (; p < 17; p++) {
+      snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
+      if (strtod(tmp, NULL) == d)
+        break;
+    }
+    snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
+    int exp10 = atoi(strchr(tmp, 'e') + 1);
+    if (exp10 >= -4 && exp10 < 16) { /* Python's repr switches at 1e16 */
+      int decimals = p - 1 - exp10;
+      n = snprintf(tmp, sizeof tmp, "%.*f", decimals > 0 ? decimals : 0, d);
+      if (!strchr(tmp, '.'))
+        n = snprintf(tmp + n, sizeof tmp - (size_t)n, ".0") + n;
+    } else {
+      n = snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
+    }
+  }
+  if (size)
+    snprintf(buf, size, "%s", tmp);
+  return n < 0 ? 0 : (size_t)n;
+}
+
+/* A literal argument as it appears in a label: numbers as Python prints
+ * them, strings quoted, anything long cut short. */
+static void put_literal(sbuf *s, const weft_value *v) {
+  size_t from = s->len;
+  char buf[LITERAL_MAX * 4 + 8];
+  if (v->type == WEFT_T_DOUBLE) {
+    weft__repr_double(v->as.d, buf, sizeof buf);
+    sb_puts(s, buf);
+  } else if (v->type == WEFT_T_STR) {
+    sb_puts(s, "'");
+    sb_puts(s, weft_value_str(v));
+    sb_cut(s, from, LITERAL_MAX - 1);
+    sb_puts(s, "'");
+    return;
+  } else {
+    weft_value_format(v, buf, sizeof buf);
+    sb_puts(s, buf);
+  }
+  sb_cut(s, from, LITERAL_MAX);
+}
+
+/* ---- labels ---- */
+
+/* The built-in operator behind fn, or -1. */
+static int builtin_op(const weft_fn_info *fn) {
+  for (int op = 0; op < WEFT_OP__COUNT; op++)
+    if (weft_op_fn((weft_op)op) == fn)
+      return op;
+  return -1;
+}
+
+static const char *fn_display_name(const weft_fn_info *fn) {
+  const char *name = fn && fn->name ? fn->name : "?";
+  return strncmp(name, "weft.", 5) == 0 ? name + 5 : name;
+}
+
+static void put_arg(sbuf *s, const weft_value *a) {
+  if (a->type == WEFT__T_NODE)
+    sb_puts(s, PLACEHOLDER);
+  else
+    put_literal(s, a);
+}
+
+/* The label of task i, raw (escaped when written): "inc(1)", "inc",
+ * "3 + 7", "*", "ma_fonction(·, 1)". */
+static void task_label(const weft_graph *g, uint32_t i, sbuf *s) {
+  const weft__node *nd = &g->nodes[i];
+  const weft_value *a = &g->args[nd->argoff];
+  size_t from = s->len;
+  if (nd->flags & WEFT__NF_REF) {
+    sb_puts(s, "ref(");
+    if (a[0].type == WEFT__T_KEYREF) {
+      weft_value key = a[0];
+      key.type = WEFT_T_STR;
+      put_literal(s, &key);
+    } else { /* resolved by a compute: the key of the node it names */
+      char key[LITERAL_MAX * 4];
+      weft__graph_key_of(g, (uint32_t)a[0].as.i, key, sizeof key);
+      size_t at = s->len;
+      sb_printf(s, "'%s", key);
+      sb_cut(s, at, LITERAL_MAX - 1);
+      sb_puts(s, "'");
+    }
+    sb_puts(s, ")");
+    return;
+  }
+  int op = builtin_op(nd->fn);
+  bool literals = nd->nrefs < nd->nargs;
+  if (op >= 0 && op != WEFT_OP_NEG && nd->nargs == 2) {
+    if (literals) {
+      put_arg(s, &a[0]);
+      sb_printf(s, " %s ", weft_op_symbol((weft_op)op));
+      put_arg(s, &a[1]);
+    } else {
+      sb_puts(s, weft_op_symbol((weft_op)op));
+    }
+  } else {
+    sb_puts(s, fn_display_name(nd->fn));
+    if (literals) {
+      sb_puts(s, "(");
+      for (uint32_t k = 0; k < nd->nargs; k++) {
+        if (k)
+          sb_puts(s, ", ");
+        put_arg(s, &a[k]);
+        if (s->len - from > LABEL_MAX)
+          break;
+      }
+      sb_puts(s, ")");
+    }
+  }
+  sb_cut(s, from, LABEL_MAX);
+}
+
+/* ---- which nodes to draw ---- */
+
+/* The producer that argument a refers to: 0 and *p, or -1 (a literal, or a
+ * weft_ref key that names no node yet). */
+static int producer(const weft_graph *g, const weft_value *a, uint32_t *p) {
+  if (a->type == WEFT__T_NODE) {
+    *p = (uint32_t)a->as.i;
+    return 0;
+  }
+  if (a->type == WEFT__T_KEYREF) {
+    weft_value key = *a;
+    key.type = WEFT_T_STR;
+    return weft__keys_find(&g->keys, weft_value_str(&key), p) == 0 ? 0 : -1;
+  }
+  return -1;
+}
+
+/* Marks in `need` (one byte per node: 1 needed, 2 also requested) the nodes
+ * that computing outs[0..n) runs; n == 0 marks every node. */
+static int mark_needed(const weft_graph *g, size_t n, const uint32_t *outs,
+                       uint8_t *need) {
+  uint32_t N = g->nnodes;
+  if (n == 0) {
+    memset(need, 1, N);
+    return 0;
+  }
+  uint32_t *stack = malloc((size_t)N * sizeof *stack);
+  if (!stack)
+    return WEFT_ENOMEM;
+  size_t sp = 0;
+  for (size_t o = 0; o < n; o++) {
+    if (!need[outs[o]])
+      stack[sp++] = outs[o];
+    need[outs[o]] = 2;
+  }
+  while (sp) {
+    const weft__node *nd = &g->nodes[stack[--sp]];
+    for (uint32_t k = 0; k < nd->nargs; k++) {
+      uint32_t p;
+      if (producer(g, &g->args[nd->argoff + k], &p) == 0 && !need[p]) {
+        need[p] = 1;
+        stack[sp++] = p;
+      }
+    }
+  }
+  free(stack);
+  return 0;
+}
+
+/* ---- DOT text ---- */
+
+void weft_visualize_opts_init(weft_visualize_opts *opts) {
+  if (!opts)
+    return;
+  opts->rankdir = NULL;
+  opts->format = NULL;
+}
+
+/* The rankdir of opts in Graphviz's spelling, or NULL when it is none. */
+static const char *rankdir_of(const weft_visualize_opts *opts) {
+  static const char *const dirs[] = {"TB", "LR", "BT", "RL"};
+  if (!opts || !opts->rankdir)
+    return "TB";
+  for (size_t k = 0; k < sizeof dirs / sizeof dirs[0]; k++)
+    if (strcasecmp(opts->rankdir, dirs[k]) == 0)
+      return dirs[k];
+  return NULL;
+}
+
+/* Checks g, the nodes and the options; fills idx[] with node indices. */
+static int check_request(weft_graph *g, size_t n, weft_node *const nodes[],
+                         const weft_visualize_opts *opts, const char *what,
+                         uint32_t *idx) {
+  if (g->running)
+    return weft__graph_msg(g, WEFT_EBUSY, "%s: the graph is being computed",
+                           what);
+  if (n && !nodes)
+    return weft__graph_msg(g, WEFT_EINVAL, "%s: NULL node array", what);
+  for (size_t k = 0; k < n; k++) {
+    int rc = weft__node_index(g, nodes[k], &idx[k]);
+    if (rc)
+      return weft__graph_msg(g, rc, "%s: node %zu is %s", what, k + 1,
+                             rc == WEFT_EINVAL
+                                 ? "NULL (did an earlier call fail?)"
+                                 : "a node of another graph");
+  }
+  if (!rankdir_of(opts))
+    return weft__graph_msg(g, WEFT_EINVAL,
+                           "%s: rankdir '%s' is none of TB, LR, BT, RL", what,
+                           opts->rankdir);
+  return 0;
+}
+
+/* Writes the DOT text of the nodes marked in need. seen_by (one slot per
+ * node, zeroed) lets each producer -> task edge be drawn once however many
+ * arguments repeat it. */
+static void write_dot(const weft_graph *g, const uint8_t *need,
+                      uint32_t *seen_by, const char *rankdir, sbuf *s) {
+  sbuf label = {0};
+  char key[256];
+  sb_puts(s, "digraph weft {\n");
+  sb_printf(s, "  graph [rankdir=%s];\n", rankdir);
+  for (uint32_t i = 0; i < g->nnodes && !s->oom; i++) {
+    if (!need[i])
+      continue;
+    const weft__node *nd = &g->nodes[i];
+    const weft_value *a = &g->args[nd->argoff];
+    const char *bold = need[i] == 2 ? ", penwidth=2" : "";
+    bool keyed = nd->flags & WEFT__NF_KEYED;
+    weft__graph_key_of(g, i, key, sizeof key);
+    /* weft_literal: data only, a box that shows the value */
+    if (nd->fn == &weft__fn_identity && !(nd->flags & WEFT__NF_REF) &&
+        nd->nargs == 1 && a[0].type != WEFT__T_NODE) {
+      label.len = 0;
+      if (keyed) {
+        sb_puts(&label, key);
+        sb_puts(&label, " = ");
+      }
+      put_literal(&label, &a[0]);
+      sb_printf(s, "  r%u [shape=box, label=\"", i);
+      sb_escaped(s, label.oom ? "?" : label.p);
+      sb_puts(s, "\", tooltip=\"");
+      sb_escaped(s, key);
+      sb_printf(s, "\"%s];\n", bold);
+      continue;
+    }
+    label.len = 0;
+    task_label(g, i, &label);
+    sb_printf(s, "  t%u [shape=ellipse, label=\"", i);
+    sb_escaped(s, label.oom ? "?" : label.p);
+    sb_puts(s, "\", tooltip=\"");
+    sb_escaped(s, key);
+    if ((nd->flags & WEFT__NF_REF) && a[0].type == WEFT__T_KEYREF) {
+      uint32_t p;
+      if (producer(g, &a[0], &p))
+        sb_puts(s, " (undefined key)\", color=red, fontcolor=red");
+      else
+        sb_puts(s, "\"");
+    } else {
+      sb_puts(s, "\"");
+    }
+    sb_puts(s, "];\n");
+    /* the result: an empty box as in Dask, named when the node has a key */
+    sb_printf(s, "  r%u [shape=box, label=\"", i);
+    if (keyed)
+      sb_escaped(s, key);
+    sb_puts(s, "\", tooltip=\"");
+    sb_escaped(s, key);
+    sb_printf(s, "\"%s];\n", bold);
+    /* data flows in from each producer (once per producer), out to r<i> */
+    for (uint32_t k = 0; k < nd->nargs; k++) {
+      uint32_t p;
+      if (producer(g, &a[k], &p) || seen_by[p] == i + 1)
+        continue;
+      seen_by[p] = i + 1;
+      sb_printf(s, "  r%u -> t%u;\n", p, i);
+    }
+    sb_printf(s, "  t%u -> r%u;\n", i, i);
+  }
+  sb_puts(s, "}\n");
+  if (label.oom)
+    s->oom = true;
+  free(label.p);
+}
+
+/* Builds the DOT text of the request into *out (malloc'd). */
+static int make_dot(weft_graph *g, size_t n, weft_node *const nodes[],
+                    const weft_visualize_opts *opts, const char *what,
+                    char **out) {
+  uint32_t small[16];
+  uint32_t *idx = n <= 16 ? small : malloc(n * sizeof *idx);
+  uint8_t *need = calloc(g->nnodes ? g->nnodes : 1, 1);
+  uint32_t *seen_by = calloc(g->nnodes ? g->nnodes : 1, sizeof *seen_by);
+  sbuf s = {0};
+  int rc = 0;
+  if (!idx || !need || !seen_by) {
+    rc = weft__graph_msg(g, WEFT_ENOMEM, "%s: out of memory", what);
+    goto done;
+  }
+  rc = check_request(g, n, nodes, opts, what, idx);
+  if (rc)
+    goto done;
+  if (mark_needed(g, n, idx, need)) {
+    rc = weft__graph_msg(g, WEFT_ENOMEM, "%s: out of memory", what);
+    goto done;
+  }
+  write_dot(g, need, seen_by, rankdir_of(opts), &s);
+  if (s.oom) {
+    rc = weft__graph_msg(g, WEFT_ENOMEM,
+                         "%s: out of memory writing the DOT text", what);
+    goto done;
+  }
+  *out = s.p;
+  s.p = NULL;
+done:
+  free(s.p);
+  free(seen_by);
+  free(need);
+  if (idx != small)
+    free(idx);
+  return rc;
+}
+
+int weft_graph_to_dot(weft_graph *g, size_t n, weft_node *const nodes[],
+                      const weft_visualize_opts *opts, char **dot) {
+  if (dot)
+    *dot = NULL;
+  if (!g)
+    return WEFT_EINVAL;
+  if (!dot)
+    return weft__graph_msg(g, WEFT_EINVAL,
+                           "weft_graph_to_dot: NULL output pointer");
+  return make_dot(g, n, nodes, opts, "weft_graph_to_dot", dot);
+}
+
+/* ---- files ---- */
+
+static int write_file(weft_graph *g, const char *path, const char *data,
+                      size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (!f)
+    return weft__graph_msg(g, WEFT_EIO, "weft_visualize: cannot write '%s': %s",
+                           path, strerror(errno));
+  size_t put = fwrite(data, 1, len, f);
+  int err = put == len ? 0 : errno;
+  if (fclose(f) != 0 && !err)
+    err = errno ? errno : EIO;
+  if (put != len && !err)
+    err = EIO;
+  if (err)
+    return weft__graph_msg(g, WEFT_EIO, "weft_visualize: writing '%s': %s",
+                           path, strerror(err));
+  return 0;
+}
+
+/* The format: opts->format, else the path's extension (".gv" is DOT too).
+ * Returns "dot", "svg", "png", "pdf" or NULL. */
+static const char *format_of(const char *path,
+                             const weft_visualize_opts *opts) {
+  static const char *const known[] = {"dot", "svg", "png", "pdf"};
+  const char *f = opts ? opts->format : NULL;
+  if (!f) {
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash : path, '.');
+    if (!dot)
+      return NULL;
+    f = dot + 1;
+    if (strcasecmp(f, "gv") == 0)
+      return "dot";
+  }
+  for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+    if (strcasecmp(f, known[k]) == 0)
+      return known[k];
+  return NULL;
+}
+
+#if WEFT_HAVE_GRAPHVIZ
+/* Graphviz keeps process-global state, so every call into it holds
+ * gv_lock. Its error reporting is global too: under the lock its messages
+ * land in gv_msg instead of on stderr. One Graphviz context serves the
+ * whole process and is never freed: Graphviz 2.43's text layout (pango)
+ * caches a font name from the first context, and reads it after that
+ * context is freed when a second one renders (a use after free), and
+ * gvFreeContext itself loses memory. */
+static pthread_mutex_t gv_lock = PTHREAD_MUTEX_INITIALIZER;
+static char gv_msg[512];
+static GVC_t *gv_context; /* under gv_lock */
+
+static GVC_t *gv_get(void) {
+  if (!gv_context)
+    gv_context = gvContext();
+  return gv_context;
+}
+
+static int gv_catch(char *msg) {
+  if (!gv_msg[0]) {
+    snprintf(gv_msg, sizeof gv_msg, "%s", msg);
+    size_t n = strlen(gv_msg);
+    while (n && isspace((unsigned char)gv_msg[n - 1]))
+      gv_msg[--n] = '\0';
+  }
+  return 0;
+}
+
+const char *weft__graphviz_version(void) {
+  static char version[32];
+  pthread_mutex_lock(&gv_lock);
+  if (!version[0]) {
+    GVC_t *gvc = gv_get();
+    const char *v = gvc ? gvcVersion(gvc) : NULL;
+    snprintf(version, sizeof version, "%s", v && *v ? v : "unknown");
+  }
+  pthread_mutex_unlock(&gv_lock);
+  return version;
+}
+
+/* Lays the DOT text out and renders it in `format`: 0 with *data (free
+ * with gvFreeRenderData) and *len, or an error with the message in g. */
+static int gv_render(weft_graph *g, const char *dot, const char *format,
+                     char **data, unsigned *len) {
+  int rc = 0;
+  pthread_mutex_lock(&gv_lock);
+  gv_msg[0] = '\0';
+  agusererrf old = agseterrf(gv_catch);
+  GVC_t *gvc = gv_get();
+  Agraph_t *ag = NULL;
+  if (!gvc) {
+    rc = weft__graph_msg(g, WEFT_ENOMEM,
+                         "weft_visualize: cannot start Graphviz");
+    goto out;
+  }
+  ag = agmemread(dot);
+  if (!ag) {
+    rc = weft__graph_msg(g, WEFT_EINVAL,
+                         "weft_visualize: Graphviz cannot read the DOT text: "
+                         "%s",
+                         gv_msg[0] ? gv_msg : "syntax error");
+    goto out;
+  }
+  if (gvLayout(gvc, ag, "dot") != 0) {
+    rc = weft__graph_msg(g, WEFT_ENOTSUP,
+                         "weft_visualize: Graphviz layout failed: %s",
+                         gv_msg[0] ? gv_msg : "no 'dot' layout plugin");
+    goto out;
+  }
+  if (gvRenderData(gvc, ag, format, data, len) != 0 || !*data) {
+    rc = weft__graph_msg(
+        g, WEFT_ENOTSUP, "weft_visualize: Graphviz cannot render %s: %s",
+        format, gv_msg[0] ? gv_msg : "no plugin for that format");
+    if (*data)
+      gvFreeRenderData(*data);
+    *data = NULL;
+  }
+  gvFreeLayout(gvc, ag);
+out:
+  if (ag)
+    agclose(ag);
+  agseterrf(old);
+  pthread_mutex_unlock(&gv_lock);
+  return rc;
+}
+#else
+const char *weft__graphviz_version(void) { return NULL; }
+#endif
+
+int weft_visualize(weft_graph *g, size_t n, weft_node *const nodes[],
+                   const char *path, const weft_visualize_opts *opts) {
+  if (!g)
+    return WEFT_EINVAL;
+  if (!path || !path[0])
+    return weft__graph_msg(g, WEFT_EINVAL, "weft_visualize: no file name");
+  const char *format = format_of(path, opts);
+  if (!format) {
+    if (opts && opts->format)
+      return weft__graph_msg(g, WEFT_EINVAL,
+                             "weft_visualize: unknown format '%s' (dot, svg, "
+                             "png or pdf)",
+                             opts->format);
+    return weft__graph_msg(g, WEFT_EINVAL,
+                           "weft_visualize: cannot tell the format of '%s': "
+                           "name it .dot, .svg, .png or .pdf, or set "
+                           "opts.format",
+                           path);
+  }
+#if !WEFT_HAVE_GRAPHVIZ
+  if (strcmp(format, "dot") != 0)
+    return weft__graph_msg(g, WEFT_ENOTSUP,
+                           "weft_visualize: %s needs Graphviz, and this weft "
+                           "was built without it (install libgraphviz-dev "
+                           "and rebuild, or write .dot)",
+                           format);
+#endif
+  char *dot = NULL;
+  int rc = make_dot(g, n, nodes, opts, "weft_visualize", &dot);
+  if (rc)
+    return rc;
+  if (strcmp(format, "dot") == 0) {
+    rc = write_file(g, path, dot, strlen(dot));
+    free(dot);
+    return rc;
+  }
+#if WEFT_HAVE_GRAPHVIZ
+  char *data = NULL;
+  unsigned len = 0;
+  rc = gv_render(g, dot, format, &data, &len);
+  free(dot);
+  if (rc)
+    return rc;
+  rc = write_file(g, path, data, len);
+  gvFreeRenderData(data);
+  return rc;
+#else
+  free(dot);
+  return WEFT_ENOTSUP; /* not reached: refused above */
+#endif
+}

@@ -1,0 +1,189 @@
+/* weft.c - the `weft` command: a front door to the library for people who
+ * have not written any C yet.
+ *
+ *   weft info     what this build has: version, cores, schedulers, Graphviz
+ *   weft eval     an arithmetic expression as a task graph (eval.c)
+ *   weft demo     every example of the course (examples/), one by one
+ *
+ * The examples are compiled into this program as well as into their own
+ * executables: the build lists them in the generated weft_examples.h
+ * (WEFT_EXAMPLES(X) expands X(name) once per examples/<name>.c), and each
+ * defines int weft_example_<name>(void). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "diag/dot.h"
+#include "weft.h"
+#include "weft_examples.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+/* Graphviz's text layout goes through pango and fontconfig, whose caches
+ * LeakSanitizer reports as lost at exit; they are not weft's. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) {
+  return "leak:libfontconfig.so\n";
+}
+#endif
+
+#define DECLARE_EXAMPLE(name) int weft_example_##name(void);
+WEFT_EXAMPLES(DECLARE_EXAMPLE)
+
+typedef struct example {
+  const char *name;
+  int (*run)(void);
+} example;
+
+#define LIST_EXAMPLE(name) {#name, weft_example_##name},
+static const example examples[] = {WEFT_EXAMPLES(LIST_EXAMPLE){NULL, NULL}};
+static const size_t nexamples = sizeof examples / sizeof examples[0] - 1;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: weft <command> [arguments]\n"
+          "\n"
+          "weft %s: lazy task graphs, parallel schedulers and diagnostics "
+          "for C.\n"
+          "\n"
+          "commands:\n"
+          "  info                 version, cores, schedulers and Graphviz of "
+          "this build\n"
+          "  eval EXPRESSION      compute an arithmetic expression as a task "
+          "graph, e.g.\n"
+          "                       weft eval \"(3 + 7) * (2 + 8) * ((2 * 3) - "
+          "1)\" --delay 0.2\n"
+          "                       (weft eval --help for its options)\n"
+          "  demo [NAME...]       run the course's examples (all, or the "
+          "named ones);\n"
+          "                       weft demo --list lists them\n"
+          "  help [COMMAND]       this text, or a command's\n"
+          "\n"
+          "options:\n"
+          "  -h, --help           this text\n"
+          "  -V, --version        the version\n",
+          weft_version());
+}
+
+/* ---- info ---- */
+
+static int cmd_info(int argc, char **argv) {
+  (void)argv;
+  if (argc > 1) {
+    fprintf(stderr, "usage: weft info\n");
+    return 2;
+  }
+  printf("weft %s (headers %s)\n", weft_version(), WEFT_VERSION_STRING);
+  printf("cores: %d logical, %d physical\n", weft_cpu_count(),
+         weft_physical_cpu_count());
+  printf("schedulers:");
+  for (int s = WEFT_SCHED_DEFAULT + 1; s < WEFT_SCHED__COUNT; s++)
+    printf(" %s (%s%s)", weft_scheduler_name((weft_scheduler)s),
+           weft_scheduler_available((weft_scheduler)s) ? "yes" : "no",
+           s == WEFT_SCHED_THREADS ? ", default" : "");
+  printf("\n");
+  const char *gv = weft__graphviz_version();
+  if (gv)
+    printf("graphviz: yes (%s): pictures in dot, svg, png and pdf\n", gv);
+  else
+    printf("graphviz: no: pictures in dot only\n");
+  printf("examples: %zu:", nexamples);
+  for (size_t i = 0; i < nexamples; i++)
+    printf(" %s", examples[i].name);
+  printf("\n");
+  return 0;
+}
+
+/* ---- demo ---- */
+
+static int cmd_demo(int argc, char **argv) {
+  size_t nrun = 0, nfailed = 0;
+  int bad = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--list") == 0) {
+      for (size_t k = 0; k < nexamples; k++)
+        printf("%s\n", examples[k].name);
+      return 0;
+    }
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      printf("usage: weft demo [--list] [NAME...]\n\nRuns the course's "
+             "examples (every one, or the named ones) and\nsays which "
+             "passed. Pictures are written to the current directory.\n");
+      return 0;
+    }
+    int found = 0;
+    for (size_t k = 0; k < nexamples; k++)
+      found |= strcmp(argv[i], examples[k].name) == 0;
+    if (!found) {
+      fprintf(stderr, "weft demo: no example named '%s' (weft demo --list)\n",
+              argv[i]);
+      bad = 1;
+    }
+  }
+  if (bad)
+    return 2;
+  const char *failed[64];
+  uint64_t t_all = weft_now_ns();
+  for (size_t k = 0; k < nexamples; k++) {
+    const example *ex = &examples[k];
+    int chosen = argc <= 1;
+    for (int i = 1; i < argc; i++)
+      chosen |= strcmp(argv[i], ex->name) == 0;
+    if (!chosen)
+      continue;
+    nrun++;
+    printf("\n=== %s (%zu/%zu) ===\n", ex->name, k + 1, nexamples);
+    fflush(stdout);
+    uint64_t t0 = weft_now_ns();
+    int rc = ex->run();
+    fflush(stdout);
+    fflush(stderr);
+    double dt = (double)(weft_now_ns() - t0) / 1e9;
+    printf("--- %s: %s (%.2f s)\n", ex->name, rc == 0 ? "ok" : "FAILED", dt);
+    if (rc != 0 && nfailed < sizeof failed / sizeof failed[0])
+      failed[nfailed] = ex->name;
+    nfailed += rc != 0;
+  }
+  double dt = (double)(weft_now_ns() - t_all) / 1e9;
+  printf("\ndemo: %zu example%s, %zu passed, %zu failed (%.2f s)\n", nrun,
+         nrun == 1 ? "" : "s", nrun - nfailed, nfailed, dt);
+  for (size_t k = 0; k < nfailed && k < sizeof failed / sizeof failed[0]; k++)
+    printf("  failed: %s\n", failed[k]);
+  return nfailed ? 1 : 0;
+}
+
+/* ---- dispatch ---- */
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("weft %s\n", weft_version());
+    return 0;
+  }
+  if (strcmp(cmd, "help") == 0) {
+    if (argc > 2 && strcmp(argv[2], "eval") == 0)
+      cli_eval_usage(stdout);
+    else if (argc > 2 && strcmp(argv[2], "demo") == 0)
+      return cmd_demo(2, (char *[]){"demo", "--help", NULL});
+    else
+      usage(stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "info") == 0)
+    return cmd_info(argc - 1, argv + 1);
+  if (strcmp(cmd, "eval") == 0)
+    return cli_eval(argc - 1, argv + 1);
+  if (strcmp(cmd, "demo") == 0)
+    return cmd_demo(argc - 1, argv + 1);
+  fprintf(stderr, "weft: unknown command '%s'\n\n", cmd);
+  usage(stderr);
+  return 2;
+}
