@@ -14,8 +14,6 @@
 #include "weft/graph.h"
 #include "weft/events.h"
 #include "weft/compute.h"
-#include "weft/procs.h"
-#include "weft/map.h"
 #include "weft/visualize.h"
 #include "weft/wire.h"
 
