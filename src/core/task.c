@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static _Thread_local weft_task_ctx *current_task;
 
@@ -52,6 +53,14 @@ size_t weft_task_key(const weft_task_ctx *ctx, char *buf, size_t size) {
     if (size)
       buf[0] = '\0';
     return 0;
+  }
+  if (!ctx->graph) { /* a task run by a worker process: no graph there */
+    const char *fn = ctx->fn ? ctx->fn->name : "?";
+    int n = ctx->key ? snprintf(buf, size, "%s", ctx->key)
+                     : snprintf(buf, size, "%s-%u",
+                                strncmp(fn, "weft.", 5) ? fn : fn + 5,
+                                ctx->task);
+    return n < 0 ? 0 : (size_t)n;
   }
   return weft__graph_key_of(ctx->graph, ctx->task, buf, size);
 }

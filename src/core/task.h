@@ -10,12 +10,14 @@
 #include "weft/graph.h"
 
 struct weft_task_ctx {
-  const weft_graph *graph;
+  const weft_graph *graph; /* NULL in a worker process (see key) */
   const weft_fn_info *fn;
   uint32_t task;  /* node index */
   int worker;
   bool failed;
   char *message;  /* malloc'd by weft_fail; first message wins */
+  const char *key; /* graph NULL: the task's key if set, else NULL for
+                    * the automatic "<function>-<index>" */
 };
 
 /* The calling thread's running task (set by the schedulers). */
