@@ -117,13 +117,27 @@ static int arith(weft_task_ctx *ctx, weft_op op, const weft_value *a,
     }
     if (dy == 0.0)
       return weft_fail(ctx, "float division or modulo by zero");
-    if (op == WEFT_OP_FLOORDIV) {
-      *out = weft_double(floor(dx / dy));
-    } else {
+    { /* CPython's float divmod: floor of the exact quotient, from fmod, so
+       * 1.0 // 0.1 is 9.0 (1.0 % 0.1 is 0.09999999999999995), not 10.0 */
       double m = fmod(dx, dy);
-      if (m != 0 && ((m < 0) != (dy < 0)))
-        m += dy;
-      *out = weft_double(m);
+      double q = (dx - m) / dy;
+      if (m != 0) {
+        if ((dy < 0) != (m < 0)) {
+          m += dy;
+          q -= 1.0;
+        }
+      } else {
+        m = copysign(0.0, dy);
+      }
+      double f;
+      if (q != 0) {
+        f = floor(q);
+        if (q - f > 0.5)
+          f += 1.0;
+      } else {
+        f = copysign(0.0, dx / dy);
+      }
+      *out = weft_double(op == WEFT_OP_FLOORDIV ? f : m);
     }
     return 0;
   case WEFT_OP_POW:

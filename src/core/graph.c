@@ -40,6 +40,7 @@ void weft_graph_free(weft_graph *g) {
   weft__vec_free(&g->vnodes);
   weft__vec_free(&g->vargs);
   weft__vec_free(&g->vedges);
+  weft__vec_free(&g->vroots);
   weft__vec_free(&g->scratch_bits);
   weft__vec_free(&g->scratch_roots);
   weft__vec_free(&g->scratch_stack);
@@ -91,6 +92,7 @@ int weft__graph_add_edge(weft_graph *g, uint32_t pred, uint32_t succ) {
   weft__node *p = &g->nodes[pred];
   if (!p->succ1) {
     p->succ1 = succ + 1;
+    g->nsinks--;
     return 0;
   }
   if (g->nedges == UINT32_MAX - 1)
@@ -205,9 +207,19 @@ weft_node *weft_call_fn(weft_graph *g, const weft_fn_info *fn, size_t nargs,
   n->succ1 = 0;
   n->succ_more = 0;
   n->flags = 0;
-  atomic_init(&n->pending, 0);
+  atomic_init(&n->pending, (int32_t)nrefs);
   atomic_init(&n->consumers, 0);
   n->result = weft_none();
+  if (!nrefs) {
+    size_t need_r = ((size_t)g->nroots + 1) * sizeof(uint32_t);
+    if (__builtin_expect(!weft__vec_fits(&g->vroots, need_r), 0)) {
+      if (weft__vec_reserve(&g->vroots, need_r)) {
+        release_args(nargs, args);
+        return build_fail(g, WEFT_ENOMEM, "out of memory adding a node");
+      }
+      g->roots = g->vroots.p;
+    }
+  }
   for (size_t i = 0; nrefs && i < nargs; i++) {
     if (dst[i].type != WEFT__T_NODE)
       continue;
@@ -215,14 +227,18 @@ weft_node *weft_call_fn(weft_graph *g, const weft_fn_info *fn, size_t nargs,
     weft__node *p = &g->nodes[(uint32_t)dst[i].as.i];
     if (!p->succ1) {
       p->succ1 = idx + 1;
+      g->nsinks--;
     } else if (weft__graph_add_edge(g, (uint32_t)dst[i].as.i, idx)) {
       /* Edges added so far point at idx, which is not committed: they
        * would dangle, so the graph is unusable from here on. */
       return build_fail(g, WEFT_ENOMEM, "out of memory adding an edge");
     }
   }
+  if (n->nrefs == 0)
+    g->roots[g->nroots++] = idx;
   g->nargs += nargs;
   g->nnodes++;
+  g->nsinks++;
   return weft__handle(g, idx);
 }
 

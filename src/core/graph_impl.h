@@ -39,7 +39,7 @@ typedef struct weft__node {
   uint32_t succ1;     /* first successor's index + 1; 0: none */
   uint32_t succ_more; /* further successors: edge index + 1; 0: none */
   uint32_t flags;
-  _Atomic int32_t pending;   /* run: inputs not yet computed */
+  _Atomic int32_t pending;   /* inputs not yet computed: nrefs between runs */
   _Atomic int32_t consumers; /* run: successors still to read the result */
   weft_value result;
 } weft__node;
@@ -62,6 +62,11 @@ struct weft_graph {
   bool running;     /* a compute is in progress */
   bool has_refs;    /* weft_ref was used: index order may not be topological */
   uint32_t nrefs_unresolved; /* weft_ref placeholders not yet resolved */
+  uint32_t nsinks;  /* nodes nothing consumes: outputs covering them all
+                       need the whole graph, so no cull pass is needed */
+  uint32_t nroots;  /* nodes without inputs, in build order in roots */
+  uint32_t *roots;
+  weft__vec vroots;
   weft__keys keys;
   char err[1024];   /* message of the last error */
   /* scratch reused by every compute of this graph */
@@ -113,7 +118,8 @@ weft_node *weft__graph_fail(weft_graph *g, int err, const char *fmt, ...)
 /* Writes node idx's key (set or automatic) into buf, snprintf-style. */
 size_t weft__graph_key_of(const weft_graph *g, uint32_t idx, char *buf,
                           size_t size);
-/* Adds the edge pred -> succ. 0 or WEFT_ENOMEM. */
+/* Adds the edge pred -> succ (the first one sits in the node). 0 or
+ * WEFT_ENOMEM. */
 int weft__graph_add_edge(weft_graph *g, uint32_t pred, uint32_t succ);
 /* The function behind weft_ref placeholders and weft_literal. */
 extern weft_fn_info weft__fn_identity;

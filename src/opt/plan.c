@@ -148,12 +148,13 @@ int weft__plan_build(weft_graph *g, size_t n, const uint32_t *outs,
   memset(bits, 0, words * 8);
   memset(plan, 0, sizeof *plan);
 
-  uint32_t noutputs = 0, top = 0;
+  uint32_t noutputs = 0, sink_outputs = 0, top = 0;
   for (size_t o = 0; o < n; o++) {
     weft__node *nd = &g->nodes[outs[o]];
     if (!(nd->flags & WEFT__NF_OUTPUT)) {
       nd->flags = (nd->flags | WEFT__NF_OUTPUT) & ~WEFT__NF_OUTPUT_DONE;
       noutputs++;
+      sink_outputs += nd->succ1 == 0;
     }
     if (outs[o] > top)
       top = outs[o];
@@ -167,8 +168,18 @@ int weft__plan_build(weft_graph *g, size_t n, const uint32_t *outs,
     return rc;
   }
 
-  /* Fast path: producers always have smaller indices than their consumers,
-   * so one sweep from the highest output down marks everything needed. */
+  /* Every node leads to some sink: outputs that cover all the sinks need
+   * the whole graph, and the roots were listed while building. Pending
+   * counts are set while building and restored as tasks complete. */
+  if (sink_outputs == g->nsinks) {
+    plan->needed = NULL;
+    plan->roots = g->roots;
+    plan->nroots = g->nroots;
+    plan->ntasks = N;
+    return 0;
+  }
+  /* Cull: producers always have smaller indices than their consumers, so
+   * one sweep from the highest output down marks everything needed. */
   for (size_t o = 0; o < n; o++)
     set_bit(bits, outs[o]);
   size_t nroots = 0, ntasks = 0;
@@ -178,8 +189,6 @@ int weft__plan_build(weft_graph *g, size_t n, const uint32_t *outs,
       continue;
     weft__node *nd = &g->nodes[i];
     ntasks++;
-    atomic_store_explicit(&nd->pending, (int32_t)nd->nrefs,
-                          memory_order_relaxed);
     if (nd->nrefs == 0) {
       roots[nroots++] = i;
       continue;

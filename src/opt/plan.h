@@ -2,10 +2,12 @@
  * scheduling. Internal to weft.
  *
  * weft__plan_build culls the graph to what the outputs need, resolves
- * weft_ref forward references, detects cycles (naming them), resets each
- * needed node's count of pending inputs, and lists the roots (needed nodes
- * with no inputs) in build order. When no weft_ref was used, node indices are
- * a topological order, so all of this is one reverse sweep with a bitmap. */
+ * weft_ref forward references, detects cycles (naming them), and lists the
+ * roots (needed nodes with no inputs) in build order. When the outputs cover
+ * every sink of the graph nothing is culled and this costs O(outputs). When
+ * no weft_ref was used, node indices are a topological order, so culling is
+ * one reverse sweep with a bitmap. Pending counts are nrefs between computes
+ * (set at build, restored as each task completes, reset after a failure). */
 #ifndef WEFT_OPT_PLAN_H
 #define WEFT_OPT_PLAN_H
 

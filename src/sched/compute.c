@@ -7,13 +7,19 @@
 #include "config.h"
 #include "run.h"
 
-/* Releases every result still held after a failed run (on success only
- * the outputs are still held, and deliver() takes care of them). */
+/* After a failed run: releases every result still held (on success only
+ * the outputs are, and deliver() takes care of them) and resets the pending
+ * counts of the tasks that never ran. */
 static void sweep_results(weft__run *r) {
   weft_graph *g = r->g;
-  for (uint32_t i = 0; i < g->nnodes; i++)
-    if (weft_value_is_obj(&g->nodes[i].result))
-      weft_value_release(&g->nodes[i].result);
+  for (uint32_t i = 0; i < g->nnodes; i++) {
+    weft__node *n = &g->nodes[i];
+    if (weft_value_is_obj(&n->result))
+      weft_value_release(&n->result);
+    /* tasks that never ran were left part-way counted down */
+    atomic_store_explicit(&n->pending, (int32_t)n->nrefs,
+                          memory_order_relaxed);
+  }
 }
 
 static void deliver(weft__run *r, size_t n, const uint32_t *idx,
@@ -114,7 +120,10 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
   r.g = g;
   r.listener = opts ? opts->listener : NULL;
   r.scheduler = weft_scheduler_name(cfg.scheduler);
-  r.workers = cfg.workers;
+  r.workers = cfg.scheduler == WEFT_SCHED_SYNC ? 1
+              : cfg.scheduler == WEFT_SCHED_THREADS && opts && opts->executor
+                  ? weft_executor_workers(opts->executor)
+                  : cfg.workers;
   g->running = true;
   rc = weft__plan_build(g, n, idx, &r.plan);
   if (rc) {

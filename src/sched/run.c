@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+const weft_value weft__no_args[1];
+
 int weft__scratch_grow(weft__scratch *s, size_t n) {
   size_t cap = s->cap ? s->cap : 16;
   while (cap < n)

@@ -52,12 +52,16 @@ static inline bool weft__run_needs(const weft__run *r, uint32_t i) {
   return weft__plan_needs(&r->plan, i);
 }
 
+extern const weft_value weft__no_args[1];
+
 /* The arguments of task i: its argument slots, with each input replaced
  * by the producer's result (borrowed). NULL when out of memory. */
 static inline const weft_value *weft__run_gather(weft__run *r,
                                                  weft__scratch *sc,
                                                  uint32_t i) {
   weft__node *n = &r->nodes[i];
+  if (!n->nargs) /* a graph of such tasks may have no argument array */
+    return weft__no_args;
   const weft_value *a = &r->args[n->argoff];
   if (!n->nrefs)
     return a;
@@ -70,13 +74,17 @@ static inline const weft_value *weft__run_gather(weft__run *r,
   return sc->args;
 }
 
-/* Task i produced `out` (taken over): releases the inputs it was the last
- * consumer of, stores the result with its count of consumers, and counts
- * the outputs. Returns 0, or 1 when it was the last output (run done). Does
- * not touch the successors' pending counts: that is the scheduler's part. */
-static inline int weft__run_complete(weft__run *r, uint32_t i,
-                                     weft_value out) {
+/* Task i's result is in its node: releases the inputs it was the last
+ * consumer of, sets the result's count of consumers, restores the node's
+ * pending count for the next compute (no input will count it down again in
+ * this one), and counts the outputs. Returns 0, or 1 when it was the last
+ * output (run done). Does not touch the successors' pending counts: that is
+ * the scheduler's part. */
+static inline int weft__run_complete_in_place(weft__run *r, uint32_t i) {
   weft__node *n = &r->nodes[i];
+  if (n->nrefs)
+    atomic_store_explicit(&n->pending, (int32_t)n->nrefs,
+                          memory_order_relaxed);
   if (n->nrefs) {
     const weft_value *a = &r->args[n->argoff];
     for (uint32_t k = 0; k < n->nargs; k++) {
@@ -89,8 +97,7 @@ static inline int weft__run_complete(weft__run *r, uint32_t i,
         weft_value_release(&p->result);
     }
   }
-  n->result = out;
-  if (weft_value_is_obj(&out)) {
+  if (weft_value_is_obj(&n->result)) {
     /* Heap results are freed when their last consumer has run. */
     int32_t c = (n->flags & WEFT__NF_OUTPUT) ? 1 : 0;
     WEFT__FOREACH_SUCC(r->nodes, r->edges, n, s, {
@@ -112,6 +119,21 @@ static inline int weft__run_complete(weft__run *r, uint32_t i,
   return 0;
 }
 
+/* Task i produced `out` (taken over): stores it, then as above. */
+static inline int weft__run_complete(weft__run *r, uint32_t i,
+                                     weft_value out) {
+  r->nodes[i].result = out;
+  return weft__run_complete_in_place(r, i);
+}
+
+/* Counts down successor s's inputs; true when it is now ready. A node with
+ * a single input needs no atomic: its one producer is the only one to tell. */
+static inline bool weft__run_ready(weft__run *r, uint32_t s) {
+  weft__node *n = &r->nodes[s];
+  return n->nrefs == 1 || atomic_fetch_sub_explicit(&n->pending, 1,
+                                                    memory_order_acq_rel) == 1;
+}
+
 /* Runs task i in this thread. Returns 0, 1 when it was the last output
  * (the run is done), or -1 when it failed (recorded; the run is stopping). */
 static inline int weft__run_task(weft__run *r, weft_task_ctx *ctx,
@@ -126,16 +148,18 @@ static inline int weft__run_task(weft__run *r, weft_task_ctx *ctx,
   }
   if (r->listener)
     weft__run_emit(r, WEFT_EV_TASK_START, ctx->worker, i, 0, NULL);
-  weft_value out = weft_none();
-  int rc = n->fn->fn(ctx, argv, n->nargs, &out);
+  /* The task writes its result straight into the node: no 16-byte copy
+   * that would stall on store forwarding. */
+  n->result = weft_none();
+  int rc = n->fn->fn(ctx, argv, n->nargs, &n->result);
   if (__builtin_expect(rc != 0 || ctx->failed, 0)) {
-    weft_value_release(&out);
+    weft_value_release(&n->result);
     weft__run_fail(r, ctx, i, rc ? rc : WEFT_ETASK);
     return -1;
   }
   if (r->listener)
     weft__run_emit(r, WEFT_EV_TASK_END, ctx->worker, i, 0, NULL);
-  return weft__run_complete(r, i, out);
+  return weft__run_complete_in_place(r, i);
 }
 
 /* The schedulers, each given a prepared run. */

@@ -31,8 +31,7 @@ int weft__sched_sync(weft__run *r) {
       WEFT__FOREACH_SUCC(r->nodes, r->edges, n, s, {
         if (!weft__run_needs(r, s))
           continue;
-        if (atomic_fetch_sub_explicit(&r->nodes[s].pending, 1,
-                                      memory_order_relaxed) != 1)
+        if (!weft__run_ready(r, s))
           continue;
         if (next == UINT32_MAX) {
           next = s;

@@ -104,8 +104,7 @@ static inline uint32_t release_successors(weft_executor *ex, weft__worker *w,
   WEFT__FOREACH_SUCC(r->nodes, r->edges, n, s, {
     if (!weft__run_needs(r, s))
       continue;
-    if (atomic_fetch_sub_explicit(&r->nodes[s].pending, 1,
-                                  memory_order_acq_rel) != 1)
+    if (!weft__run_ready(r, s))
       continue;
     if (next == UINT32_MAX)
       next = s;
@@ -183,8 +182,7 @@ static void run_range(weft_executor *ex, weft__worker *w, weft__run *r,
         dcnt++;
         continue;
       }
-      if (atomic_fetch_sub_explicit(&r->nodes[sc].pending, 1,
-                                    memory_order_acq_rel) != 1)
+      if (!weft__run_ready(r, sc))
         continue;
       if (next == UINT32_MAX)
         next = sc;
