@@ -7,8 +7,13 @@ src="${WEFT_SOURCE_DIR:?}"
 build="${WEFT_BUILD_DIR:?}"
 awk '/^```c$/ {on = 1; next} /^```$/ && on {exit} on' "$src/README.md" >quickstart.c
 grep -q WEFT_DELAYED quickstart.c
-libdir=$(dirname "$(find "$build" -maxdepth 1 -name 'libweft.*' | head -1)")
-cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$src/include" quickstart.c \
+lib=$(find "$build" -maxdepth 1 -name 'libweft.*' | head -1)
+libdir=$(dirname "$lib")
+# a sanitized library needs its runtime first in the program
+san=()
+if ldd "$lib" 2>/dev/null | grep -q libasan; then san=(-fsanitize=address,undefined); fi
+if ldd "$lib" 2>/dev/null | grep -q libtsan; then san=(-fsanitize=thread); fi
+cc "${san[@]}" -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$src/include" quickstart.c \
   -L"$libdir" -lweft -Wl,-rpath,"$libdir" -lpthread -lm -o quickstart
 out=$(./quickstart)
 echo "$out"
