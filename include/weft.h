@@ -14,6 +14,7 @@
 #include "weft/graph.h"
 #include "weft/events.h"
 #include "weft/compute.h"
+#include "weft/procs.h"
 #include "weft/visualize.h"
 #include "weft/wire.h"
 

@@ -1,6 +1,8 @@
 /* value.c - the reference-counted heap values (strings, bytes, lists, user
  * pointers) behind weft_value, and the conversions and printing shared by
- * every module. */
+ * every module. Bytes may also live outside their object (weft__ext_obj:
+ * a shared-memory mapping from a worker process), behind the same
+ * accessors. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -27,8 +29,15 @@ static void free_ptr(weft_obj *o) {
   free(o);
 }
 
+static void free_ext(weft_obj *o) {
+  weft__ext_obj *e = (weft__ext_obj *)o;
+  if (e->release)
+    e->release(e->ud);
+  free(o);
+}
+
 static weft_value obj_value(weft_obj *o) {
-  weft_value v = {o->kind, 0, {.obj = o}};
+  weft_value v = {o->kind & WEFT__OBJ_KIND_MASK, 0, {.obj = o}};
   return v;
 }
 
@@ -110,6 +119,38 @@ int weft_bytes_alloc(weft_value *out, size_t size, void **data) {
   return new_strlike(out, WEFT_T_BYTES, NULL, size, data);
 }
 
+int weft__bytes_external(weft_value *out, const void *data, size_t len,
+                         void (*release)(void *ud), void *ud) {
+  if (out)
+    *out = weft_none();
+  if (!out || (!data && len)) {
+    if (release)
+      release(ud);
+    return WEFT_EINVAL;
+  }
+  weft__ext_obj *e = malloc(sizeof *e);
+  if (!e) {
+    if (release)
+      release(ud);
+    return WEFT_ENOMEM;
+  }
+  weft__obj_init(&e->hdr, WEFT_T_BYTES | WEFT__OBJ_EXTERNAL, free_ext);
+  e->len = len;
+  e->data = data;
+  e->release = release;
+  e->ud = ud;
+  *out = obj_value(&e->hdr);
+  return 0;
+}
+
+void *weft__bytes_external_ud(const weft_value *v, void (*release)(void *ud)) {
+  if (!v || v->type != WEFT_T_BYTES ||
+      !(v->as.obj->kind & WEFT__OBJ_EXTERNAL))
+    return NULL;
+  const weft__ext_obj *e = (const weft__ext_obj *)v->as.obj;
+  return e->release == release ? e->ud : NULL;
+}
+
 int weft_list_new(weft_value *out, size_t n) {
   if (!out)
     return WEFT_EINVAL;
@@ -160,6 +201,8 @@ size_t weft_value_len(const weft_value *v) {
 const void *weft_value_bytes(const weft_value *v) {
   if (!v || (v->type != WEFT_T_BYTES && v->type != WEFT_T_STR))
     return NULL;
+  if (v->as.obj->kind & WEFT__OBJ_EXTERNAL)
+    return ((const weft__ext_obj *)v->as.obj)->data;
   return ((const weft__str_obj *)v->as.obj)->data;
 }
 
@@ -284,9 +327,9 @@ bool weft_value_equal(const weft_value *a, const weft_value *b) {
     return a->as.d == b->as.d;
   case WEFT_T_STR:
   case WEFT_T_BYTES: {
-    const weft__str_obj *x = (const weft__str_obj *)a->as.obj;
-    const weft__str_obj *y = (const weft__str_obj *)b->as.obj;
-    return x->len == y->len && memcmp(x->data, y->data, x->len) == 0;
+    size_t n = weft_value_len(a);
+    return n == weft_value_len(b) &&
+           (n == 0 || memcmp(weft_value_bytes(a), weft_value_bytes(b), n) == 0);
   }
   case WEFT_T_LIST: {
     const weft__list_obj *x = (const weft__list_obj *)a->as.obj;

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "run.h"
+#include "weft/procs.h"
 
 /* After a failed run: releases every result still held (on success only
  * the outputs are, and deliver() takes care of them) and resets the pending
@@ -123,6 +124,8 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
   r.workers = cfg.scheduler == WEFT_SCHED_SYNC ? 1
               : cfg.scheduler == WEFT_SCHED_THREADS && opts && opts->executor
                   ? weft_executor_workers(opts->executor)
+              : cfg.scheduler == WEFT_SCHED_PROCS && opts && opts->procs
+                  ? weft_procs_workers(opts->procs)
                   : cfg.workers;
   g->running = true;
   rc = weft__plan_build(g, n, idx, &r.plan);

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "run.h"
 
 static const char *const sched_names[WEFT_SCHED__COUNT] = {"default", "sync",
                                                            "threads", "procs"};
@@ -136,19 +135,4 @@ void weft_compute_opts_init(weft_compute_opts *opts) {
     return;
   memset(opts, 0, sizeof *opts);
   opts->retries = -1;
-}
-
-/* The procs scheduler (worker processes) lives in its own sources, which
- * override these weak definitions; a build without them reports
- * WEFT_ENOTSUP for WEFT_SCHED_PROCS. */
-__attribute__((weak)) int weft__procs_available(void) { return 0; }
-
-__attribute__((weak)) int weft__sched_procs(weft__run *r,
-                                            const weft__config *cfg,
-                                            const weft_compute_opts *opts) {
-  (void)cfg;
-  (void)opts;
-  snprintf(r->msg, sizeof r->msg,
-           "the procs scheduler is not part of this build");
-  return WEFT_ENOTSUP;
 }

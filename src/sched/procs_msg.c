@@ -1,0 +1,328 @@
+/* procs_msg.c - the messages between the pool and its workers (HELLO,
+ * TASK, RESULT; FNDEFS lives with the function table), laid out in
+ * procs_impl.h. They are wire frames of scheduler-owned kinds whose values
+ * are wire values (weft_wire_encode / weft_wire_decode), except that a big
+ * bytes value may travel as a "shared-memory slot": its length in the
+ * frame and its contents in a sealed memfd passed alongside.
+ *
+ * The pool's own TASK frame rather than the wire format's task message:
+ * functions are named by their index in the table the pool sent (exact
+ * even when two functions share a name, and no name look-up per task), the
+ * node index and key travel for weft_task_key(), and arguments may be
+ * shared-memory slots. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procs_impl.h"
+
+/* ---- primitives ---- */
+
+int weft__pput_u8(weft_buf *b, uint8_t x) { return weft_buf_append(b, &x, 1); }
+
+int weft__pput_u32(weft_buf *b, uint32_t x) {
+  uint8_t p[4];
+  for (int i = 0; i < 4; i++)
+    p[i] = (uint8_t)(x >> (8 * i));
+  return weft_buf_append(b, p, 4);
+}
+
+int weft__pput_u64(weft_buf *b, uint64_t x) {
+  uint8_t p[8];
+  for (int i = 0; i < 8; i++)
+    p[i] = (uint8_t)(x >> (8 * i));
+  return weft_buf_append(b, p, 8);
+}
+
+int weft__pput_varint(weft_buf *b, uint64_t x) {
+  uint8_t p[10];
+  size_t n = 0;
+  while (x >= 0x80) {
+    p[n++] = (uint8_t)(x | 0x80);
+    x >>= 7;
+  }
+  p[n++] = (uint8_t)x;
+  return weft_buf_append(b, p, n);
+}
+
+int weft__pput_bytes(weft_buf *b, const void *p, size_t n) {
+  int rc = weft__pput_varint(b, n);
+  return rc ? rc : weft_buf_append(b, p, n);
+}
+
+int weft__prd_u8(weft__prd *r, uint8_t *x) {
+  if (r->end - r->p < 1)
+    return WEFT_EWIRE;
+  *x = *r->p++;
+  return 0;
+}
+
+int weft__prd_u32(weft__prd *r, uint32_t *x) {
+  if (r->end - r->p < 4)
+    return WEFT_EWIRE;
+  *x = 0;
+  for (int i = 0; i < 4; i++)
+    *x |= (uint32_t)r->p[i] << (8 * i);
+  r->p += 4;
+  return 0;
+}
+
+int weft__prd_u64(weft__prd *r, uint64_t *x) {
+  if (r->end - r->p < 8)
+    return WEFT_EWIRE;
+  *x = 0;
+  for (int i = 0; i < 8; i++)
+    *x |= (uint64_t)r->p[i] << (8 * i);
+  r->p += 8;
+  return 0;
+}
+
+int weft__prd_varint(weft__prd *r, uint64_t *x) {
+  *x = 0;
+  for (int i = 0; i < 10 && r->p < r->end; i++) {
+    uint8_t b = *r->p++;
+    *x |= (uint64_t)(b & 0x7f) << (7 * i);
+    if (!(b & 0x80))
+      return 0;
+  }
+  return WEFT_EWIRE;
+}
+
+int weft__prd_bytes(weft__prd *r, const uint8_t **p, size_t *n) {
+  uint64_t len;
+  if (weft__prd_varint(r, &len) || len > (uint64_t)(r->end - r->p))
+    return WEFT_EWIRE;
+  *p = r->p;
+  *n = (size_t)len;
+  r->p += len;
+  return 0;
+}
+
+static int wire_err(weft_wire_error *err, int rc, const char *what) {
+  if (err) {
+    err->offset = 0;
+    snprintf(err->text, sizeof err->text, "%s", what);
+  }
+  return rc;
+}
+
+/* ---- slots ---- */
+
+static int put_slot(weft__conn *c, size_t mark, const weft_value *v,
+                    size_t shm_min, int *nfds, weft_wire_error *err) {
+  weft_buf *b = &c->out;
+  int rc;
+  if (v->type == WEFT_T_BYTES && weft_value_len(v) >= shm_min &&
+      *nfds < WEFT__PROCS_MAX_FDS) {
+    int fd = weft__shm_fd(v);
+    if (fd >= 0) {
+      if ((rc = weft__pput_u8(b, 1)) ||
+          (rc = weft__pput_varint(b, weft_value_len(v)))) {
+        close(fd);
+        return wire_err(err, rc, "out of memory");
+      }
+      (*nfds)++;
+      rc = weft__conn_attach(c, mark, fd);
+      return rc ? wire_err(err, rc, "out of memory") : 0;
+    }
+    /* No memfd (descriptor limit?): send it inline, slower but right. */
+  }
+  if ((rc = weft__pput_u8(b, 0)))
+    return wire_err(err, rc, "out of memory");
+  return weft_wire_encode(v, b, err);
+}
+
+static int get_slot(weft__prd *r, weft__conn *c, weft_value *out,
+                    weft_wire_error *err) {
+  uint8_t flag;
+  *out = weft_none();
+  if (weft__prd_u8(r, &flag))
+    return wire_err(err, WEFT_EWIRE, "truncated slot");
+  if (flag == 0) {
+    size_t used = 0;
+    int rc = weft_wire_decode(r->p, (size_t)(r->end - r->p), &used, out, err);
+    r->p += used;
+    return rc;
+  }
+  uint64_t len;
+  if (flag != 1 || weft__prd_varint(r, &len))
+    return wire_err(err, WEFT_EWIRE, "bad slot");
+  int fd = weft__conn_take_fd(c);
+  if (fd < 0)
+    return wire_err(err, WEFT_EWIRE, "shared-memory slot without descriptor");
+  int rc = weft__shm_value(fd, (size_t)len, out);
+  if (rc)
+    return wire_err(err, rc, "cannot map a shared-memory value");
+  return 0;
+}
+
+/* Closes the frame begun at mark, or cuts it back (and its descriptors). */
+static int finish(weft__conn *c, size_t mark, int rc, weft_wire_error *err) {
+  if (!rc && (rc = weft_wire_frame_end(&c->out, mark)))
+    wire_err(err, rc, "message larger than a frame holds");
+  if (rc) {
+    c->out.len = mark;
+    weft__conn_detach_from(c, mark);
+  }
+  return rc;
+}
+
+/* ---- messages ---- */
+
+int weft__pmsg_open(const uint8_t *frame, size_t len, unsigned *kind,
+                    weft__prd *payload) {
+  const uint8_t *p;
+  size_t n;
+  int rc = weft_wire_frame_open(frame, len, kind, &p, &n, NULL);
+  if (rc)
+    return rc;
+  payload->p = p;
+  payload->end = p + n;
+  return 0;
+}
+
+int weft__pmsg_put_hello(weft__conn *c) {
+  size_t mark;
+  int rc = weft_wire_frame_begin(&c->out, WEFT__PK_HELLO, &mark);
+  if (rc)
+    return rc;
+  if (!(rc = weft__pput_u32(&c->out, WEFT__PROCS_PROTO)))
+    rc = weft__pput_u32(&c->out, (uint32_t)getpid());
+  return finish(c, mark, rc, NULL);
+}
+
+int weft__pmsg_get_hello(weft__prd *r, uint32_t *proto, uint32_t *pid) {
+  if (weft__prd_u32(r, proto) || weft__prd_u32(r, pid) || r->p != r->end)
+    return WEFT_EWIRE;
+  return 0;
+}
+
+int weft__pmsg_put_task(weft__conn *c, uint64_t id, uint32_t task, uint32_t fn,
+                        const char *key, size_t nargs, const weft_value *args,
+                        size_t shm_min, weft_wire_error *err) {
+  size_t mark;
+  int rc = weft_wire_frame_begin(&c->out, WEFT__PK_TASK, &mark);
+  if (rc)
+    return wire_err(err, rc, "out of memory");
+  weft_buf *b = &c->out;
+  if ((rc = weft__pput_u64(b, id)) || (rc = weft__pput_u32(b, task)) ||
+      (rc = weft__pput_varint(b, fn)) ||
+      (rc = weft__pput_bytes(b, key, key ? strlen(key) : 0)) ||
+      (rc = weft__pput_varint(b, nargs)))
+    wire_err(err, rc, "out of memory");
+  int nfds = 0;
+  for (size_t i = 0; !rc && i < nargs; i++) {
+    rc = put_slot(c, mark, &args[i], shm_min, &nfds, err);
+    if (rc == WEFT_ENOTSUP && err) {
+      char text[2 * sizeof err->text];
+      snprintf(text, sizeof text, "argument %zu: %s", i + 1, err->text);
+      memcpy(err->text, text, sizeof err->text - 1);
+      err->text[sizeof err->text - 1] = '\0';
+    }
+  }
+  return finish(c, mark, rc, err);
+}
+
+void weft__ptask_clear(weft__ptask *t) {
+  for (size_t i = 0; i < t->nargs; i++)
+    weft_value_release(&t->args[i]);
+  t->nargs = 0;
+  t->key = NULL;
+}
+
+void weft__ptask_free(weft__ptask *t) {
+  weft__ptask_clear(t);
+  free(t->args);
+  free(t->keybuf);
+  memset(t, 0, sizeof *t);
+}
+
+int weft__pmsg_get_task(weft__prd *r, weft__conn *c, weft__ptask *t,
+                        weft_wire_error *err) {
+  weft__ptask_clear(t);
+  uint64_t fn, nargs;
+  const uint8_t *key;
+  size_t keylen;
+  if (weft__prd_u64(r, &t->id) || weft__prd_u32(r, &t->task) ||
+      weft__prd_varint(r, &fn) || fn > UINT32_MAX ||
+      weft__prd_bytes(r, &key, &keylen) || weft__prd_varint(r, &nargs) ||
+      nargs > (uint64_t)(r->end - r->p))
+    return wire_err(err, WEFT_EWIRE, "malformed task message");
+  t->fn = (uint32_t)fn;
+  if (keylen) {
+    if (keylen + 1 > t->keycap) {
+      char *p = realloc(t->keybuf, keylen + 1);
+      if (!p)
+        return wire_err(err, WEFT_ENOMEM, "out of memory");
+      t->keybuf = p;
+      t->keycap = keylen + 1;
+    }
+    memcpy(t->keybuf, key, keylen);
+    t->keybuf[keylen] = '\0';
+    t->key = t->keybuf;
+  }
+  if (nargs > t->cap) {
+    weft_value *p = realloc(t->args, (size_t)nargs * sizeof *p);
+    if (!p)
+      return wire_err(err, WEFT_ENOMEM, "out of memory");
+    t->args = p;
+    t->cap = (size_t)nargs;
+  }
+  for (size_t i = 0; i < (size_t)nargs; i++) {
+    int rc = get_slot(r, c, &t->args[i], err);
+    if (rc) {
+      weft__ptask_clear(t);
+      return rc;
+    }
+    t->nargs = i + 1;
+  }
+  if (r->p != r->end) {
+    weft__ptask_clear(t);
+    return wire_err(err, WEFT_EWIRE, "bytes left over after a task");
+  }
+  return 0;
+}
+
+int weft__pmsg_put_result(weft__conn *c, uint64_t id, int status,
+                          const char *msg, const weft_value *v, size_t shm_min,
+                          weft_wire_error *err) {
+  size_t mark;
+  int rc = weft_wire_frame_begin(&c->out, WEFT__PK_RESULT, &mark);
+  if (rc)
+    return wire_err(err, rc, "out of memory");
+  weft_buf *b = &c->out;
+  weft_value none = weft_none();
+  if ((rc = weft__pput_u64(b, id)) ||
+      (rc = weft__pput_u32(b, (uint32_t)(int32_t)status)) ||
+      (rc = weft__pput_bytes(b, msg, msg ? strlen(msg) : 0)))
+    wire_err(err, rc, "out of memory");
+  int nfds = 0;
+  if (!rc)
+    rc = put_slot(c, mark, status ? &none : v, shm_min, &nfds, err);
+  return finish(c, mark, rc, err);
+}
+
+int weft__pmsg_get_result(weft__prd *r, weft__conn *c, weft__presult *res,
+                          weft_wire_error *err) {
+  uint32_t st;
+  const uint8_t *msg;
+  size_t n;
+  res->value = weft_none();
+  res->msg[0] = '\0';
+  if (weft__prd_u64(r, &res->id) || weft__prd_u32(r, &st) ||
+      weft__prd_bytes(r, &msg, &n) || (int32_t)st > 0)
+    return wire_err(err, WEFT_EWIRE, "malformed result message");
+  res->status = (int32_t)st;
+  if (n >= sizeof res->msg)
+    n = sizeof res->msg - 1;
+  memcpy(res->msg, msg, n);
+  res->msg[n] = '\0';
+  int rc = get_slot(r, c, &res->value, err);
+  if (!rc && r->p != r->end)
+    rc = wire_err(err, WEFT_EWIRE, "bytes left over after a result");
+  if (rc)
+    weft_value_release(&res->value);
+  return rc;
+}

@@ -1,0 +1,182 @@
+/* procs_worker.c - a worker process of a weft_procs pool.
+ *
+ * The pool starts a worker as a fresh copy of the program (procs_pool.c)
+ * with WEFT_WORKER_FD=<fd>:<parent pid>:<worker id>:<shm threshold> in its
+ * environment and "--weft-worker" as its first argument. The constructor
+ * below runs while the copy is being loaded, before the program's own
+ * constructors and before main(): it sees both marks, becomes the worker,
+ * and never returns (_exit), so main() never runs in a worker. Anything
+ * else (the variable without the argument, e.g. inherited by a program
+ * that a task started) is ignored and removed from the environment.
+ *
+ * The worker then: sets PR_SET_PDEATHSIG(SIGKILL), so that it dies with
+ * the thread that spawned it even in the middle of a task, and checks its
+ * parent is still there; greets the pool (HELLO); and serves messages
+ * until its socket ends, which is its signal to exit: FNDEFS extend its
+ * function table (procs_fntab.c), each TASK runs its function and answers
+ * with one RESULT. Results are sent when the worker has nothing left to
+ * run without waiting (or 64 KiB of them are waiting): when the pool
+ * queued many tiny tasks, their results go back in one write rather than
+ * one each. A task that crashes takes the worker with it; the pool
+ * sees the socket end, reaps the process and decides what to do. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/task.h"
+#include "procs_impl.h"
+
+#define WORKER_ARG "--weft-worker"
+#define FLUSH_AT (64 * 1024) /* results held back: send at this size */
+
+int weft__procs_worker_linked(void) { return 1; }
+
+/* Runs one task message; queues its RESULT. */
+static int run_task(weft__conn *c, const weft__fnres *fns, weft__ptask *t,
+                    int id, size_t shm_min) {
+  const weft_fn_info *fn = t->fn < fns->n ? fns->fns[t->fn] : NULL;
+  weft_value out = weft_none();
+  int status = 0;
+  char *msg = NULL;
+  char buf[600];
+  if (!fn) {
+    status = WEFT_ENOTFOUND;
+    snprintf(buf, sizeof buf, "%s",
+             t->fn < fns->n && fns->errs[t->fn]
+                 ? fns->errs[t->fn]
+                 : "the worker process was sent no such function");
+    msg = buf;
+  } else {
+    weft_task_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.fn = fn;
+    ctx.task = t->task;
+    ctx.worker = id;
+    ctx.key = t->key;
+    weft__task_set_current(&ctx);
+    int rc = fn->fn(&ctx, t->args, t->nargs, &out);
+    weft__task_set_current(NULL);
+    if (rc || ctx.failed) {
+      weft_value_release(&out);
+      status = rc < 0 ? rc : WEFT_ETASK;
+      if (ctx.message) {
+        snprintf(buf, sizeof buf, "%s", ctx.message);
+        msg = buf;
+      }
+    }
+    free(ctx.message);
+    fflush(stdout); /* what the task printed, before the pool goes on */
+  }
+  weft_wire_error err = {0};
+  int rc = weft__pmsg_put_result(c, t->id, status, msg, &out, shm_min, &err);
+  if (rc == WEFT_ENOTSUP || rc == WEFT_EINVAL) {
+    snprintf(buf, sizeof buf, "its result cannot leave the worker process: %s",
+             err.text);
+    rc =
+        weft__pmsg_put_result(c, t->id, WEFT_ENOTSUP, buf, NULL, shm_min, NULL);
+  }
+  weft_value_release(&out);
+  weft__ptask_clear(t);
+  return rc;
+}
+
+/* The worker's life; the exit status. */
+static int serve(int fd, int id, size_t shm_min) {
+  weft__conn c;
+  weft__fnres fns = {0};
+  weft__ptask t = {0};
+  weft__conn_init(&c, fd, false);
+  int rc = weft__pmsg_put_hello(&c);
+  if (!rc)
+    rc = weft__conn_flush(&c);
+  int status = rc ? 2 : 0;
+  while (!rc) {
+    const uint8_t *frame;
+    size_t len;
+    while ((rc = weft__conn_next(&c, &frame, &len)) == 1) {
+      /* Nothing more to do without waiting: send the results held back
+       * first (while tasks were waiting, they went out together). */
+      if ((rc = weft__conn_flush(&c))) {
+        rc = 1; /* the pool is gone */
+        break;
+      }
+      int f = weft__conn_fill(&c);
+      if (f == 1) { /* the pool closed our socket: done */
+        rc = 1;
+        break;
+      }
+      if (f < 0) {
+        rc = f;
+        status = 2;
+        break;
+      }
+    }
+    if (rc) {
+      if (rc < 0)
+        status = 2;
+      break;
+    }
+    unsigned kind;
+    weft__prd r;
+    weft_wire_error err = {0};
+    if ((rc = weft__pmsg_open(frame, len, &kind, &r))) {
+      status = 2;
+      break;
+    }
+    if (kind == WEFT__PK_FNDEFS)
+      rc = weft__fnres_add(&fns, &r);
+    else if (kind == WEFT__PK_TASK) {
+      rc = weft__pmsg_get_task(&r, &c, &t, &err);
+      if (!rc)
+        rc = run_task(&c, &fns, &t, id, shm_min);
+      if (!rc && c.out.len - c.out_off >= FLUSH_AT)
+        rc = weft__conn_flush(&c);
+      if (rc == WEFT_EIO) /* the pool is gone */
+        rc = 1;
+    } else
+      rc = WEFT_EWIRE;
+    if (rc < 0)
+      status = 2;
+  }
+  weft__ptask_free(&t);
+  weft__fnres_free(&fns);
+  weft__conn_close(&c);
+  return status;
+}
+
+#if defined(__GLIBC__)
+/* glibc passes (argc, argv, envp) to ELF constructors. */
+__attribute__((constructor)) static void
+weft__procs_worker_main(int argc, char **argv, char **envp) {
+  (void)envp;
+  const char *var = getenv(WEFT__PROCS_ENV);
+  if (!var)
+    return;
+  bool marked =
+      argc >= 2 && argv && argv[1] && strcmp(argv[1], WORKER_ARG) == 0;
+#else
+__attribute__((constructor)) static void weft__procs_worker_main(void) {
+  const char *var = getenv(WEFT__PROCS_ENV);
+  if (!var)
+    return;
+  bool marked = true;
+#endif
+  int fd = -1, ppid = -1, id = -1, used = 0;
+  unsigned long long shm_min = 0;
+  int ok =
+      sscanf(var, "%d:%d:%d:%llu%n", &fd, &ppid, &id, &shm_min, &used) == 4 &&
+      var[used] == '\0';
+  unsetenv(WEFT__PROCS_ENV); /* not for the programs a task may start */
+  struct stat st;
+  if (!marked || !ok || fd < 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+    return; /* not started by a pool: carry on as the program */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != (pid_t)ppid) /* the pool's process is already gone */
+    _exit(0);
+  _exit(serve(fd, id, shm_min ? (size_t)shm_min : WEFT__PROCS_SHM_MIN));
+}
