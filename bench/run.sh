@@ -204,3 +204,10 @@ END {
     tmsg, tmet ? "MET" : "NOT MET", bmsg, bmet ? "MET" : "NOT MET"
   if (ENVIRON["SHAPES_RUN"] != "abcd") printf "  (only shapes %s were run)\n", ENVIRON["SHAPES_RUN"]
 }' "$raw"
+
+# issue 3: the parallel map and the process pool beside joblib and
+# multiprocessing, in the same run
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -f "$here/run_map.sh" ]; then
+  bash "$here/run_map.sh" "$build"
+fi

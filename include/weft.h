@@ -15,6 +15,7 @@
 #include "weft/events.h"
 #include "weft/compute.h"
 #include "weft/procs.h"
+#include "weft/map.h"
 #include "weft/visualize.h"
 #include "weft/wire.h"
 

@@ -1,0 +1,102 @@
+/* map_impl.h - what the parallel map's files share: the batch task
+ * functions (batch.c) and the set-up of one call (map.c). Internal.
+ *
+ * A weft_map call becomes a graph of batch tasks. Two kinds of batch exist:
+ *   local     (threads, sync) args: job pointer, begin, end, pid — the
+ *             batch reads inputs and writes outputs in place through the
+ *             pointer; the pid makes it refuse to run in another process.
+ *   portable  (procs) args: function name(s), index of the first item, the
+ *             items (packed scalars or a list) — the result travels back.
+ * Map-reduce batches fold their items left to right with the reduce
+ * function and return the partial result; a tree of reduce nodes above the
+ * batches combines the partials (weft_reduce_nodes). */
+#ifndef WEFT_MAP_IMPL_H
+#define WEFT_MAP_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft/compute.h"
+#include "weft/fn.h"
+#include "weft/map.h"
+#include "weft/value.h"
+
+/* The shared state of one in-process map or map-reduce call. */
+typedef struct weft__map_job {
+  const weft_fn_info *fn;  /* the map function */
+  const weft_fn_info *rfn; /* the reduce function, or NULL (plain map) */
+  const weft_value *in;
+  weft_value *out;     /* plain map: the caller's outputs */
+  unsigned char *done; /* plain map: done[b] once batch b wrote its range */
+  size_t batch;        /* items per batch (batch b starts at b * batch) */
+} weft__map_job;
+
+/* The batch task functions, registered as "weft.map.local",
+ * "weft.map.batch", "weft.map.reduce_local" and "weft.map.reduce_batch". */
+extern const weft_fn_info *const weft__map_local_fn;
+extern const weft_fn_info *const weft__map_batch_fn;
+extern const weft_fn_info *const weft__map_reduce_local_fn;
+extern const weft_fn_info *const weft__map_reduce_batch_fn;
+
+/* ---- pack.c: a batch's values on their way to and from a worker ---- */
+
+/* Scalars (none, bool, int, double) pack as their weft_value structs. */
+static inline bool weft__map_scalar(const weft_value *v) {
+  return v->type <= WEFT_T_DOUBLE;
+}
+
+/* The payload of items in[0..count): packed bytes when every item is a
+ * scalar, or a scalar or a list of scalars; else a list holding a reference
+ * to each item. 0, WEFT_ENOMEM, or WEFT_ENOTSUP with *bad set to the
+ * offending item (a ptr value cannot leave the process). */
+int weft__map_pack(const weft_value *in, size_t count, weft_value *payload,
+                   size_t *bad);
+
+/* The number of items in a payload: 0, or WEFT_EWIRE when it is not one. */
+int weft__map_payload_count(const weft_value *p, size_t *count);
+
+/* The values of a payload of packed scalars (unaligned: copy them out), or
+ * NULL when p is not one or holds a value that is not a scalar. */
+const unsigned char *weft__map_packed_scalars(const weft_value *p);
+
+/* The items of a payload (packed bytes or a list of exactly count items)
+ * into out[0..count), each owning a reference; res keeps its own. 0,
+ * WEFT_EWIRE when res is not a well-formed payload of count items, or
+ * WEFT_ENOMEM; on error out is untouched or released (none). */
+int weft__map_unpack(const weft_value *res, size_t count, weft_value *out);
+
+/* Resolved settings of one weft_map / weft_map_reduce call. */
+typedef struct weft__map_cfg {
+  weft_compute_opts copts; /* passed to weft_compute; scheduler resolved */
+  int workers;
+  bool local;   /* in-process batches (threads, sync) */
+  size_t batch; /* items per batch, >= 1 */
+  size_t nbatches;
+} weft__map_cfg;
+
+/* Resolves the options for n items (scheduler, workers, batches) and, on
+ * procs, checks that fn (and rfn when not NULL) are registered: workers
+ * find them by name. The arities are checked before (weft__map_check_fn).
+ * `what` names the call in messages ("weft_map(f)"). Returns 0, or an error
+ * with the message, "what: ...", in err. */
+int weft__map_setup(const char *what, const weft_fn_info *fn,
+                    const weft_fn_info *rfn, size_t n,
+                    const weft_map_opts *opts, weft__map_cfg *cfg, char *err,
+                    size_t errsize);
+
+/* Writes "what: msg" to opts->errbuf when there is one; returns rc. */
+int weft__map_error(const weft_map_opts *opts, int rc, const char *what,
+                    const char *msg);
+
+/* The part of a compute's error message that a batch wrote ("item 5:
+ * ..."), or the whole message when no batch wrote it. */
+const char *weft__map_item_msg(const char *compute_msg);
+
+/* Checks that fn is a function of `arity` arguments (or any number).
+ * Returns 0 or WEFT_EINVAL / WEFT_EARITY with a message in err. */
+int weft__map_check_fn(const char *what, const char *role,
+                       const weft_fn_info *fn, int arity, char *err,
+                       size_t errsize);
+
+#endif

@@ -1,0 +1,1019 @@
+/* test_map.c - the parallel map and map-reduce (weft/map.h): results equal
+ * to a sequential loop for random inputs of every awkward size (0, 1,
+ * primes, a million) on every scheduler and with batches forced to one item
+ * and to everything; map-reduce (sum, max, and an order-sensitive string
+ * concatenation) eager and lazy against loops; the error paths, each with
+ * its code and message, and the promise that nothing leaks when an item
+ * fails (counted heap values).
+ *
+ * The procs scheduler is tested when this build has it; the portable batch
+ * tasks that procs workers run are also tested here over threads, by name,
+ * so their packing is covered before and without worker processes. */
+#include "testutil.h"
+
+#include <math.h>
+
+#include "map/map_impl.h" /* the packing of batches, tested directly */
+
+/* ---- task functions ---- */
+
+static int64_t mix64(int64_t x) {
+  uint64_t z = (uint64_t)x + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return (int64_t)(z ^ (z >> 31));
+}
+
+/* int -> mixed int; double -> x*x + 1; anything else fails. */
+static int tmix(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                weft_value *out) {
+  (void)n;
+  if (a[0].type == WEFT_T_INT)
+    *out = weft_int(mix64(a[0].as.i));
+  else if (a[0].type == WEFT_T_DOUBLE)
+    *out = weft_double(a[0].as.d * a[0].as.d + 1);
+  else
+    return weft_fail(ctx, "tmix: got a %s", weft_type_name(a[0].type));
+  return 0;
+}
+WEFT_REGISTER_ARITY(tmix, 1);
+
+static double tsq(double x) { return x * x; }
+WEFT_DELAYED(tsq, double, double);
+
+/* Fails on 4321 with a message, returns WEFT_ETYPE without one on -7. */
+static int tfail(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                 weft_value *out) {
+  (void)n;
+  if (a[0].as.i == 4321)
+    return weft_fail(ctx, "bad input %lld", (long long)a[0].as.i);
+  if (a[0].as.i == -7)
+    return WEFT_ETYPE;
+  *out = weft_int(a[0].as.i + 1);
+  return 0;
+}
+WEFT_REGISTER_ARITY(tfail, 1);
+
+/* int -> a counted heap value (in-process only); fails on 4321. */
+static int ttracked(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                    weft_value *out) {
+  (void)n;
+  if (a[0].as.i == 4321)
+    return weft_fail(ctx, "tracked item refused");
+  return tu_tracked_new(out, a[0].as.i);
+}
+WEFT_REGISTER_ARITY(ttracked, 1);
+
+/* int -> its decimal text. */
+static int tstr(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                weft_value *out) {
+  (void)ctx;
+  (void)n;
+  return weft_str_printf(out, "%lld,", (long long)a[0].as.i);
+}
+WEFT_REGISTER_ARITY(tstr, 1);
+
+static int tadd(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                weft_value *out) {
+  (void)n;
+  if (a[0].type != WEFT_T_INT || a[1].type != WEFT_T_INT)
+    return weft_fail(ctx, "tadd: not ints");
+  *out = weft_int((int64_t)((uint64_t)a[0].as.i + (uint64_t)a[1].as.i));
+  return 0;
+}
+WEFT_REGISTER_ARITY(tadd, 2);
+
+static long long tmax(long long a, long long b) { return a > b ? a : b; }
+WEFT_DELAYED(tmax, long long, long long, long long);
+
+/* String concatenation: associative, not commutative. */
+static int tcat(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                weft_value *out) {
+  (void)n;
+  const char *x = weft_value_str(&a[0]), *y = weft_value_str(&a[1]);
+  if (!x || !y)
+    return weft_fail(ctx, "tcat: not strings");
+  return weft_str_printf(out, "%s%s", x, y);
+}
+WEFT_REGISTER_ARITY(tcat, 2);
+
+/* A reduce that fails when the sum passes 1000. */
+static int tadd_small(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                      weft_value *out) {
+  (void)n;
+  if (a[0].as.i + a[1].as.i > 1000)
+    return weft_fail(ctx, "sum too big");
+  *out = weft_int(a[0].as.i + a[1].as.i);
+  return 0;
+}
+WEFT_REGISTER_ARITY(tadd_small, 2);
+
+/* Not registered: worker processes could not find it. */
+static int hidden(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                  weft_value *out) {
+  (void)ctx;
+  (void)n;
+  *out = a[0];
+  return 0;
+}
+static weft_fn_info hidden_info = {"hidden_fn", hidden, 1, __FILE__, NULL};
+
+/* weft_map inside an item, on its own pool: sum of tmix over 0..x-1. */
+static int tnested(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                   weft_value *out) {
+  (void)n;
+  int64_t m = a[0].as.i;
+  weft_value in[64], res[64];
+  for (int64_t i = 0; i < m; i++)
+    in[i] = weft_int(i);
+  weft_map_opts o;
+  weft_map_opts_init(&o);
+  o.workers = 2;
+  o.ignore_env = 1;
+  int rc = weft_map(WEFT_FN(tmix), (size_t)m, in, res, &o);
+  if (rc)
+    return weft_fail(ctx, "nested map failed: %s", weft_strerror(rc));
+  uint64_t s = 0;
+  for (int64_t i = 0; i < m; i++)
+    s += (uint64_t)res[i].as.i;
+  *out = weft_int((int64_t)s);
+  return 0;
+}
+WEFT_REGISTER_ARITY(tnested, 1);
+
+/* int x -> [x, x+1, ..., x + x%5 - 1] (0 to 4 items); a list -> its sum
+ * (a list input must hold ints). */
+static int tlist(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                 weft_value *out) {
+  (void)n;
+  if (a[0].type == WEFT_T_LIST) {
+    int64_t sum = 0;
+    for (size_t k = 0; k < weft_value_len(&a[0]); k++) {
+      const weft_value *v = weft_list_get(&a[0], k);
+      if (v->type != WEFT_T_INT)
+        return weft_fail(ctx, "tlist: a list of %s", weft_type_name(v->type));
+      sum += v->as.i;
+    }
+    *out = weft_int(sum);
+    return 0;
+  }
+  int64_t x = a[0].as.i, len = x % 5;
+  int rc = weft_list_new(out, (size_t)len);
+  for (int64_t k = 0; k < len && !rc; k++)
+    rc = weft_list_set(out, (size_t)k, weft_int(x + k));
+  return rc;
+}
+WEFT_REGISTER_ARITY(tlist, 1);
+
+/* str -> its length. */
+static int tlen(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                weft_value *out) {
+  (void)n;
+  if (a[0].type != WEFT_T_STR)
+    return weft_fail(ctx, "tlen: not a string");
+  *out = weft_int((int64_t)weft_value_len(&a[0]));
+  return 0;
+}
+WEFT_REGISTER_ARITY(tlen, 1);
+
+/* Runs a weft_map on the executor that runs this task: gives the code. */
+static weft_executor *busy_ex;
+static int tbusy(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                 weft_value *out) {
+  (void)ctx;
+  (void)n;
+  weft_value res;
+  weft_map_opts o;
+  weft_map_opts_init(&o);
+  o.executor = busy_ex;
+  *out = weft_int(weft_map(WEFT_FN(tmix), 1, a, &res, &o));
+  return 0;
+}
+WEFT_REGISTER_ARITY(tbusy, 1);
+
+/* ---- helpers ---- */
+
+static uint64_t rng_state = 88172645463325252ull;
+static int64_t rnd(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return (int64_t)(rng_state >> 1);
+}
+
+/* Random ints, with a double every 5th item when `mixed`. */
+static weft_value *random_inputs(size_t n, bool mixed) {
+  weft_value *v = malloc((n ? n : 1) * sizeof *v);
+  assert_non_null(v);
+  for (size_t i = 0; i < n; i++)
+    v[i] = mixed && i % 5 == 0 ? weft_double((double)(rnd() % 100000) / 7.0)
+                               : weft_int(rnd() % 1000000007);
+  return v;
+}
+
+static void expect_mix(const weft_value *in, const weft_value *out, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    weft_value want = weft_none();
+    assert_int_equal(tmix(NULL, &in[i], 1, &want), 0);
+    if (!weft_value_equal(&out[i], &want)) {
+      char a[64], b[64];
+      weft_value_format(&out[i], a, sizeof a);
+      weft_value_format(&want, b, sizeof b);
+      fail_msg("item %zu of %zu is %s, expected %s", i, n, a, b);
+    }
+  }
+}
+
+static void release_all(weft_value *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    weft_value_release(&v[i]);
+}
+
+static bool have_procs(void) {
+  return weft_scheduler_available(WEFT_SCHED_PROCS);
+}
+
+/* The configurations the map runs under. */
+typedef struct map_conf {
+  const char *name;
+  weft_scheduler scheduler;
+  int workers;
+  bool executor;
+} map_conf;
+
+static const map_conf confs[] = {
+    {"sync", WEFT_SCHED_SYNC, 1, false},
+    {"threads-1", WEFT_SCHED_THREADS, 1, false},
+    {"threads-2", WEFT_SCHED_THREADS, 2, false},
+    {"threads-4-executor", WEFT_SCHED_THREADS, 4, true},
+    {"procs-2", WEFT_SCHED_PROCS, 2, false},
+};
+#define NCONFS (sizeof confs / sizeof confs[0])
+
+static char errbuf[2048];
+
+static weft_map_opts conf_opts(const map_conf *c, weft_executor *ex) {
+  weft_map_opts o;
+  weft_map_opts_init(&o);
+  o.scheduler = c->scheduler;
+  o.workers = c->workers;
+  o.executor = c->executor ? ex : NULL;
+  o.ignore_env = 1;
+  o.errbuf = errbuf;
+  o.errbuf_size = sizeof errbuf;
+  return o;
+}
+
+#define assert_map_ok(rc)                                                      \
+  do {                                                                         \
+    int rc_ = (rc);                                                            \
+    if (rc_)                                                                   \
+      fail_msg("%s returned %s: %s", #rc, weft_err_name(rc_), errbuf);         \
+  } while (0)
+
+/* ---- results equal a sequential loop ---- */
+
+static void run_sizes(const map_conf *c, const size_t *sizes, size_t nsizes,
+                      size_t batch) {
+  weft_executor *ex = NULL;
+  if (c->executor)
+    assert_ok(weft_executor_new(c->workers, &ex), NULL);
+  for (size_t k = 0; k < nsizes; k++) {
+    size_t n = sizes[k];
+    weft_value *in = random_inputs(n, true);
+    weft_value *out = malloc((n ? n : 1) * sizeof *out);
+    assert_non_null(out);
+    weft_map_opts o = conf_opts(c, ex);
+    o.batch_size = batch;
+    assert_map_ok(weft_map(WEFT_FN(tmix), n, in, out, &o));
+    assert_string_equal(errbuf, "");
+    expect_mix(in, out, n);
+    free(in);
+    free(out);
+  }
+  weft_executor_free(ex);
+}
+
+static void test_sizes_threads(void **state) {
+  (void)state;
+  const size_t sizes[] = {0, 1, 2, 7, 17, 97, 1000, 7919, 65537, 1000000};
+  for (size_t c = 0; c < NCONFS; c++)
+    if (confs[c].scheduler != WEFT_SCHED_PROCS)
+      run_sizes(&confs[c], sizes, sizeof sizes / sizeof sizes[0], 0);
+}
+
+static void test_batch_sizes(void **state) {
+  (void)state;
+  const size_t sizes[] = {0, 1, 7, 7919};
+  const size_t big[] = {TU_ASAN || TU_TSAN ? 100003 : 1000000};
+  const size_t batches[] = {1, 2, 3, 7918, 7919, 7920, SIZE_MAX};
+  for (size_t c = 0; c < NCONFS; c++) {
+    if (confs[c].scheduler == WEFT_SCHED_PROCS)
+      continue;
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
+      run_sizes(&confs[c], sizes, 4, batches[b]);
+    run_sizes(&confs[c], big, 1, 1);        /* one task per item */
+    run_sizes(&confs[c], big, 1, SIZE_MAX); /* one task for all */
+  }
+}
+
+static void test_sizes_procs(void **state) {
+  (void)state;
+  if (!have_procs()) {
+    print_message("procs scheduler not in this build: skipped\n");
+    skip();
+  }
+  const size_t sizes[] = {0, 1, 2, 7, 97, 7919, 100003};
+  for (size_t c = 0; c < NCONFS; c++)
+    if (confs[c].scheduler == WEFT_SCHED_PROCS) {
+      run_sizes(&confs[c], sizes, sizeof sizes / sizeof sizes[0], 0);
+      run_sizes(&confs[c], sizes, 4, 1);
+      run_sizes(&confs[c], sizes, sizeof sizes / sizeof sizes[0], SIZE_MAX);
+    }
+}
+
+/* Typed functions, heap results, the default options. */
+static void test_typed_and_heap(void **state) {
+  (void)state;
+  weft_value in[100], out[100];
+  for (int i = 0; i < 100; i++)
+    in[i] = weft_double(i * 0.5);
+  assert_ok(weft_map(WEFT_FN(tsq), 100, in, out, NULL), NULL);
+  for (int i = 0; i < 100; i++)
+    assert_double_value(out[i], i * 0.5 * i * 0.5);
+  for (int i = 0; i < 100; i++)
+    in[i] = weft_int(i - 50);
+  for (size_t c = 0; c < NCONFS; c++) {
+    if (confs[c].scheduler == WEFT_SCHED_PROCS && !have_procs())
+      continue;
+    weft_map_opts o = conf_opts(&confs[c], NULL);
+    o.executor = NULL;
+    o.batch_size = 3;
+    assert_map_ok(weft_map(WEFT_FN(tstr), 100, in, out, &o));
+    for (int i = 0; i < 100; i++) {
+      char want[32];
+      snprintf(want, sizeof want, "%d,", i - 50);
+      assert_string_equal(weft_value_str(&out[i]), want);
+    }
+    release_all(out, 100);
+  }
+  /* Heap inputs (to a procs worker they go as a list). */
+  weft_value sin[30], sout[30];
+  for (int i = 0; i < 30; i++)
+    assert_ok(weft_str_printf(&sin[i], "s%d", i * 37), NULL);
+  for (size_t c = 0; c < NCONFS; c++) {
+    if (confs[c].scheduler == WEFT_SCHED_PROCS && !have_procs())
+      continue;
+    weft_map_opts o = conf_opts(&confs[c], NULL);
+    o.executor = NULL;
+    o.physical = 1;
+    o.workers = 0;
+    assert_map_ok(weft_map(WEFT_FN(tlen), 30, sin, sout, &o));
+    for (int i = 0; i < 30; i++)
+      assert_int_value(sout[i], strlen(weft_value_str(&sin[i])));
+  }
+  release_all(sin, 30);
+}
+
+/* ---- errors ---- */
+
+static void test_item_failure(void **state) {
+  (void)state;
+  size_t n = 10000;
+  weft_value *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out);
+  for (size_t i = 0; i < n; i++)
+    in[i] = weft_int((int64_t)i);
+  for (size_t c = 0; c < NCONFS; c++) {
+    if (confs[c].scheduler == WEFT_SCHED_PROCS && !have_procs())
+      continue;
+    weft_map_opts o = conf_opts(&confs[c], NULL);
+    o.executor = NULL;
+    for (size_t batch = 0; batch < 3; batch++) {
+      o.batch_size = batch == 2 ? SIZE_MAX : batch;
+      for (size_t i = 0; i < n; i++)
+        out[i] = weft_int(777); /* overwritten: every output ends as none */
+      int rc = weft_map(WEFT_FN(tfail), n, in, out, &o);
+      assert_rc(WEFT_ETASK, rc, NULL);
+      assert_contains(errbuf, "weft_map(tfail)");
+      assert_contains(errbuf, "item 4321: bad input 4321");
+      for (size_t i = 0; i < n; i++)
+        assert_type(out[i], WEFT_T_NONE);
+    }
+    /* An item that returns a code without a message. */
+    in[17] = weft_int(-7);
+    int rc = weft_map(WEFT_FN(tfail), n, in, out, &o);
+    in[17] = weft_int(17);
+    assert_rc(WEFT_ETYPE, rc, NULL);
+    assert_contains(errbuf, "item 17: wrong value type");
+  }
+  free(in);
+  free(out);
+}
+
+/* Heap results already made are released when an item fails. */
+static void test_failure_releases(void **state) {
+  (void)state;
+  size_t n = 20000;
+  weft_value *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out);
+  for (size_t i = 0; i < n; i++)
+    in[i] = weft_int((int64_t)(i * 7 % n));
+  for (size_t c = 0; c < NCONFS; c++) {
+    if (confs[c].scheduler == WEFT_SCHED_PROCS)
+      continue; /* counted values cannot leave the process */
+    weft_map_opts o = conf_opts(&confs[c], NULL);
+    o.executor = NULL;
+    for (size_t batch = 0; batch < 4; batch++) {
+      tu_track_reset();
+      o.batch_size = batch == 3 ? SIZE_MAX : batch * 50;
+      assert_rc(WEFT_ETASK, weft_map(WEFT_FN(ttracked), n, in, out, &o), NULL);
+      assert_contains(errbuf, "tracked item refused");
+      assert_int_equal(atomic_load(&tu_live), 0);
+      for (size_t i = 0; i < n; i++)
+        assert_type(out[i], WEFT_T_NONE);
+    }
+    /* Without the failing item: every result, each made once. */
+    tu_track_reset();
+    for (size_t i = 0; i < n; i++)
+      if (in[i].as.i == 4321)
+        in[i] = weft_int(1);
+    assert_map_ok(weft_map(WEFT_FN(ttracked), n, in, out, &o));
+    assert_int_equal(atomic_load(&tu_made), (long)n);
+    for (size_t i = 0; i < n; i++)
+      assert_i64(tu_tracked_get(&out[i]), in[i].as.i);
+    release_all(out, n);
+    assert_int_equal(atomic_load(&tu_live), 0);
+    for (size_t i = 0; i < n; i++)
+      in[i] = weft_int((int64_t)(i * 7 % n));
+  }
+  free(in);
+  free(out);
+}
+
+static void test_bad_calls(void **state) {
+  (void)state;
+  weft_value in[4] = {weft_int(1), weft_int(2), weft_int(3), weft_int(4)};
+  weft_value out[4];
+  weft_map_opts o;
+  weft_map_opts_init(&o);
+  o.errbuf = errbuf;
+  o.errbuf_size = sizeof errbuf;
+  o.ignore_env = 1;
+
+  assert_rc(WEFT_EINVAL, weft_map(NULL, 4, in, out, &o), NULL);
+  assert_contains(errbuf, "NULL function");
+  assert_rc(WEFT_EINVAL, weft_map(NULL, 0, NULL, NULL, &o), NULL);
+  assert_rc(WEFT_EARITY, weft_map(WEFT_FN(tadd), 4, in, out, &o), NULL);
+  assert_contains(errbuf, "tadd takes 2 arguments; it must take 1");
+  assert_rc(WEFT_EINVAL, weft_map(WEFT_FN(tmix), 4, NULL, out, &o), NULL);
+  assert_contains(errbuf, "NULL input array");
+  assert_rc(WEFT_EINVAL, weft_map(WEFT_FN(tmix), 4, in, NULL, &o), NULL);
+  assert_contains(errbuf, "NULL output array");
+  assert_rc(WEFT_EINVAL, weft_map(WEFT_FN(tmix), 4, in, in + 2, &o), NULL);
+  assert_contains(errbuf, "overlaps");
+  assert_ok(weft_map(WEFT_FN(tmix), 0, NULL, NULL, &o), NULL);
+  o.scheduler = (weft_scheduler)99;
+  assert_rc(WEFT_EINVAL, weft_map(WEFT_FN(tmix), 4, in, out, &o), NULL);
+  assert_contains(errbuf, "unknown scheduler 99");
+  o.scheduler = WEFT_SCHED_DEFAULT;
+
+  /* The environment is read (once, by weft's config) unless ignored. */
+  o.ignore_env = 0;
+  setenv("WEFT_SCHEDULER", "nonsense", 1);
+  assert_rc(WEFT_EINVAL, weft_map(WEFT_FN(tmix), 4, in, out, &o), NULL);
+  assert_contains(errbuf, "WEFT_SCHEDULER='nonsense'");
+  unsetenv("WEFT_SCHEDULER");
+  o.ignore_env = 1;
+
+  /* procs: the function must be registered; pointers cannot travel. */
+  o.scheduler = WEFT_SCHED_PROCS;
+  int rc = weft_map(&hidden_info, 4, in, out, &o);
+  if (have_procs()) {
+    assert_rc(WEFT_ENOTFOUND, rc, NULL);
+    assert_contains(errbuf, "'hidden_fn' is not registered");
+    weft_value p[2] = {weft_int(1), weft_none()};
+    assert_ok(tu_tracked_new(&p[1], 5), NULL);
+    assert_rc(WEFT_ENOTSUP, weft_map(WEFT_FN(tmix), 2, p, out, &o), NULL);
+    assert_contains(errbuf, "item 1 is a ptr");
+    weft_value_release(&p[1]);
+  } else {
+    assert_rc(WEFT_ENOTSUP, rc, NULL);
+    assert_contains(errbuf, "procs scheduler is not part of this build");
+  }
+  /* ... which threads do not need. */
+  o.scheduler = WEFT_SCHED_THREADS;
+  assert_map_ok(weft_map(&hidden_info, 4, in, out, &o));
+  assert_int_value(out[3], 4);
+
+  /* map-reduce arities and arguments. */
+  weft_value r;
+  assert_rc(WEFT_EARITY,
+            weft_map_reduce(WEFT_FN(tmix), WEFT_FN(tmix), 4, in, &r, &o), NULL);
+  assert_contains(errbuf, "reduce function tmix takes 1 argument; it must "
+                          "take 2");
+  assert_rc(WEFT_EINVAL, weft_map_reduce(WEFT_FN(tmix), NULL, 4, in, &r, &o),
+            NULL);
+  assert_contains(errbuf, "NULL reduce function");
+  assert_rc(WEFT_EINVAL, weft_map_reduce(NULL, WEFT_FN(tadd), 4, in, &r, &o),
+            NULL);
+  assert_contains(errbuf, "NULL map function");
+  assert_rc(WEFT_EINVAL,
+            weft_map_reduce(WEFT_FN(tmix), WEFT_FN(tadd), 4, in, NULL, &o),
+            NULL);
+  assert_rc(WEFT_EINVAL,
+            weft_map_reduce(WEFT_FN(tmix), WEFT_FN(tadd), 4, NULL, &r, &o),
+            NULL);
+  assert_rc(WEFT_EARITY,
+            weft_map_reduce(WEFT_FN(tadd), WEFT_FN(tadd), 4, in, &r, &o), NULL);
+}
+
+/* A task may run a weft_map on its own pool, not on the one running it. */
+static void test_nested_and_busy(void **state) {
+  (void)state;
+  weft_value in[8], out[8];
+  for (int i = 0; i < 8; i++)
+    in[i] = weft_int(i * 8);
+  weft_map_opts o;
+  weft_map_opts_init(&o);
+  o.workers = 2;
+  o.ignore_env = 1;
+  o.batch_size = 1;
+  o.errbuf = errbuf;
+  o.errbuf_size = sizeof errbuf;
+  assert_map_ok(weft_map(WEFT_FN(tnested), 8, in, out, &o));
+  for (int i = 0; i < 8; i++) {
+    uint64_t s = 0;
+    for (int64_t j = 0; j < i * 8; j++)
+      s += (uint64_t)mix64(j);
+    assert_int_value(out[i], (int64_t)s);
+  }
+  /* Many maps on one executor, and a reused executor's size sets batches. */
+  weft_executor *ex;
+  assert_ok(weft_executor_new(2, &ex), NULL);
+  o.executor = ex;
+  o.batch_size = 0;
+  for (int rep = 0; rep < 200; rep++) {
+    assert_map_ok(weft_map(WEFT_FN(tmix), 8, in, out, &o));
+    expect_mix(in, out, 8);
+  }
+  /* A task that maps on the executor running it gets WEFT_EBUSY. */
+  busy_ex = ex;
+  o.batch_size = 1;
+  assert_map_ok(weft_map(WEFT_FN(tbusy), 4, in, out, &o));
+  for (int i = 0; i < 4; i++)
+    assert_int_value(out[i], WEFT_EBUSY);
+  weft_executor_free(ex);
+}
+
+/* ---- map-reduce ---- */
+
+static void test_map_reduce_eager(void **state) {
+  (void)state;
+  const size_t sizes[] = {0, 1, 2, 3, 7919, TU_ASAN ? 200003 : 1000003};
+  for (size_t c = 0; c < NCONFS; c++) {
+    if (confs[c].scheduler == WEFT_SCHED_PROCS && !have_procs())
+      continue;
+    weft_executor *ex = NULL;
+    if (confs[c].executor)
+      assert_ok(weft_executor_new(confs[c].workers, &ex), NULL);
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+      size_t n = sizes[k];
+      if (confs[c].scheduler == WEFT_SCHED_PROCS && n > 100000)
+        n = 100003;
+      weft_value *in = malloc((n ? n : 1) * sizeof *in);
+      int64_t sum = 0, max = INT64_MIN;
+      for (size_t i = 0; i < n; i++) {
+        in[i] = weft_int(rnd() % 1000000);
+        int64_t m = mix64(in[i].as.i);
+        sum = (int64_t)((uint64_t)sum + (uint64_t)m);
+        max = m > max ? m : max;
+      }
+      const size_t batches[] = {0, 1, 5, SIZE_MAX};
+      for (size_t b = 0; b < 4; b++) {
+        if (batches[b] == 1 && n > 100000)
+          continue;
+        weft_map_opts o = conf_opts(&confs[c], ex);
+        o.batch_size = batches[b];
+        weft_value r;
+        assert_map_ok(
+            weft_map_reduce(WEFT_FN(tmix), WEFT_FN(tadd), n, in, &r, &o));
+        if (n == 0)
+          assert_type(r, WEFT_T_NONE);
+        else
+          assert_int_value(r, sum);
+        assert_map_ok(
+            weft_map_reduce(WEFT_FN(tmix), WEFT_FN(tmax), n, in, &r, &o));
+        if (n)
+          assert_int_value(r, max);
+      }
+      free(in);
+    }
+    weft_executor_free(ex);
+  }
+}
+
+/* Concatenation shows the order: any swap would change the text. */
+static void test_map_reduce_order(void **state) {
+  (void)state;
+  size_t n = 2000;
+  weft_value *in = malloc(n * sizeof *in);
+  char *want = malloc(n * 8 + 1), *p = want;
+  for (size_t i = 0; i < n; i++) {
+    in[i] = weft_int((int64_t)i);
+    p += sprintf(p, "%zu,", i);
+  }
+  for (size_t c = 0; c < NCONFS; c++) {
+    if (confs[c].scheduler == WEFT_SCHED_PROCS && !have_procs())
+      continue;
+    const size_t batches[] = {0, 1, 3, 999, SIZE_MAX};
+    for (size_t b = 0; b < 5; b++) {
+      weft_map_opts o = conf_opts(&confs[c], NULL);
+      o.executor = NULL;
+      o.batch_size = batches[b];
+      weft_value r;
+      assert_map_ok(
+          weft_map_reduce(WEFT_FN(tstr), WEFT_FN(tcat), n, in, &r, &o));
+      assert_string_equal(weft_value_str(&r), want);
+      weft_value_release(&r);
+    }
+  }
+  /* A failing item and a failing reduce name the item. */
+  weft_map_opts o;
+  weft_map_opts_init(&o);
+  o.errbuf = errbuf;
+  o.errbuf_size = sizeof errbuf;
+  o.ignore_env = 1;
+  weft_value r = weft_int(5);
+  for (size_t i = 0; i < n; i++)
+    in[i] = weft_int((int64_t)(i + 4000));
+  assert_rc(WEFT_ETASK,
+            weft_map_reduce(WEFT_FN(tfail), WEFT_FN(tadd), n, in, &r, &o),
+            NULL);
+  assert_type(r, WEFT_T_NONE);
+  assert_contains(errbuf, "weft_map_reduce(tfail, tadd)");
+  assert_contains(errbuf, "item 321: bad input 4321");
+  for (size_t i = 0; i < n; i++)
+    in[i] = weft_int(1);
+  o.batch_size = SIZE_MAX; /* one batch: the fold fails inside it */
+  assert_rc(WEFT_ETASK,
+            weft_map_reduce(WEFT_FN(tfail), WEFT_FN(tadd_small), n, in, &r, &o),
+            NULL);
+  assert_contains(errbuf, "item 500 (reducing with tadd_small): sum too big");
+  o.batch_size = 100; /* the tree fails above the batches */
+  assert_rc(WEFT_ETASK,
+            weft_map_reduce(WEFT_FN(tfail), WEFT_FN(tadd_small), n, in, &r, &o),
+            NULL);
+  assert_contains(errbuf, "(tadd_small) failed: sum too big");
+  free(in);
+  free(want);
+}
+
+static void test_map_reduce_lazy(void **state) {
+  (void)state;
+  const size_t sizes[] = {0, 1, 2, 5, 7919, TU_ASAN ? 100003 : 1000000};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    size_t n = sizes[k];
+    weft_graph *g = weft_graph_new();
+    weft_node **leaves = malloc((n ? n : 1) * sizeof *leaves);
+    int64_t sum = 0, max = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+      int64_t x = rnd() % 1000000;
+      leaves[i] = weft_literal(g, weft_int(x));
+      sum = (int64_t)((uint64_t)sum + (uint64_t)mix64(x));
+      max = mix64(x) > max ? mix64(x) : max;
+    }
+    /* Two map-reduces over the same leaves: each leaf feeds two maps. */
+    weft_node *s =
+        weft_map_reduce_nodes(g, WEFT_FN(tmix), WEFT_FN(tadd), n, leaves);
+    weft_node *m =
+        weft_map_reduce_nodes(g, WEFT_FN(tmix), WEFT_FN(tmax), n, leaves);
+    assert_non_null(s);
+    assert_non_null(m);
+    /* Nothing ran yet: the graph holds the leaves, the maps and the trees. */
+    if (n >= 2)
+      assert_int_equal(weft_graph_size(g), n + 2 * (n + n - 1));
+    for (size_t c = 0; c < 3; c++) {
+      weft_compute_opts co;
+      weft_compute_opts_init(&co);
+      co.ignore_env = 1;
+      co.scheduler = c == 0 ? WEFT_SCHED_SYNC : WEFT_SCHED_THREADS;
+      co.workers = c == 2 ? 4 : 2;
+      weft_value sv, mv;
+      assert_ok(weft_compute(g, WEFT_NODES(s, m), WEFT_OUT(&sv, &mv), &co), g);
+      if (n == 0) {
+        assert_type(sv, WEFT_T_NONE);
+        assert_type(mv, WEFT_T_NONE);
+      } else {
+        assert_int_value(sv, sum);
+        assert_int_value(mv, max);
+      }
+    }
+    free(leaves);
+    weft_graph_free(g);
+  }
+  /* The tree alone, in order. */
+  weft_graph *g = weft_graph_new();
+  weft_node *parts[5];
+  for (int i = 0; i < 5; i++) {
+    char t[8];
+    snprintf(t, sizeof t, "%c", 'a' + i);
+    weft_value v;
+    assert_ok(weft_str_new(&v, t), NULL);
+    parts[i] = weft_literal(g, v);
+  }
+  weft_node *root = weft_reduce_nodes(g, WEFT_FN(tcat), 5, parts);
+  assert_ptr_equal(weft_reduce_nodes(g, WEFT_FN(tcat), 1, parts), parts[0]);
+  weft_value rv;
+  assert_ok(weft_compute1(g, root, &rv, NULL), g);
+  assert_string_equal(weft_value_str(&rv), "abcde");
+  weft_value_release(&rv);
+  weft_graph_free(g);
+}
+
+static void test_map_nodes(void **state) {
+  (void)state;
+  weft_graph *g = weft_graph_new();
+  weft_node *x[50], *y[50];
+  for (int i = 0; i < 50; i++)
+    x[i] = weft_literal(g, weft_int(i));
+  assert_ok(weft_map_nodes(g, WEFT_FN(tmix), 50, x, y), g);
+  weft_node *l = weft_list(g, 50, y);
+  assert_ok(weft_map_nodes(g, WEFT_FN(tmix), 50, x, x), g); /* in place */
+  weft_node *l2 = weft_list(g, 50, x);
+  weft_value lv, lv2;
+  assert_ok(weft_compute(g, WEFT_NODES(l, l2), WEFT_OUT(&lv, &lv2), NULL), g);
+  for (int i = 0; i < 50; i++) {
+    assert_int_value(*weft_list_get(&lv, (size_t)i), mix64(i));
+    assert_int_value(*weft_list_get(&lv2, (size_t)i), mix64(i));
+  }
+  weft_value_release(&lv);
+  weft_value_release(&lv2);
+  assert_ok(weft_map_nodes(g, WEFT_FN(tmix), 0, NULL, NULL), g);
+
+  /* Errors are sticky graph errors. */
+  assert_rc(WEFT_EARITY, weft_map_nodes(g, WEFT_FN(tadd), 50, y, x), g);
+  assert_contains(weft_graph_error(g), "tadd takes 2 arguments");
+  assert_null(x[0]);
+  assert_null(weft_map_reduce_nodes(g, WEFT_FN(tmix), WEFT_FN(tadd), 50, y));
+  weft_graph_free(g);
+
+  g = weft_graph_new();
+  weft_node *bad[3] = {weft_literal(g, weft_int(1)), NULL,
+                       weft_literal(g, weft_int(2))};
+  weft_node *o3[3];
+  assert_rc(WEFT_EINVAL, weft_map_nodes(g, WEFT_FN(tmix), 3, bad, o3), g);
+  assert_contains(weft_graph_error(g), "NULL node");
+  weft_graph_free(g);
+
+  g = weft_graph_new();
+  assert_null(weft_reduce_nodes(g, WEFT_FN(tmix), 2, bad));
+  assert_rc(WEFT_EARITY, weft_graph_status(g), g);
+  weft_graph_free(g);
+  g = weft_graph_new();
+  assert_null(weft_map_reduce_nodes(g, NULL, WEFT_FN(tadd), 2, bad));
+  assert_contains(weft_graph_error(g), "NULL map function");
+  weft_graph_free(g);
+  assert_rc(WEFT_EINVAL, weft_map_nodes(NULL, WEFT_FN(tmix), 0, NULL, NULL),
+            NULL);
+  assert_null(weft_reduce_nodes(NULL, WEFT_FN(tadd), 0, NULL));
+}
+
+/* ---- packing (pack.c) ---- */
+
+static void expect_roundtrip(const weft_value *v, size_t n, uint32_t type) {
+  weft_value p, *back = malloc((n ? n : 1) * sizeof *back);
+  size_t bad = 0, count = 99;
+  assert_ok(weft__map_pack(v, n, &p, &bad), NULL);
+  assert_type(p, type);
+  assert_ok(weft__map_payload_count(&p, &count), NULL);
+  assert_int_equal(count, n);
+  assert_ok(weft__map_unpack(&p, n, back), NULL);
+  for (size_t i = 0; i < n; i++) {
+    if (!weft_value_equal(&v[i], &back[i]))
+      fail_msg("item %zu differs after packing", i);
+    weft_value_release(&back[i]);
+  }
+  if (n)
+    assert_rc(WEFT_EWIRE, weft__map_unpack(&p, n - 1, back), NULL);
+  weft_value_release(&p);
+  free(back);
+}
+
+static void test_pack(void **state) {
+  (void)state;
+  weft_value v[40];
+  /* scalars, none included; zero items */
+  for (int i = 0; i < 40; i++)
+    v[i] = i % 4 == 0   ? weft_int(i * -7)
+           : i % 4 == 1 ? weft_double(i / 3.0)
+           : i % 4 == 2 ? weft_bool(i % 3)
+                        : weft_none();
+  expect_roundtrip(v, 40, WEFT_T_BYTES);
+  expect_roundtrip(v, 0, WEFT_T_BYTES);
+  /* scalars and flat lists (empty ones too) pack as bytes */
+  for (int i = 0; i < 40; i += 3) {
+    int64_t len = i % 5;
+    assert_ok(weft_list_new(&v[i], (size_t)len), NULL);
+    for (int64_t k = 0; k < len; k++)
+      weft_list_set(&v[i], (size_t)k, k % 2 ? weft_double(k) : weft_int(k));
+  }
+  expect_roundtrip(v, 40, WEFT_T_BYTES);
+  /* a string or a nested list makes it a list of values */
+  weft_value keep = v[1];
+  assert_ok(weft_str_new(&v[1], "text"), NULL);
+  expect_roundtrip(v, 40, WEFT_T_LIST);
+  weft_value_release(&v[1]);
+  assert_ok(weft_list_new(&v[1], 1), NULL);
+  weft_list_set(&v[1], 0, weft_value_retain(&v[3]));
+  expect_roundtrip(v, 40, WEFT_T_LIST);
+  weft_value_release(&v[1]);
+  v[1] = keep;
+  /* a ptr value cannot be packed: its index is given */
+  weft_value p;
+  size_t bad = 0;
+  assert_ok(tu_tracked_new(&v[7], 1), NULL);
+  assert_rc(WEFT_ENOTSUP, weft__map_pack(v, 40, &p, &bad), NULL);
+  assert_int_equal(bad, 7);
+  assert_type(p, WEFT_T_NONE);
+  weft_value_release(&v[7]);
+
+  /* Malformed bytes are refused, never read past. */
+  assert_ok(weft__map_pack(v, 40, &p, &bad), NULL);
+  size_t len = weft_value_len(&p);
+  const unsigned char *b = weft_value_bytes(&p);
+  unsigned char *copy = malloc(len);
+  weft_value out[40], m;
+  size_t count;
+  for (size_t cut = 0; cut < len; cut += 7) { /* every truncation */
+    assert_ok(weft_bytes_new(&m, b, cut), NULL);
+    assert_rc(WEFT_EWIRE, weft__map_unpack(&m, 40, out), NULL);
+    weft_value_release(&m);
+  }
+  memcpy(copy, b, len);
+  copy[0] ^= 1; /* magic */
+  assert_ok(weft_bytes_new(&m, copy, len), NULL);
+  assert_rc(WEFT_EWIRE, weft__map_payload_count(&m, &count), NULL);
+  weft_value_release(&m);
+  memcpy(copy, b, len);
+  memset(copy + 16, 0xfe, 4); /* the first list claims 4 billion items */
+  assert_ok(weft_bytes_new(&m, copy, len), NULL);
+  assert_rc(WEFT_EWIRE, weft__map_unpack(&m, 40, out), NULL);
+  weft_value_release(&m);
+  memcpy(copy, b, len);
+  uint32_t str = WEFT_T_STR; /* the last value claims to be a string */
+  memcpy(copy + len - sizeof(weft_value), &str, sizeof str);
+  assert_ok(weft_bytes_new(&m, copy, len), NULL);
+  assert_rc(WEFT_EWIRE, weft__map_unpack(&m, 40, out), NULL);
+  weft_value_release(&m);
+  free(copy);
+  weft_value_release(&p);
+  assert_rc(WEFT_EWIRE, weft__map_payload_count(&v[2], &count), NULL);
+  release_all(v, 40);
+}
+
+/* Lists in and lists out, through every scheduler (packed on procs). */
+static void test_list_items(void **state) {
+  (void)state;
+  size_t n = 5003;
+  weft_value *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out),
+             *back = malloc(n * sizeof *back);
+  for (size_t i = 0; i < n; i++)
+    in[i] = weft_int((int64_t)i);
+  for (size_t c = 0; c < NCONFS; c++) {
+    if (confs[c].scheduler == WEFT_SCHED_PROCS && !have_procs())
+      continue;
+    weft_map_opts o = conf_opts(&confs[c], NULL);
+    o.executor = NULL;
+    assert_map_ok(weft_map(WEFT_FN(tlist), n, in, out, &o));
+    assert_map_ok(weft_map(WEFT_FN(tlist), n, out, back, &o));
+    for (size_t i = 0; i < n; i++) {
+      int64_t x = (int64_t)i, len = x % 5;
+      assert_int_equal(weft_value_len(&out[i]), len);
+      assert_int_value(back[i], len * x + len * (len - 1) / 2);
+    }
+    release_all(out, n);
+  }
+  free(in);
+  free(out);
+  free(back);
+}
+
+/* ---- the portable batches (what procs workers run), over threads ---- */
+
+static weft_value batch_result(const char *fn, int64_t base, weft_value items,
+                               int *rc, weft_graph **gout) {
+  weft_graph *g = weft_graph_new();
+  weft_value a[3] = {weft_none(), weft_int(base), items};
+  assert_ok(weft_str_new(&a[0], fn), NULL);
+  weft_node *b = weft_call_name(g, "weft.map.batch", 3, a);
+  weft_value r = weft_none();
+  *rc = weft_compute1(g, b, &r, NULL);
+  *gout = g;
+  return r;
+}
+
+static void test_portable_batches(void **state) {
+  (void)state;
+  weft_graph *g;
+  int rc;
+  /* Scalars travel packed, and come back packed. */
+  weft_value packed;
+  weft_value items[6];
+  size_t bad;
+  for (int i = 0; i < 6; i++)
+    items[i] = i % 2 ? weft_int(i * 1000) : weft_double(i + 0.25);
+  assert_ok(weft__map_pack(items, 6, &packed, &bad), NULL);
+  assert_type(packed, WEFT_T_BYTES);
+  weft_value r = batch_result("tmix", 0, packed, &rc, &g);
+  assert_ok(rc, g);
+  assert_type(r, WEFT_T_BYTES);
+  weft_value outs[6];
+  assert_ok(weft__map_unpack(&r, 6, outs), NULL);
+  expect_mix(items, outs, 6);
+  assert_rc(WEFT_EWIRE, weft__map_unpack(&r, 5, outs), NULL);
+  weft_value_release(&r);
+  weft_graph_free(g);
+
+  /* A list of strings in, a list of strings out. */
+  weft_value list;
+  assert_ok(weft_list_new(&list, 3), NULL);
+  for (size_t i = 0; i < 3; i++)
+    weft_list_set(&list, i, weft_int((int64_t)i + 10));
+  r = batch_result("tstr", 0, list, &rc, &g);
+  assert_ok(rc, g);
+  assert_type(r, WEFT_T_LIST);
+  assert_string_equal(weft_value_str(weft_list_get(&r, 2)), "12,");
+  weft_value_release(&r);
+  weft_graph_free(g);
+
+  /* Failures name the absolute item index. */
+  assert_ok(weft_list_new(&list, 3), NULL);
+  for (size_t i = 0; i < 3; i++)
+    weft_list_set(&list, i, weft_int(4320 + (int64_t)i));
+  r = batch_result("tfail", 4320, list, &rc, &g);
+  assert_rc(WEFT_ETASK, rc, g);
+  assert_contains(weft_graph_error(g), "item 4321: bad input 4321");
+  weft_graph_free(g);
+
+  r = batch_result("no_such_function", 0, weft_int(3), &rc, &g);
+  assert_rc(WEFT_ETASK, rc, g);
+  assert_contains(weft_graph_error(g), "'no_such_function' is not registered");
+  weft_graph_free(g);
+  r = batch_result("tadd", 0, weft_int(3), &rc, &g);
+  assert_rc(WEFT_ETASK, rc, g);
+  assert_contains(weft_graph_error(g), "takes 2 arguments, not 1");
+  weft_graph_free(g);
+  r = batch_result("tmix", 0, weft_int(3), &rc, &g);
+  assert_rc(WEFT_ETASK, rc, g);
+  assert_contains(weft_graph_error(g), "malformed map batch");
+  weft_graph_free(g);
+  assert_ok(weft_bytes_new(&packed, "abc", 3), NULL);
+  r = batch_result("tmix", 0, packed, &rc, &g);
+  assert_rc(WEFT_ETASK, rc, g);
+  assert_contains(weft_graph_error(g), "malformed map batch");
+  weft_graph_free(g);
+
+  /* The reduce batch folds in order. */
+  g = weft_graph_new();
+  assert_ok(weft_list_new(&list, 4), NULL);
+  for (size_t i = 0; i < 4; i++)
+    weft_list_set(&list, i, weft_int((int64_t)i));
+  weft_value a[4] = {weft_none(), weft_none(), weft_int(0), list};
+  assert_ok(weft_str_new(&a[0], "tstr"), NULL);
+  assert_ok(weft_str_new(&a[1], "tcat"), NULL);
+  weft_node *b = weft_call_name(g, "weft.map.reduce_batch", 4, a);
+  assert_ok(weft_compute1(g, b, &r, NULL), g);
+  assert_string_equal(weft_value_str(&r), "0,1,2,3,");
+  weft_value_release(&r);
+  weft_graph_free(g);
+
+  /* A local batch refuses to run with another process's id. */
+  g = weft_graph_new();
+  weft_value la[4] = {weft_int(0), weft_int(0), weft_int(1),
+                      weft_int((int64_t)getpid() + 1)};
+  b = weft_call_name(g, "weft.map.local", 4, la);
+  assert_rc(WEFT_ETASK, weft_compute1(g, b, &r, NULL), g);
+  assert_contains(weft_graph_error(g), "cannot run in another process");
+  weft_graph_free(g);
+}
+
+int main(void) {
+  tu_watchdog(110);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_sizes_threads),
+      cmocka_unit_test(test_batch_sizes),
+      cmocka_unit_test(test_sizes_procs),
+      cmocka_unit_test(test_typed_and_heap),
+      cmocka_unit_test(test_item_failure),
+      cmocka_unit_test(test_failure_releases),
+      cmocka_unit_test(test_bad_calls),
+      cmocka_unit_test(test_nested_and_busy),
+      cmocka_unit_test(test_map_reduce_eager),
+      cmocka_unit_test(test_map_reduce_order),
+      cmocka_unit_test(test_map_reduce_lazy),
+      cmocka_unit_test(test_map_nodes),
+      cmocka_unit_test(test_portable_batches),
+      cmocka_unit_test(test_pack),
+      cmocka_unit_test(test_list_items),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
