@@ -354,6 +354,11 @@ static void test_delayed_lossy(void **state) {
   /* none is no number */
   m = compute_fails(g, weft_call(g, add_l, 1, weft_none()));
   assert_contains(m, "argument 2");
+  /* an int other than 0 or 1 is no bool (2 -> true would lose it) */
+  m = compute_fails(g, weft_call(g, not_b, 2));
+  assert_contains(m, "not_b");
+  assert_contains(m, "argument 1");
+  assert_contains(m, "bool");
   /* a double too big for a float */
   m = compute_fails(g, weft_call(g, half_f, 1e39));
   assert_contains(m, "half_f");

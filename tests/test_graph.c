@@ -800,6 +800,37 @@ static void test_million_build(void **state) {
   weft_graph_free(g);
 }
 
+/* A task that tries to add a node to the graph being computed: refused,
+ * but the graph stays usable (the refusal is not a sticky build error). */
+static weft_graph *self_graph;
+static int grows_self(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                      weft_value *out) {
+  (void)ctx;
+  (void)n;
+  weft_node *extra = weft_call(self_graph, never, 1);
+  *out = weft_int(extra == NULL ? a[0].as.i : -1);
+  return 0;
+}
+WEFT_REGISTER(grows_self);
+
+static void test_build_while_computing(void **state) {
+  (void)state;
+  weft_graph *g = weft_graph_new();
+  self_graph = g;
+  weft_node *x = weft_call(g, grows_self, 41);
+  weft_value v;
+  assert_ok(weft_compute1(g, x, &v, NULL), g);
+  assert_int_equal(v.as.i, 41);
+  assert_int_equal(weft_graph_status(g), 0);
+  assert_int_equal(weft_graph_size(g), 1);
+  /* still buildable and computable afterwards */
+  weft_node *y = weft_add(g, x, 1);
+  assert_non_null(y);
+  assert_ok(weft_compute1(g, y, &v, NULL), g);
+  assert_int_equal(v.as.i, 42);
+  weft_graph_free(g);
+}
+
 int main(void) {
   tu_watchdog(110);
   const struct CMUnitTest tests[] = {
@@ -821,6 +852,7 @@ int main(void) {
       cmocka_unit_test(test_literals),
       cmocka_unit_test(test_zero_arguments),
       cmocka_unit_test(test_million_build),
+      cmocka_unit_test(test_build_while_computing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -488,6 +488,12 @@ static void test_format(void **state) {
   check_format(weft_double(3.0), "3.0");
   check_format(weft_double(-0.0), "-0.0");
   check_format(weft_double(-1.25), "-1.25");
+  /* Python's repr: the shortest text that reads back exactly */
+  check_format(weft_double(0.1), "0.1");
+  check_format(weft_double(0.1 + 0.2), "0.30000000000000004");
+  check_format(weft_double(1e16), "1e+16");
+  check_format(weft_double(1.5e-5), "1.5e-05");
+  check_format(weft_double(123456789012345.0), "123456789012345.0");
   check_format(weft_bool(true), "True");
   check_format(weft_bool(false), "False");
   check_format(weft_none(), "None");

@@ -100,9 +100,13 @@ bool weft_task_failed(const weft_task_ctx *ctx);
  * unsigned long, unsigned long long, float, double, const char * (borrowed
  * for the call) and weft_value (borrowed as a parameter, handed over as a
  * return). Arguments convert only without loss (an int to a double, an
- * integral double to an int); otherwise the task fails naming the argument,
- * what it got and what it expected. A wrong count fails when the node is
- * built (weft_call). 1 to 8 parameters. */
+ * integral double to an int, the int 0 or 1 to a bool); otherwise the task
+ * fails naming the argument, what it got and what it expected. One
+ * exception, as in C: a float parameter takes any double in its range,
+ * rounded to the nearest float. Integers travel as int64, so an unsigned
+ * long long parameter receives at most INT64_MAX (a larger literal becomes
+ * a double and is refused). A wrong count fails when the node is built
+ * (weft_call). 1 to 8 parameters. */
 #define WEFT_DELAYED(name, ret, ...)                                           \
   static int weft__typed_##name(weft_task_ctx *weft__ctx,                      \
                                 const weft_value *weft__a, size_t weft__n,     \

@@ -112,8 +112,8 @@ void weft_value_release(weft_value *v);
  * with ==; user pointers by address). An int and a double are not equal. */
 bool weft_value_equal(const weft_value *a, const weft_value *b);
 
-/* Writes a short human form ("500", "2.5", "'text'", "[1, 2]", "b'..'" ...)
- * into buf (always NUL-terminated when size > 0). Returns the length the full
+/* Writes a short human form, as Python's repr() would for numbers ("500",
+ * "0.1", "2.0", "'text'", "[1, 2]", "<3 bytes>", "None"...) into buf (always NUL-terminated when size > 0). Returns the length the full
  * text would have, as snprintf does. */
 size_t weft_value_format(const weft_value *v, char *buf, size_t size);
 

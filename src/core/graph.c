@@ -135,8 +135,10 @@ weft_node *weft_call_fn(weft_graph *g, const weft_fn_info *fn, size_t nargs,
   }
   if (g->status || g->running) {
     release_args(nargs, args);
-    if (g->running)
-      return build_fail(g, WEFT_EBUSY, "weft_call: the graph is being computed");
+    if (g->running) /* not sticky: the graph itself is fine */
+      weft__graph_msg(g, WEFT_EBUSY,
+                      "weft_call: the graph is being computed (build another "
+                      "graph from inside a task)");
     return NULL;
   }
   if (!fn || !fn->fn) {

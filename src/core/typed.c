@@ -31,9 +31,14 @@ static int get_int(weft_task_ctx *ctx, const weft_value *a, int i,
 }
 
 int weft__from_bool(weft_task_ctx *ctx, const weft_value *a, int i, bool *p) {
-  if (a[i].type != WEFT_T_BOOL && a[i].type != WEFT_T_INT)
-    return mismatch(ctx, a, i, "bool");
-  return weft_value_to_bool(&a[i], p) ? mismatch(ctx, a, i, "bool") : 0;
+  /* an int is a bool only when it is 0 or 1: 2 -> true would lose it */
+  if (a[i].type == WEFT_T_BOOL)
+    *p = a[i].as.b;
+  else if (a[i].type == WEFT_T_INT && (a[i].as.i == 0 || a[i].as.i == 1))
+    *p = a[i].as.i == 1;
+  else
+    return mismatch(ctx, a, i, "bool (or the int 0 or 1)");
+  return 0;
 }
 
 int weft__from_int(weft_task_ctx *ctx, const weft_value *a, int i, int *p) {

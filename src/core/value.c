@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "obj.h"
 #include "weft/error.h"
 
@@ -347,6 +348,37 @@ bool weft_value_equal(const weft_value *a, const weft_value *b) {
   return a->as.obj == b->as.obj;
 }
 
+size_t weft__repr_double(double d, char *buf, size_t size) {
+  char tmp[64];
+  int n;
+  if (isnan(d)) {
+    n = snprintf(tmp, sizeof tmp, "nan");
+  } else if (isinf(d)) {
+    n = snprintf(tmp, sizeof tmp, "%sinf", d < 0 ? "-" : "");
+  } else {
+    /* The fewest significant digits that read back exactly. */
+    int p = 1;
+    for (; p < 17; p++) {
+      snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
+      if (strtod(tmp, NULL) == d)
+        break;
+    }
+    snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
+    int exp10 = atoi(strchr(tmp, 'e') + 1);
+    if (exp10 >= -4 && exp10 < 16) { /* Python's repr switches at 1e16 */
+      int decimals = p - 1 - exp10;
+      n = snprintf(tmp, sizeof tmp, "%.*f", decimals > 0 ? decimals : 0, d);
+      if (!strchr(tmp, '.'))
+        n = snprintf(tmp + n, sizeof tmp - (size_t)n, ".0") + n;
+    } else {
+      n = snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
+    }
+  }
+  if (size)
+    snprintf(buf, size, "%s", tmp);
+  return n < 0 ? 0 : (size_t)n;
+}
+
 /* Appends to buf like snprintf, tracking the length the text would have. */
 static void put(char *buf, size_t size, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -374,11 +406,9 @@ static void format_into(const weft_value *v, char *buf, size_t size,
     put(buf, size, len, "%" PRId64, v->as.i);
     return;
   case WEFT_T_DOUBLE: {
-    double d = v->as.d;
-    if (isfinite(d) && d == floor(d) && fabs(d) < 1e16)
-      put(buf, size, len, "%.1f", d);
-    else
-      put(buf, size, len, "%.17g", d);
+    char num[64];
+    weft__repr_double(v->as.d, num, sizeof num);
+    put(buf, size, len, "%s", num);
     return;
   }
   case WEFT_T_STR:

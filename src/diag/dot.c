@@ -156,37 +156,6 @@ static void sb_cut(sbuf *s, size_t from, size_t max) {
 
 /* ---- numbers and literals as text ---- */
 
-size_t weft__repr_double(double d, char *buf, size_t size) {
-  char tmp[64];
-  int n;
-  if (isnan(d)) {
-    n = snprintf(tmp, sizeof tmp, "nan");
-  } else if (isinf(d)) {
-    n = snprintf(tmp, sizeof tmp, "%sinf", d < 0 ? "-" : "");
-  } else {
-    /* The fewest significant digits that read back exactly. */
-    int p = 1;
-    for (; p < 17; p++) {
-      snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
-      if (strtod(tmp, NULL) == d)
-        break;
-    }
-    snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
-    int exp10 = atoi(strchr(tmp, 'e') + 1);
-    if (exp10 >= -4 && exp10 < 16) { /* Python's repr switches at 1e16 */
-      int decimals = p - 1 - exp10;
-      n = snprintf(tmp, sizeof tmp, "%.*f", decimals > 0 ? decimals : 0, d);
-      if (!strchr(tmp, '.'))
-        n = snprintf(tmp + n, sizeof tmp - (size_t)n, ".0") + n;
-    } else {
-      n = snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
-    }
-  }
-  if (size)
-    snprintf(buf, size, "%s", tmp);
-  return n < 0 ? 0 : (size_t)n;
-}
-
 /* A literal argument as it appears in a label: numbers as Python prints
  * them, strings quoted, anything long cut short. */
 static void put_literal(sbuf *s, const weft_value *v) {
