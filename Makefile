@@ -55,7 +55,9 @@ build: deps
 
 demo: build
 	$(call step,demo: build/weft demo)
-	@./build/weft demo
+	@mkdir -p build/demo
+	@cd build/demo && WEFT_DEMO_FAST=0 ../weft demo
+	@echo "(pictures and files the examples wrote are in build/demo/)"
 
 test: test-release test-asan test-tsan
 	$(call step,test: all passed)
