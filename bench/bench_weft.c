@@ -16,19 +16,20 @@
  * them); the sync scheduler runs on the calling thread alone.
  *
  * Memory, per task (bench_mem.h says how each is measured):
- *   graph_B      bytes a graph holds once built: malloc'd (mallinfo2) +
- *                mapped outside malloc (VmSize growth not from malloc),
- *                capacity included. Measured on one extra, untimed build
- *                made while another graph of the same shape is alive, so
- *                memory the library keeps from a freed graph (a pool, a
- *                cache of mappings) cannot hide it;
- *   rss_B        resident growth over that build (the pages touched);
- *   warm_graph_B the same delta over each timed build (median): 0 when the
+ *   cold_graph_B bytes the first build of the process allocated: malloc'd
+ *                (mallinfo2) + mapped outside malloc (VmSize growth not
+ *                from malloc), capacity included. Each (program, shape)
+ *                runs in its own process and the threads scheduler goes
+ *                first, so nothing a freed graph left behind (weft's cache
+ *                of mappings) can hide it; cold_rss_B: the pages touched;
+ *   lib_B        the same by the library's count (weft_graph_inspect),
+ *                need_B its nodes and argument slots without spare
+ *                capacity, node_B one node record;
+ *   warm_graph_B the delta over each timed build (median): 0 when the
  *                library reuses memory of the previous graph;
  *   kept_B       bytes still allocated after a compute beyond the graph's
  *                (results, scheduler state kept for the next compute);
- *   cold_*       over the first build of the process, and peak_B the
- *                peak-RSS growth over that first build + compute;
+ *   peak_B       the peak-RSS growth over the first build + compute;
  *   faults_*     minor page faults per task in the build / the run.
  * The first repetition of the process (cold: fresh pages, ~1.8 us per 4 KiB
  * page on the project VM) is a warm-up; its times are given as cold_*.
@@ -249,24 +250,21 @@ static void bench_sched(char s, const char *name, int thr,
     flt_r[r] = (f2 - f1) / n;
   }
 
-  /* memory probe: a second graph built while the first is alive */
+  /* what one built graph holds, by the library's own count */
   bench_reset(s);
-  weft_graph *keep = weft_graph_new();
-  if (!keep)
-    die("weft_graph_new", NULL, WEFT_ENOMEM);
-  build(keep, s);
-  if (weft_graph_status(keep))
-    die("build", keep, weft_graph_status(keep));
-  mem_snap p0 = mem_snapshot();
   g = weft_graph_new();
   if (!g)
     die("weft_graph_new", NULL, WEFT_ENOMEM);
   build(g, s);
-  mem_snap p1 = mem_snapshot();
   if (weft_graph_status(g))
     die("build", g, weft_graph_status(g));
+  weft_graph_info gi;
+  int rc = weft_graph_inspect(g, &gi);
+  if (rc)
+    die("weft_graph_inspect", g, rc);
   weft_graph_free(g);
-  weft_graph_free(keep);
+  double need_b = ((double)gi.nodes * (double)gi.node_bytes +
+                   (double)gi.args * sizeof(weft_value)) / n;
 
   double rm, fm, gm, km, rsm, fbm, frm, lo, hi;
   bench_stats(rerun_t, reps, &rm, &lo, &hi);
@@ -279,12 +277,12 @@ static void bench_sched(char s, const char *name, int thr,
   char extra[512];
   int len = snprintf(
       extra, sizeof extra,
-      "lib=weft-%s rerun_med=%.1f free_med=%.1f graph_B=%.1f rss_B=%.1f "
-      "warm_graph_B=%.1f warm_rss_B=%.1f "
+      "lib=weft-%s rerun_med=%.1f free_med=%.1f lib_B=%.1f need_B=%.1f "
+      "node_B=%zu warm_graph_B=%.1f warm_rss_B=%.1f "
       "kept_B=%.1f faults_build=%.4f faults_run=%.4f cold_build=%.1f "
       "cold_run=%.1f",
-      weft_version(), rm * 1e9 / n, fm * 1e9 / n, mem_grown(p0, p1) / n,
-      (p1.rss - p0.rss) / n, gm, rsm, km, fbm, frm, (c1 - c0) * 1e9 / n,
+      weft_version(), rm * 1e9 / n, fm * 1e9 / n, (double)gi.bytes / n,
+      need_b, gi.node_bytes, gm, rsm, km, fbm, frm, (c1 - c0) * 1e9 / n,
       (c3 - c2) * 1e9 / n);
   if (cold_mem && len > 0 && (size_t)len < sizeof extra)
     snprintf(extra + len, sizeof extra - (size_t)len,

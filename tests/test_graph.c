@@ -94,6 +94,14 @@ static void test_exercise_500(void **state) {
                  weft_sub(g, weft_mul(g, 2, 3), 1));
     assert_non_null(r);
     assert_int_equal(weft_graph_size(g), 6);
+    weft_graph_info gi;
+    assert_ok(weft_graph_inspect(g, &gi), g);
+    /* 6 binary operations: 12 argument slots, 5 of them nodes */
+    assert_int_equal(gi.nodes, 6);
+    assert_int_equal(gi.args, 12);
+    assert_int_equal(gi.deps, 5);
+    assert_true(gi.node_bytes > 0 && gi.node_bytes <= 64);
+    assert_true(gi.bytes >= 6 * gi.node_bytes + 12 * sizeof(weft_value));
     assert_int_value(run1(g, r, &scheds[c]), (3 + 7) * (2 + 8) * ((2 * 3) - 1));
     assert_int_value(run1(g, r, &scheds[c]), 500);
     weft_graph_free(g);
@@ -348,6 +356,8 @@ static void test_null_graph(void **state) {
   assert_null(weft_sum(NULL, 0, NULL));
   assert_null(weft_graph_find(NULL, "k"));
   assert_int_equal(weft_graph_size(NULL), 0);
+  weft_graph_info gi;
+  assert_rc(WEFT_EINVAL, weft_graph_inspect(NULL, &gi), NULL);
   assert_rc(WEFT_EINVAL, weft_graph_status(NULL), NULL);
   assert_non_null(weft_graph_error(NULL));
   assert_rc(WEFT_EINVAL, weft_node_set_key(NULL, NULL, "k"), NULL);
@@ -788,6 +798,18 @@ static void test_million_build(void **state) {
   assert_non_null(prev);
   assert_int_equal(weft_graph_size(g), N);
   assert_ok(weft_graph_status(g), g);
+  /* a chain: one literal and one dependency per add; what the graph holds
+   * is what it needs plus spare capacity (arrays double as they grow) */
+  weft_graph_info gi;
+  assert_ok(weft_graph_inspect(g, &gi), g);
+  assert_int_equal(gi.nodes, N);
+  assert_int_equal(gi.deps, N - 1);
+  assert_int_equal(gi.args, 1 + 2 * (size_t)(N - 1));
+  double need = (double)gi.nodes * (double)gi.node_bytes +
+                (double)gi.args * sizeof(weft_value);
+  print_message("graph: %zu B/node record, %.1f B/task held (%.1f needed)\n",
+                gi.node_bytes, (double)gi.bytes / N, need / N);
+  assert_true((double)gi.bytes >= need && (double)gi.bytes <= 2 * need + 4096);
   print_message("built %d nodes in %.3f s\n", N, build);
   /* a sanity bound, not a benchmark (ThreadSanitizer instruments every
    * store of the builder: five times the room there) */

@@ -49,6 +49,21 @@ int weft_graph_status(const weft_graph *g);
  * the cycle). Valid until the next call on g. Never NULL. */
 const char *weft_graph_error(const weft_graph *g);
 
+/* What a graph holds, for sizing and for memory budgets. */
+typedef struct weft_graph_info {
+  size_t nodes;      /* tasks */
+  size_t deps;       /* dependencies: arguments that are nodes */
+  size_t args;       /* argument slots, literals and node references */
+  size_t node_bytes; /* size of one task node record */
+  size_t bytes;      /* bytes the graph's own arrays hold (nodes, argument
+                        slots, successor lists, roots, keys, compute
+                        scratch), reserved capacity included; the memory of
+                        literal strings, lists and results is not counted */
+} weft_graph_info;
+/* Fills *out; O(nodes) (counts dependencies). 0 or WEFT_EINVAL (NULL g or
+ * out). Not while a compute of g runs on another thread. */
+int weft_graph_inspect(const weft_graph *g, weft_graph_info *out);
+
 /* ---- nodes ---- */
 
 /* The general form: a node running fn on nargs arguments. args[i] is a

@@ -50,6 +50,26 @@ void weft_graph_free(weft_graph *g) {
 
 size_t weft_graph_size(const weft_graph *g) { return g ? g->nnodes : 0; }
 
+int weft_graph_inspect(const weft_graph *g, weft_graph_info *out) {
+  if (!g || !out)
+    return WEFT_EINVAL;
+  size_t deps = 0;
+  for (uint32_t i = 0; i < g->nnodes; i++)
+    deps += g->nodes[i].nrefs;
+  const weft__keys *k = &g->keys;
+  out->nodes = g->nnodes;
+  out->deps = deps;
+  out->args = g->nargs;
+  out->node_bytes = sizeof(weft__node);
+  out->bytes = sizeof *g + g->vnodes.cap + g->vargs.cap + g->vedges.cap +
+               g->vroots.cap + g->scratch_bits.cap + g->scratch_roots.cap +
+               g->scratch_stack.cap + k->cap * sizeof *k->ents +
+               k->tab * (sizeof *k->by_key + sizeof *k->by_idx);
+  for (size_t e = 0; e < k->n; e++)
+    out->bytes += strlen(k->ents[e].key) + 1;
+  return 0;
+}
+
 int weft_graph_status(const weft_graph *g) {
   return g ? g->status : WEFT_EINVAL;
 }
