@@ -41,6 +41,17 @@ WEFT_REGISTER_ARITY(tmix, 1);
 static double tsq(double x) { return x * x; }
 WEFT_DELAYED(tsq, double, double);
 
+/* int -> 3x after a 5 ms nap: batches long enough to overlap. */
+static int tnap(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                weft_value *out) {
+  (void)ctx, (void)n;
+  struct timespec ts = {0, 5000000};
+  nanosleep(&ts, NULL);
+  *out = weft_int(3 * a[0].as.i);
+  return 0;
+}
+WEFT_REGISTER_ARITY(tnap, 1);
+
 /* Fails on 4321 with a message, returns WEFT_ETYPE without one on -7. */
 static int tfail(weft_task_ctx *ctx, const weft_value *a, size_t n,
                  weft_value *out) {
@@ -330,6 +341,62 @@ static void test_sizes_procs(void **state) {
       run_sizes(&confs[c], sizes, 4, 1);
       run_sizes(&confs[c], sizes, sizeof sizes / sizeof sizes[0], SIZE_MAX);
     }
+}
+
+/* Over procs, each batch's results move into the outputs (a task of the
+ * program's own) as soon as they come back, while later batches still
+ * run: the order of the compute's events shows it. */
+typedef struct end_log {
+  char kind[64]; /* 'b': a batch ended, 'u': an unpack ended */
+  int n;
+} end_log;
+
+static void log_end(const weft_event *ev, void *ud) {
+  end_log *l = ud;
+  if (ev->kind != WEFT_EV_TASK_END || l->n >= 64)
+    return;
+  if (strcmp(ev->fn->name, "weft.map.batch") == 0)
+    l->kind[l->n++] = 'b';
+  else if (strcmp(ev->fn->name, "weft.map.unpack") == 0)
+    l->kind[l->n++] = 'u';
+}
+
+static void test_procs_unpack_as_they_come(void **state) {
+  (void)state;
+  if (!have_procs()) {
+    print_message("procs scheduler not in this build: skipped\n");
+    skip();
+  }
+  enum { N = 16 };
+  weft_value in[N], out[N];
+  for (int i = 0; i < N; i++)
+    in[i] = weft_int(i + 100);
+  end_log l = {0};
+  weft_listener lis = {log_end, &l, NULL};
+  weft_map_opts o = conf_opts(&confs[NCONFS - 1], NULL);
+  assert_int_equal(o.scheduler, WEFT_SCHED_PROCS);
+  o.batch_size = 1;
+  o.listener = &lis;
+  assert_map_ok(weft_map(WEFT_FN(tnap), N, in, out, &o));
+  for (int i = 0; i < N; i++)
+    assert_int_value(out[i], 3 * (i + 100));
+  int last_batch = -1, unpacks = 0, batches = 0;
+  for (int k = 0; k < l.n; k++) {
+    if (l.kind[k] == 'b') {
+      last_batch = k;
+      batches++;
+    } else
+      unpacks++;
+  }
+  assert_int_equal(batches, N);
+  assert_int_equal(unpacks, N);
+  int early = 0;
+  for (int k = 0; k < last_batch; k++)
+    early += l.kind[k] == 'u';
+  if (early < N / 2)
+    fail_msg("only %d of %d batches were unpacked before the last batch "
+             "ended (%.*s)",
+             early, N, l.n, l.kind);
 }
 
 /* Typed functions, heap results, the default options. */
@@ -986,10 +1053,32 @@ static void test_portable_batches(void **state) {
   weft_value_release(&r);
   weft_graph_free(g);
 
+  /* An unpack task reports results that came back malformed, by items. */
+  g = weft_graph_new();
+  weft_value junk = weft_none();
+  assert_ok(weft_bytes_new(&junk, "nope", 4), NULL);
+  weft_value dest[13];
+  weft__map_job job = {WEFT_FN(tmix), NULL, NULL, dest, NULL, 1};
+  weft_value ua[5] = {weft_int((int64_t)(intptr_t)&job), weft_int(10),
+                      weft_int(13), weft_int((int64_t)getpid()), junk};
+  b = weft_call_name(g, "weft.map.unpack", 5, ua);
+  assert_rc(WEFT_ETASK, weft_compute1(g, b, &r, NULL), g);
+  assert_contains(weft_graph_error(g),
+                  "the results of items 10 to 12 came back malformed (a bytes)");
+  weft_graph_free(g);
+  /* and a job pointer of 0 is refused, not followed */
+  g = weft_graph_new();
+  weft_value za[5] = {weft_int(0), weft_int(0), weft_int(1),
+                      weft_int((int64_t)getpid()), weft_int(1)};
+  b = weft_call_name(g, "weft.map.unpack", 5, za);
+  assert_rc(WEFT_ETASK, weft_compute1(g, b, &r, NULL), g);
+  assert_contains(weft_graph_error(g), "malformed in-process map batch");
+  weft_graph_free(g);
+
   /* A local batch refuses to run with another process's id. */
   g = weft_graph_new();
-  weft_value la[4] = {weft_int(0), weft_int(0), weft_int(1),
-                      weft_int((int64_t)getpid() + 1)};
+  weft_value la[4] = {weft_int((int64_t)(intptr_t)&job), weft_int(0),
+                      weft_int(1), weft_int((int64_t)getpid() + 1)};
   b = weft_call_name(g, "weft.map.local", 4, la);
   assert_rc(WEFT_ETASK, weft_compute1(g, b, &r, NULL), g);
   assert_contains(weft_graph_error(g), "cannot run in another process");
@@ -1002,6 +1091,7 @@ int main(void) {
       cmocka_unit_test(test_sizes_threads),
       cmocka_unit_test(test_batch_sizes),
       cmocka_unit_test(test_sizes_procs),
+      cmocka_unit_test(test_procs_unpack_as_they_come),
       cmocka_unit_test(test_typed_and_heap),
       cmocka_unit_test(test_item_failure),
       cmocka_unit_test(test_failure_releases),

@@ -29,6 +29,8 @@ enum {
   WEFT__NF_REF = 1u << 1,         /* weft_ref placeholder */
   WEFT__NF_OUTPUT = 1u << 2,      /* requested by the running compute */
   WEFT__NF_OUTPUT_DONE = 1u << 3, /* ... and already computed */
+  WEFT__NF_LOCAL = 1u << 4,       /* runs in the process that computes the
+                                     graph, never in a worker process */
 };
 
 typedef struct weft__node {
@@ -108,6 +110,17 @@ static inline uint32_t weft__succ_next(const weft__node *n,
        s##_cur = weft__succ_next((n), (edges), s##_cur)) {                     \
     body;                                                                      \
   }
+
+/* Marks node n of g to run in the computing process (WEFT__NF_LOCAL):
+ * internal tasks that work through pointers into the caller's memory. 0,
+ * WEFT_EINVAL or WEFT_EGRAPH. */
+static inline int weft__node_set_local(weft_graph *g, const weft_node *n) {
+  uint32_t i;
+  int rc = weft__node_index(g, n, &i);
+  if (!rc)
+    g->nodes[i].flags |= WEFT__NF_LOCAL;
+  return rc;
+}
 
 /* Records err as g's message (printf-style); returns err. */
 int weft__graph_msg(weft_graph *g, int err, const char *fmt, ...)

@@ -167,10 +167,10 @@ static int reduce_items(weft_task_ctx *ctx, const weft_fn_info *fn,
 /* ---- local batches: (job pointer, begin, end, pid) ---- */
 
 static int local_args(weft_task_ctx *ctx, const weft_value *args, size_t nargs,
-                      weft__map_job **job, size_t *b, size_t *e) {
-  if (nargs != 4 || args[0].type != WEFT_T_INT || args[1].type != WEFT_T_INT ||
+                      size_t want, weft__map_job **job, size_t *b, size_t *e) {
+  if (nargs != want || args[0].type != WEFT_T_INT || args[1].type != WEFT_T_INT ||
       args[2].type != WEFT_T_INT || args[3].type != WEFT_T_INT ||
-      args[1].as.i < 0 || args[2].as.i < args[1].as.i)
+      args[0].as.i == 0 || args[1].as.i < 0 || args[2].as.i < args[1].as.i)
     return weft_fail(ctx, "malformed in-process map batch");
   if (args[3].as.i != (int64_t)getpid())
     return weft_fail(ctx, "an in-process map batch cannot run in another "
@@ -185,7 +185,7 @@ static int map_local(weft_task_ctx *ctx, const weft_value *args, size_t nargs,
                      weft_value *out) {
   weft__map_job *job = NULL;
   size_t b = 0, e = 0;
-  int rc = local_args(ctx, args, nargs, &job, &b, &e);
+  int rc = local_args(ctx, args, nargs, 4, &job, &b, &e);
   if (rc)
     return rc;
   items it = {job->in + b, NULL, NULL, e - b};
@@ -198,11 +198,37 @@ static int map_local(weft_task_ctx *ctx, const weft_value *args, size_t nargs,
 WEFT_REGISTER_AS(map_local, "weft.map.local", map_local, 4);
 const weft_fn_info *const weft__map_local_fn = &weft__fninfo_map_local;
 
+/* A portable batch's results, unpacked into the caller's outputs as soon as
+ * they come back (the procs scheduler runs this task in the program, while
+ * the workers go on), rather than all at the end. Args: job pointer, begin,
+ * end, pid, the batch's result. */
+static int map_unpack(weft_task_ctx *ctx, const weft_value *args, size_t nargs,
+                      weft_value *out) {
+  weft__map_job *job = NULL;
+  size_t b = 0, e = 0;
+  int rc = local_args(ctx, args, nargs, 5, &job, &b, &e);
+  if (rc)
+    return rc;
+  *out = weft_none();
+  rc = weft__map_unpack(&args[4], e - b, job->out + b);
+  if (rc == WEFT_ENOMEM)
+    return weft_fail(ctx, "out of memory unpacking items %zu to %zu", b,
+                     e - 1);
+  if (rc)
+    return weft_fail(ctx,
+                     "the results of items %zu to %zu came back malformed "
+                     "(a %s)",
+                     b, e - 1, weft_type_name(args[4].type));
+  return 0;
+}
+WEFT_REGISTER_AS(map_unpack, "weft.map.unpack", map_unpack, 5);
+const weft_fn_info *const weft__map_unpack_fn = &weft__fninfo_map_unpack;
+
 static int reduce_local(weft_task_ctx *ctx, const weft_value *args,
                         size_t nargs, weft_value *out) {
   weft__map_job *job = NULL;
   size_t b = 0, e = 0;
-  int rc = local_args(ctx, args, nargs, &job, &b, &e);
+  int rc = local_args(ctx, args, nargs, 4, &job, &b, &e);
   if (rc)
     return rc;
   items it = {job->in + b, NULL, NULL, e - b};

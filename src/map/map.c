@@ -245,6 +245,8 @@ static int map_portable(const char *what, const weft_fn_info *fn, size_t n,
   size_t nb = cfg->nbatches;
   for (size_t i = 0; i < n; i++)
     out[i] = weft_none();
+  weft__map_job job = {fn, NULL, in, out, NULL, cfg->batch};
+  int64_t pid = (int64_t)getpid();
   batches bt;
   weft_value name = weft_none();
   char msg[1024];
@@ -270,29 +272,22 @@ static int map_portable(const char *what, const weft_fn_info *fn, size_t n,
         snprintf(msg, sizeof msg, "out of memory");
       goto done;
     }
-    bt.nodes[b] = weft_call_fn(bt.g, weft__map_batch_fn, 3, a);
-    if (bt.nodes[b] && nb <= 65536) { /* keys name the items in messages */
+    weft_node *batch = weft_call_fn(bt.g, weft__map_batch_fn, 3, a);
+    if (batch && nb <= 65536) { /* keys name the items in messages */
       char key[256];
       snprintf(key, sizeof key, "%s[%zu:%zu]", fn->name, s, e);
-      (void)weft_node_set_key(bt.g, bt.nodes[b], key);
+      (void)weft_node_set_key(bt.g, batch, key);
     }
+    weft_value u[5] = {weft_int((int64_t)(intptr_t)&job), weft_int((int64_t)s),
+                       weft_int((int64_t)e), weft_int(pid),
+                       weft_node_ref(batch)};
+    bt.nodes[b] = weft_call_fn(bt.g, weft__map_unpack_fn, 5, u);
+    if (bt.nodes[b])
+      (void)weft__node_set_local(bt.g, bt.nodes[b]);
   }
   rc = weft_compute(bt.g, nb, bt.nodes, bt.resp, &cfg->copts);
-  if (rc) {
+  if (rc)
     snprintf(msg, sizeof msg, "%s", weft__map_item_msg(weft_graph_error(bt.g)));
-    goto done;
-  }
-  for (size_t b = 0; b < nb && !rc; b++) {
-    size_t s = b * cfg->batch, e = batch_end(cfg, n, b);
-    rc = weft__map_unpack(&bt.res[b], e - s, out + s);
-    if (rc == WEFT_ENOMEM)
-      snprintf(msg, sizeof msg, "out of memory unpacking items %zu to %zu", s,
-               e - 1);
-    else if (rc)
-      snprintf(msg, sizeof msg,
-               "the results of items %zu to %zu came back malformed (a %s)", s,
-               e - 1, weft_type_name(bt.res[b].type));
-  }
 done:
   if (rc) {
     for (size_t i = 0; i < n; i++)

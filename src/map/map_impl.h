@@ -6,7 +6,9 @@
  *             batch reads inputs and writes outputs in place through the
  *             pointer; the pid makes it refuse to run in another process.
  *   portable  (procs) args: function name(s), index of the first item, the
- *             items (packed scalars or a list) — the result travels back.
+ *             items (packed scalars or a list) — the result travels back,
+ *             and a local unpack task after each batch moves it into the
+ *             outputs while the other batches still run.
  * Map-reduce batches fold their items left to right with the reduce
  * function and return the partial result; a tree of reduce nodes above the
  * batches combines the partials (weft_reduce_nodes). */
@@ -36,6 +38,9 @@ typedef struct weft__map_job {
  * "weft.map.batch", "weft.map.reduce_local" and "weft.map.reduce_batch". */
 extern const weft_fn_info *const weft__map_local_fn;
 extern const weft_fn_info *const weft__map_batch_fn;
+/* Unpacks a portable batch's result into job->out in the calling process
+ * ("weft.map.unpack"; args: job pointer, begin, end, pid, the result). */
+extern const weft_fn_info *const weft__map_unpack_fn;
 extern const weft_fn_info *const weft__map_reduce_local_fn;
 extern const weft_fn_info *const weft__map_reduce_batch_fn;
 

@@ -55,6 +55,8 @@ typedef struct psched {
   int retries;
   uint32_t *stack;
   size_t sp, cap;
+  uint32_t *local;   /* ready tasks that run here, in the program */
+  size_t lsp, lcap;
   uint32_t *kills;   /* per task: workers it killed (allocated at the first */
   uint8_t *suspect;  /* death), and whether it was on a worker that died */
   bool *solo;        /* per worker: running a suspect, alone */
@@ -99,17 +101,25 @@ static bool stopped(const psched *s) {
          atomic_load_explicit(&s->r->done, memory_order_relaxed);
 }
 
-static int push(psched *s, uint32_t i) {
-  if (s->sp == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 64;
-    uint32_t *p = realloc(s->stack, cap * sizeof *p);
+static int push_on(uint32_t **stack, size_t *sp, size_t *cap, uint32_t i) {
+  if (*sp == *cap) {
+    size_t c = *cap ? 2 * *cap : 64;
+    uint32_t *p = realloc(*stack, c * sizeof *p);
     if (!p)
       return WEFT_ENOMEM;
-    s->stack = p;
-    s->cap = cap;
+    *stack = p;
+    *cap = c;
   }
-  s->stack[s->sp++] = i;
+  (*stack)[(*sp)++] = i;
   return 0;
+}
+
+/* Task i is ready: onto the stack of tasks for workers, or, for a task
+ * that must run in the program (WEFT__NF_LOCAL), onto the local one. */
+static int push(psched *s, uint32_t i) {
+  if (s->r->nodes[i].flags & WEFT__NF_LOCAL)
+    return push_on(&s->local, &s->lsp, &s->lcap, i);
+  return push_on(&s->stack, &s->sp, &s->cap, i);
 }
 
 /* Task i is done: push its successors that are now ready, the first one
@@ -124,7 +134,7 @@ static void ready_successors(psched *s, uint32_t i) {
     if (atomic_fetch_sub_explicit(&r->nodes[q].pending, 1,
                                   memory_order_relaxed) != 1)
       continue;
-    if (first == SIZE_MAX)
+    if (first == SIZE_MAX && !(r->nodes[q].flags & WEFT__NF_LOCAL))
       first = s->sp;
     if (push(s, q)) {
       s->ctx.message = NULL;
@@ -247,12 +257,28 @@ static uint32_t next_task(psched *s, bool idle) {
   return UINT32_MAX;
 }
 
-/* How many tasks worker k may have in flight. */
+/* Runs one task of the local stack here, in the program: the workers are
+ * already busy with what dispatch gave them. */
+static void run_local(psched *s) {
+  uint32_t i = s->local[--s->lsp];
+  s->ctx.worker = 0;
+  if (weft__run_task(s->r, &s->ctx, &s->sc, i) == 0)
+    ready_successors(s, i);
+}
+
+/* How many tasks worker k may have in flight. A long task gets one more
+ * queued behind it while many are ready (more than two per worker): the
+ * worker then starts it the moment it sends a result, instead of idling
+ * while the parent reads that result and sends the next; with few tasks
+ * left, long ones go only to idle workers, so none waits behind another
+ * that could have run elsewhere. */
 static int max_depth(const psched *s, int k) {
   uint64_t d = s->avgdur[k];
   if (d == UINT64_MAX || s->solo[k]) /* nothing came back yet in this */
     return 1;                        /* compute, or running a suspect */
   uint64_t n = 1 + QUEUE_NS / (d + 1);
+  if (n < 2 && s->sp > 2 * (size_t)s->p->n)
+    n = 2;
   return n > WEFT__PROCS_DEPTH ? WEFT__PROCS_DEPTH : (int)n;
 }
 
@@ -378,9 +404,11 @@ static void loop(psched *s) {
       s->pf[k].revents = 0;
       s->who[k++] = j;
     }
-    if (!inflight && !starting && !s->sp)
+    if (!inflight && !starting && !s->sp && !s->lsp)
       return; /* nothing left to wait for (compute.c reports it) */
     int ms = next == UINT64_MAX ? -1 : (int)((next - now) / 1000000ull) + 1;
+    if (s->lsp) /* local work to do: only look whether results came */
+      ms = 0;
     int n = poll(s->pf, (nfds_t)k, ms);
     if (n < 0) {
       if (errno == EINTR)
@@ -403,6 +431,8 @@ static void loop(psched *s) {
       if (rc)
         on_death(s, w);
     }
+    if (s->lsp && !stopped(s))
+      run_local(s);
   }
 }
 
@@ -444,6 +474,7 @@ static int run(weft_procs *p, weft__run *r, int retries) {
       cancel(&s);
   }
   free(s.stack);
+  free(s.local);
   free(s.kills);
   free(s.suspect);
   free(s.solo);

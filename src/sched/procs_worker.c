@@ -32,7 +32,9 @@
 #include "procs_impl.h"
 
 #define WORKER_ARG "--weft-worker"
-#define FLUSH_AT (64 * 1024) /* results held back: send at this size */
+#define FLUSH_AT (64 * 1024) /* results held back: send at this size, */
+#define FLUSH_NS 50000ull     /* or after a task this long: the pool may be
+                                 waiting for it to hand out more work */
 
 int weft__procs_worker_linked(void) { return 1; }
 
@@ -131,10 +133,12 @@ static int serve(int fd, int id, size_t shm_min) {
     if (kind == WEFT__PK_FNDEFS)
       rc = weft__fnres_add(&fns, &r);
     else if (kind == WEFT__PK_TASK) {
+      uint64_t t0 = weft__procs_now();
       rc = weft__pmsg_get_task(&r, &c, &t, &err);
       if (!rc)
         rc = run_task(&c, &fns, &t, id, shm_min);
-      if (!rc && c.out.len - c.out_off >= FLUSH_AT)
+      if (!rc && (c.out.len - c.out_off >= FLUSH_AT ||
+                  weft__procs_now() - t0 >= FLUSH_NS))
         rc = weft__conn_flush(&c);
       if (rc == WEFT_EIO) /* the pool is gone */
         rc = 1;
