@@ -350,16 +350,20 @@ static void test_sizes_procs(void **state) {
 typedef struct end_log {
   char kind[64]; /* 'b': a batch ended, 'u': an unpack ended */
   int n;
+  int bad_worker; /* batches run on workers 0 and 1, unpacks in the program */
 } end_log;
 
 static void log_end(const weft_event *ev, void *ud) {
   end_log *l = ud;
   if (ev->kind != WEFT_EV_TASK_END || l->n >= 64)
     return;
-  if (strcmp(ev->fn->name, "weft.map.batch") == 0)
+  if (strcmp(ev->fn->name, "weft.map.batch") == 0) {
     l->kind[l->n++] = 'b';
-  else if (strcmp(ev->fn->name, "weft.map.unpack") == 0)
+    l->bad_worker |= ev->worker < 0 || ev->worker > 1;
+  } else if (strcmp(ev->fn->name, "weft.map.unpack") == 0) {
     l->kind[l->n++] = 'u';
+    l->bad_worker |= ev->worker != -1;
+  }
 }
 
 static void test_procs_unpack_as_they_come(void **state) {
@@ -391,6 +395,7 @@ static void test_procs_unpack_as_they_come(void **state) {
   }
   assert_int_equal(batches, N);
   assert_int_equal(unpacks, N);
+  assert_int_equal(l.bad_worker, 0);
   int early = 0;
   for (int k = 0; k < last_batch; k++)
     early += l.kind[k] == 'u';

@@ -885,8 +885,16 @@ static void test_keys_names_and_workers(void **state) {
 
 typedef struct counts {
   int begin, start, end, fail, cend;
-  int bad_worker;
+  int bad_worker, in_program;
 } counts;
+
+/* A task's worker: one of the pool's two for tasks sent to workers, -1 for
+ * the literal the program computes itself. */
+static void check_worker(counts *c, const weft_event *ev) {
+  bool here = ev->fn && strcmp(ev->fn->name, "weft.identity") == 0;
+  c->in_program += here;
+  c->bad_worker |= here ? ev->worker != -1 : ev->worker < 0 || ev->worker >= 2;
+}
 
 static void count_event(const weft_event *ev, void *ud) {
   counts *c = ud;
@@ -896,11 +904,11 @@ static void count_event(const weft_event *ev, void *ud) {
     break;
   case WEFT_EV_TASK_START:
     c->start++;
-    c->bad_worker |= ev->worker < 0 || ev->worker >= 2;
+    check_worker(c, ev);
     break;
   case WEFT_EV_TASK_END:
     c->end++;
-    c->bad_worker |= ev->worker < 0 || ev->worker >= 2;
+    check_worker(c, ev);
     break;
   case WEFT_EV_TASK_FAIL:
     c->fail++;
@@ -919,22 +927,24 @@ static void test_events_and_reuse(void **state) {
   counts c = {0};
   weft_listener l = {count_event, &c, NULL};
   weft_graph *g = weft_graph_new();
-  weft_node *xs[64];
+  weft_node *xs[65];
   for (int i = 0; i < 64; i++)
     xs[i] = weft_call(g, t_add1, i);
-  weft_node *sum = weft_sum(g, 64, xs);
+  xs[64] = weft_literal(g, weft_int(1000)); /* computed in the program */
+  weft_node *sum = weft_sum(g, 65, xs);
   weft_compute_opts o = procs_opts(pool, -1);
   o.listener = &l;
   for (int round = 0; round < 20; round++) {
     weft_value v;
     assert_int_equal(weft_compute1(g, sum, &v, &o), 0);
-    assert_int_equal(v.as.i, 64 * 65 / 2);
+    assert_int_equal(v.as.i, 64 * 65 / 2 + 1000);
   }
   assert_int_equal(c.begin, 20);
   assert_int_equal(c.cend, 20);
-  assert_int_equal(c.start, 20 * 65);
-  assert_int_equal(c.end, 20 * 65);
+  assert_int_equal(c.start, 20 * 66);
+  assert_int_equal(c.end, 20 * 66);
   assert_int_equal(c.fail, 0);
+  assert_int_equal(c.in_program, 20 * 2);
   assert_int_equal(c.bad_worker, 0);
   weft_graph_free(g);
   weft_procs_free(pool);

@@ -28,7 +28,11 @@ typedef enum weft_event_kind {
 
 typedef struct weft_event {
   weft_event_kind kind;
-  int worker;               /* worker id, -1 for compute-level events */
+  int worker;               /* worker id (0 to workers - 1); -1 for
+                               compute-level events, and for the tasks the
+                               procs scheduler runs in the program itself
+                               rather than in a worker (literals, and the
+                               unpacking of weft_map's batches) */
   uint32_t task;            /* node index in the graph */
   const weft_fn_info *fn;   /* task events: the task's function */
   uint64_t time_ns;         /* CLOCK_MONOTONIC */

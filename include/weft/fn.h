@@ -84,7 +84,10 @@ int weft_fail(weft_task_ctx *ctx, const char *fmt, ...)
  * function fail with weft_fail(weft_task_current(), ...). */
 weft_task_ctx *weft_task_current(void);
 
-int weft_task_worker(const weft_task_ctx *ctx); /* 0-based worker id */
+/* The 0-based id of the worker running the task; -1 with a NULL ctx, and
+ * for the few tasks the procs scheduler runs in the program itself (see
+ * weft_event.worker). */
+int weft_task_worker(const weft_task_ctx *ctx);
 const weft_fn_info *weft_task_fn(const weft_task_ctx *ctx);
 /* Writes the task's key (see weft_node_key) into buf; returns its length. */
 size_t weft_task_key(const weft_task_ctx *ctx, char *buf, size_t size);

@@ -250,7 +250,7 @@ static uint32_t next_task(psched *s, bool idle) {
     s->sp--;
     if (r->nodes[i].fn != &weft__fn_identity)
       return i;
-    s->ctx.worker = 0;
+    s->ctx.worker = -1; /* run here, in the program: no worker of the pool */
     if (weft__run_task(r, &s->ctx, &s->sc, i) == 0)
       ready_successors(s, i);
   }
@@ -261,7 +261,7 @@ static uint32_t next_task(psched *s, bool idle) {
  * already busy with what dispatch gave them. */
 static void run_local(psched *s) {
   uint32_t i = s->local[--s->lsp];
-  s->ctx.worker = 0;
+  s->ctx.worker = -1; /* run here, in the program: no worker of the pool */
   if (weft__run_task(s->r, &s->ctx, &s->sc, i) == 0)
     ready_successors(s, i);
 }
