@@ -10,6 +10,7 @@
 
 #include "weft/error.h"
 #include "weft/value.h"
+#include "weft/chunk.h"
 #include "weft/fn.h"
 #include "weft/graph.h"
 #include "weft/events.h"

@@ -1,6 +1,6 @@
 /* test_value.c - weft_value (weft/value.h): scalars, the life of heap values
- * (strings, bytes, lists, user pointers) and their reference counts, the
- * lossless conversions, deep equality and the printed form.
+ * (strings, bytes, lists, user pointers, array chunks) and their reference
+ * counts, the lossless conversions, deep equality and the printed form.
  *
  * Destruction is observed through a user pointer whose destructor counts:
  * it must run exactly once, and only when the last owner lets go. */
@@ -184,6 +184,165 @@ static void test_ptr_lifecycle(void **state) {
   assert_ok(weft_ptr_new(&n, &payload, NULL), NULL);
   weft_value_release(&n);
   assert_rc(WEFT_EINVAL, weft_ptr_new(NULL, &payload, NULL), NULL);
+}
+
+/* ---- array chunks ---- */
+
+static void test_chunks(void **state) {
+  (void)state;
+  assert_int_equal(weft_dtype_size(WEFT_F64), 8);
+  assert_int_equal(weft_dtype_size(WEFT_BOOL), 1);
+  assert_int_equal(weft_dtype_size(WEFT_I16), 2);
+  assert_int_equal(weft_dtype_size((weft_dtype)0), 0);
+  assert_int_equal(weft_dtype_size(WEFT_DTYPE__END), 0);
+  assert_string_equal(weft_dtype_name(WEFT_U32), "uint32");
+  assert_string_equal(weft_dtype_name((weft_dtype)99), "?");
+
+  /* a 2 x 3 float64 chunk: zero-filled, aligned, C order */
+  weft_value a;
+  double *d;
+  int64_t shape[2] = {2, 3};
+  assert_ok(weft_chunk_new(&a, WEFT_F64, 2, shape, (void **)&d), NULL);
+  assert_type(a, WEFT_T_CHUNK);
+  assert_int_equal((uintptr_t)d % 64, 0);
+  weft_chunk_info c;
+  assert_ok(weft_chunk_get(&a, &c), NULL);
+  assert_int_equal(c.dtype, WEFT_F64);
+  assert_int_equal(c.ndim, 2);
+  assert_int_equal(c.shape[0], 2);
+  assert_int_equal(c.shape[1], 3);
+  assert_int_equal(c.count, 6);
+  assert_int_equal(c.nbytes, 48);
+  assert_ptr_equal(c.data, d);
+  for (int i = 0; i < 6; i++) {
+    assert_true(d[i] == 0.0);
+    d[i] = i * 1.5;
+  }
+  shape[0] = 99; /* the chunk kept its own copy of the shape */
+  assert_ok(weft_chunk_get(&a, &c), NULL);
+  assert_int_equal(c.shape[0], 2);
+  char buf[64];
+  weft_value_format(&a, buf, sizeof buf);
+  assert_string_equal(buf, "<chunk float64 (2, 3)>");
+  assert_int_equal(weft_value_len(&a), 0);
+
+  /* equality: dtype, shape and elements; floats as numbers */
+  weft_value b = weft_value_retain(&a);
+  assert_true(weft_value_equal(&a, &b));
+  weft_value_release(&b);
+  double *e;
+  assert_ok(weft_chunk_new(&b, WEFT_F64, 2, (int64_t[]){3, 2}, (void **)&e),
+            NULL);
+  memcpy(e, d, 48);
+  assert_false(weft_value_equal(&a, &b)); /* same bytes, another shape */
+  weft_value_release(&b);
+  assert_ok(weft_chunk_new(&b, WEFT_F64, 2, (int64_t[]){2, 3}, (void **)&e),
+            NULL);
+  memcpy(e, d, 48);
+  e[0] = -0.0; /* == 0.0 */
+  assert_true(weft_value_equal(&a, &b));
+  e[5] = 7.0;
+  assert_false(weft_value_equal(&a, &b));
+  e[5] = NAN;
+  d[5] = NAN; /* NaN is not equal to itself, as in numpy */
+  assert_false(weft_value_equal(&a, &b));
+  weft_value_release(&b);
+  int64_t *q;
+  assert_ok(weft_chunk_new(&b, WEFT_I64, 2, (int64_t[]){2, 3}, (void **)&q),
+            NULL);
+  assert_false(weft_value_equal(&a, &b)); /* another dtype */
+  weft_value c2;
+  int64_t *q2;
+  assert_ok(weft_chunk_new(&c2, WEFT_I64, 2, (int64_t[]){2, 3}, (void **)&q2),
+            NULL);
+  assert_true(weft_value_equal(&b, &c2));
+  q2[4] = 1;
+  assert_false(weft_value_equal(&b, &c2));
+  weft_value_release(&b);
+  weft_value_release(&c2);
+  weft_value_release(&a);
+
+  /* no dimension: one element; an empty dimension: none */
+  assert_ok(weft_chunk_new(&a, WEFT_I32, 0, NULL, NULL), NULL);
+  assert_ok(weft_chunk_get(&a, &c), NULL);
+  assert_int_equal(c.count, 1);
+  assert_int_equal(c.nbytes, 4);
+  weft_value_format(&a, buf, sizeof buf);
+  assert_string_equal(buf, "<chunk int32 ()>");
+  weft_value_release(&a);
+  assert_ok(weft_chunk_new(&a, WEFT_U8, 1, (int64_t[]){0}, NULL), NULL);
+  assert_ok(weft_chunk_get(&a, &c), NULL);
+  assert_int_equal(c.count, 0);
+  weft_value_format(&a, buf, sizeof buf);
+  assert_string_equal(buf, "<chunk uint8 (0,)>");
+  weft_value_release(&a);
+
+  /* bad descriptions, each refused with *out none */
+  const int64_t neg[1] = {-1}, huge[2] = {(int64_t)1 << 40, (int64_t)1 << 40};
+  a = weft_int(1);
+  assert_rc(WEFT_EINVAL, weft_chunk_new(&a, (weft_dtype)0, 0, NULL, NULL),
+            NULL);
+  assert_type(a, WEFT_T_NONE);
+  assert_rc(WEFT_EINVAL, weft_chunk_new(&a, WEFT_DTYPE__END, 0, NULL, NULL),
+            NULL);
+  assert_rc(WEFT_EINVAL, weft_chunk_new(&a, WEFT_F64, -1, shape, NULL), NULL);
+  assert_rc(WEFT_EINVAL,
+            weft_chunk_new(&a, WEFT_F64, WEFT_CHUNK_MAX_NDIM + 1, shape, NULL),
+            NULL);
+  assert_rc(WEFT_EINVAL, weft_chunk_new(&a, WEFT_F64, 1, NULL, NULL), NULL);
+  assert_rc(WEFT_EINVAL, weft_chunk_new(&a, WEFT_F64, 1, neg, NULL), NULL);
+  assert_rc(WEFT_ENOMEM, weft_chunk_new(&a, WEFT_F64, 2, huge, NULL), NULL);
+  assert_type(a, WEFT_T_NONE);
+  assert_rc(WEFT_EINVAL, weft_chunk_new(NULL, WEFT_F64, 0, NULL, NULL), NULL);
+  weft_value i = weft_int(3);
+  assert_rc(WEFT_ETYPE, weft_chunk_get(&i, &c), NULL);
+  assert_rc(WEFT_EINVAL, weft_chunk_get(NULL, &c), NULL);
+  assert_rc(WEFT_EINVAL, weft_chunk_get(&i, NULL), NULL);
+}
+
+/* A wrapped chunk: no copy, and its release runs once, with the last
+ * reference, or at once when the wrap is refused. */
+static void test_chunk_wrap(void **state) {
+  (void)state;
+  static float mine[4] = {1, 2, 3, 4};
+  dtor_calls = 0;
+  dtor_arg = NULL;
+  weft_value a;
+  assert_ok(weft_chunk_wrap(&a, WEFT_F32, 2, (int64_t[]){2, 2}, mine,
+                            counting_dtor, mine),
+            NULL);
+  weft_chunk_info c;
+  assert_ok(weft_chunk_get(&a, &c), NULL);
+  assert_ptr_equal(c.data, mine);
+  assert_int_equal(c.nbytes, 16);
+  weft_value b = weft_value_retain(&a);
+  weft_value_release(&a);
+  assert_int_equal(dtor_calls, 0);
+  weft_value_release(&b);
+  assert_int_equal(dtor_calls, 1);
+  assert_ptr_equal(dtor_arg, mine);
+
+  /* refused: the caller's release still runs, once */
+  assert_rc(WEFT_EINVAL,
+            weft_chunk_wrap(&a, (weft_dtype)42, 1, (int64_t[]){4}, mine,
+                            counting_dtor, mine),
+            NULL);
+  assert_int_equal(dtor_calls, 2);
+  assert_rc(WEFT_EINVAL,
+            weft_chunk_wrap(&a, WEFT_F32, 1, (int64_t[]){4}, NULL,
+                            counting_dtor, mine),
+            NULL);
+  assert_int_equal(dtor_calls, 3);
+  assert_rc(WEFT_EINVAL, /* misaligned for float32 */
+            weft_chunk_wrap(&a, WEFT_F32, 1, (int64_t[]){2},
+                            (const char *)mine + 1, counting_dtor, mine),
+            NULL);
+  assert_int_equal(dtor_calls, 4);
+  assert_type(a, WEFT_T_NONE);
+  /* no release function, no elements: fine */
+  assert_ok(weft_chunk_wrap(&a, WEFT_F32, 1, (int64_t[]){0}, NULL, NULL, NULL),
+            NULL);
+  weft_value_release(&a);
 }
 
 /* Many threads retain and release one value at once: the count never drops
@@ -563,6 +722,8 @@ int main(void) {
       cmocka_unit_test(test_strings),
       cmocka_unit_test(test_bytes),
       cmocka_unit_test(test_ptr_lifecycle),
+      cmocka_unit_test(test_chunks),
+      cmocka_unit_test(test_chunk_wrap),
       cmocka_unit_test(test_refcount_threads),
       cmocka_unit_test(test_lists),
       cmocka_unit_test(test_to_double),

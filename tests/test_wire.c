@@ -105,6 +105,20 @@ static weft_value mk_bytes(const void *p, size_t n) {
   return v;
 }
 
+/* A chunk of the given shape holding a copy of the elements at data (zeros
+ * when data is NULL). */
+static weft_value mk_chunk(weft_dtype dt, int ndim, const int64_t *shape,
+                           const void *data) {
+  weft_value v;
+  void *p;
+  assert_int_equal(weft_chunk_new(&v, dt, ndim, shape, &p), 0);
+  weft_chunk_info c;
+  assert_int_equal(weft_chunk_get(&v, &c), 0);
+  if (data && c.nbytes)
+    memcpy(p, data, c.nbytes);
+  return v;
+}
+
 /* A list of n items, taking over their references. */
 static weft_value mk_list(size_t n, ...) {
   weft_value l;
@@ -131,6 +145,15 @@ static bool same(const weft_value *a, const weft_value *b) {
       if (!same(weft_list_get(a, i), weft_list_get(b, i)))
         return false;
     return true;
+  case WEFT_T_CHUNK: { /* bit for bit, so NaN payloads count too */
+    weft_chunk_info x, y;
+    if (weft_chunk_get(a, &x) || weft_chunk_get(b, &y))
+      return false;
+    return x.dtype == y.dtype && x.ndim == y.ndim &&
+           memcmp(x.shape, y.shape, (size_t)x.ndim * sizeof *x.shape) == 0 &&
+           x.nbytes == y.nbytes &&
+           (x.nbytes == 0 || memcmp(x.data, y.data, x.nbytes) == 0);
+  }
   default:
     return weft_value_equal(a, b);
   }
@@ -251,6 +274,16 @@ static void test_golden_bytes(void **state) {
   EXPECT_BYTES(mk_str("hi"), 0x04, 0x02, 'h', 'i');
   EXPECT_BYTES(mk_bytes("\0\xff", 2), 0x05, 0x02, 0x00, 0xff);
   EXPECT_BYTES(mk_list(0), 0x06, 0x00);
+  {
+    int16_t v16[2] = {1, -2};
+    EXPECT_BYTES(mk_chunk(WEFT_I16, 1, (int64_t[]){2}, v16), 0x07, 0x03, 0x01,
+                 0x02, 0x01, 0x00, 0xfe, 0xff);
+    double one = 1.0;
+    EXPECT_BYTES(mk_chunk(WEFT_F64, 0, NULL, &one), 0x07, 0x0b, 0x00, 0, 0, 0,
+                 0, 0, 0, 0xf0, 0x3f);
+    EXPECT_BYTES(mk_chunk(WEFT_U8, 2, (int64_t[]){0, 300}, NULL), 0x07, 0x06,
+                 0x02, 0x00, 0xac, 0x02);
+  }
   EXPECT_BYTES(mk_list(2, weft_int(7), mk_list(1, weft_none())), 0x06, 0x02,
                0x02, 7, 0, 0, 0, 0, 0, 0, 0, 0x06, 0x01, 0x00);
 
@@ -427,6 +460,43 @@ static weft_value random_value(int depth) {
   }
 }
 
+static void test_roundtrip_chunks(void **state) {
+  (void)state;
+  /* every dtype, 3 x 4 elements of a pattern that fills every byte */
+  for (int dt = WEFT_BOOL; dt < WEFT_DTYPE__END; dt++) {
+    size_t size = weft_dtype_size((weft_dtype)dt);
+    uint8_t data[12 * 8];
+    for (size_t i = 0; i < 12 * size; i++)
+      data[i] = dt == WEFT_BOOL ? (uint8_t)(i % 3 == 0) : (uint8_t)(i * 37 + 5);
+    roundtrip(mk_chunk((weft_dtype)dt, 2, (int64_t[]){3, 4}, data));
+  }
+  /* doubles come back bit for bit: NaN payloads, -0.0, infinities */
+  double odd[4] = {bits_to_double(0x7ff8000000000abcull), -0.0, 1.0 / 0.0,
+                   -1e-310};
+  roundtrip(mk_chunk(WEFT_F64, 1, (int64_t[]){4}, odd));
+  /* no dimension (one element), empty ones, many dimensions */
+  double x = 2.5;
+  roundtrip(mk_chunk(WEFT_F64, 0, NULL, &x));
+  roundtrip(mk_chunk(WEFT_F32, 2, (int64_t[]){0, 5}, NULL));
+  roundtrip(mk_chunk(WEFT_I64, 2, (int64_t[]){(int64_t)1 << 62, 0}, NULL));
+  int64_t ones[WEFT_CHUNK_MAX_NDIM];
+  for (int k = 0; k < WEFT_CHUNK_MAX_NDIM; k++)
+    ones[k] = k % 4 == 0 ? 2 : 1;
+  int32_t sixteen[16];
+  for (int i = 0; i < 16; i++)
+    sixteen[i] = i * 1000 - 7;
+  roundtrip(mk_chunk(WEFT_I32, WEFT_CHUNK_MAX_NDIM, ones, sixteen));
+  /* a big one, and chunks inside a list */
+  weft_value big;
+  double *d;
+  assert_int_equal(
+      weft_chunk_new(&big, WEFT_F64, 2, (int64_t[]){300, 700}, (void **)&d), 0);
+  for (size_t i = 0; i < 300 * 700; i++)
+    d[i] = (double)i * 0.25 - 1000;
+  roundtrip(mk_list(3, big, weft_int(5),
+                    mk_chunk(WEFT_U16, 1, (int64_t[]){2}, (uint16_t[]){7, 9})));
+}
+
 static void test_roundtrip_random(void **state) {
   (void)state;
   rng_state = 0x5eed0001;
@@ -461,8 +531,6 @@ static void test_encode_refuses(void **state) {
   weft_value_release(&l);
   assert_int_equal(freed, 1);
 
-  weft_value chunk = {WEFT_T_CHUNK, 0, {.obj = NULL}};
-  expect_refused(&chunk, "chunk");
   weft_value internal = {64, 0, {.i = 3}}; /* e.g. a node reference */
   expect_refused(&internal, "internal type 64");
 
@@ -493,7 +561,22 @@ static void test_decode_malformed(void **state) {
   REFUSE(WEFT_EWIRE, 0x08);                              /* bad tags */
   REFUSE(WEFT_EWIRE, 0x7f);
   REFUSE(WEFT_EWIRE, 0xff);
-  REFUSE(WEFT_ENOTSUP, 0x07, 0x00);                      /* chunk: later */
+  REFUSE(WEFT_EWIRE, 0x07);                              /* chunk: no dtype */
+  REFUSE(WEFT_EWIRE, 0x07, 0x00, 0x00);                  /* dtype 0 */
+  REFUSE(WEFT_EWIRE, 0x07, 0x0c, 0x00);                  /* dtype 12 */
+  REFUSE(WEFT_EWIRE, 0x07, 0x0b);                        /* no ndim */
+  REFUSE(WEFT_EWIRE, 0x07, 0x0b, 0x11);                  /* 17 dimensions */
+  REFUSE(WEFT_EWIRE, 0x07, 0x0b, 0x01);                  /* extent missing */
+  REFUSE(WEFT_EWIRE, 0x07, 0x0b, 0x00, 1, 2, 3);         /* 3 of 8 bytes */
+  REFUSE(WEFT_EWIRE, 0x07, 0x0b, 0x01, 0x02,             /* 8 of 16 bytes */
+         0, 0, 0, 0, 0, 0, 0xf0, 0x3f);
+  REFUSE(WEFT_EWIRE, 0x07, 0x01, 0x01, 0x02, 0x01, 0x02); /* bool byte 2 */
+  REFUSE(WEFT_EWIRE, 0x07, 0x0b, 0x01, 0x80, 0x80, 0x80, /* extent 2^63 */
+         0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01);
+  REFUSE(WEFT_EWIRE, 0x07, 0x01, 0x02,                   /* 2^62 x 2^62: */
+         0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, /* overflows */
+         0x40, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0x00);
+  REFUSE(WEFT_EWIRE, 0x07, 0x0b, 0x01, 0x80, 0x00);      /* not minimal */
   REFUSE(WEFT_EWIRE, 0x01);                              /* bool, no byte */
   REFUSE(WEFT_EWIRE, 0x01, 0x02);                        /* bool not 0/1 */
   REFUSE(WEFT_EWIRE, 0x02, 1, 2, 3, 4, 5, 6, 7);         /* int: 7 of 8 */
@@ -1339,6 +1422,7 @@ int main(void) {
       cmocka_unit_test(test_roundtrip_scalars),
       cmocka_unit_test(test_roundtrip_str_bytes),
       cmocka_unit_test(test_roundtrip_lists),
+      cmocka_unit_test(test_roundtrip_chunks),
       cmocka_unit_test(test_roundtrip_random),
       cmocka_unit_test(test_encode_refuses),
       cmocka_unit_test(test_decode_malformed),

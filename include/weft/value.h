@@ -2,9 +2,9 @@
  *
  * A weft_value is a small tagged value passed by value (16 bytes): none, bool,
  * int64, double, or a reference to a reference-counted heap object (string,
- * bytes, list, user pointer with destructor; array chunks plug in the same
- * way). Results of tasks are weft_values; the schedulers release them as soon
- * as no remaining task needs them.
+ * bytes, list, user pointer with destructor, n-d array chunk: weft/chunk.h).
+ * Results of tasks are weft_values; the schedulers release them as soon as
+ * no remaining task needs them.
  *
  * Ownership: a weft_value that holds a heap object owns one reference to it.
  * Copying the struct does not take a new reference: call weft_value_retain()
@@ -31,7 +31,7 @@ typedef enum weft_type {
   WEFT_T_BYTES,  /* immutable byte buffer */
   WEFT_T_LIST,   /* fixed-length list of values */
   WEFT_T_PTR,    /* user pointer with destructor; cannot leave the process */
-  WEFT_T_CHUNK,  /* n-d array chunk (weft/array.h) */
+  WEFT_T_CHUNK,  /* n-d array chunk (weft/chunk.h) */
   WEFT_T__COUNT
 } weft_type;
 
@@ -88,7 +88,9 @@ int weft_ptr_new(weft_value *out, void *p, void (*dtor)(void *p));
 /* Accessors: NULL / 0 when v is not of that type. The pointers are borrowed:
  * valid while v holds its reference. */
 const char *weft_value_str(const weft_value *v);
-size_t weft_value_len(const weft_value *v); /* str, bytes: bytes; list: items */
+/* str, bytes: bytes; list: items; 0 for other types (a chunk's sizes:
+ * weft_chunk_get) */
+size_t weft_value_len(const weft_value *v);
 const void *weft_value_bytes(const weft_value *v);
 const weft_value *weft_list_get(const weft_value *list, size_t i);
 /* Stores item at i, taking over its reference and releasing the old item.

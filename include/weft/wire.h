@@ -101,7 +101,8 @@ enum {
   WEFT_WIRE_TAG_STR = 0x04,    /* varint length, then the bytes */
   WEFT_WIRE_TAG_BYTES = 0x05,  /* varint length, then the bytes */
   WEFT_WIRE_TAG_LIST = 0x06,   /* varint count, then count values */
-  WEFT_WIRE_TAG_CHUNK = 0x07   /* reserved for array chunks (not yet) */
+  WEFT_WIRE_TAG_CHUNK = 0x07   /* dtype, ndim, varint extents, then the
+                                  elements little-endian in C order */
 };
 
 /* Appends the encoding of *v to out. Returns 0, or

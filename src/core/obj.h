@@ -1,13 +1,16 @@
 /* obj.h - the header every reference-counted heap value starts with.
  *
- * Internal to weft. Strings, bytes, lists and user pointers are laid out
- * here; array chunks (a later module) add their own kind with a destructor,
- * so weft_value_release never needs to know every kind. */
+ * Internal to weft. Strings, bytes, lists, array chunks and user pointers
+ * are laid out here; each kind brings its destructor, so
+ * weft_value_release never needs to know every kind. */
 #ifndef WEFT_CORE_OBJ_H
 #define WEFT_CORE_OBJ_H
 
 #include <stdatomic.h>
 
+#include <stdbool.h>
+
+#include "weft/chunk.h"
 #include "weft/value.h"
 
 struct weft_obj {
@@ -41,6 +44,24 @@ typedef struct weft__list_obj {
   size_t n;
   weft_value items[];
 } weft__list_obj;
+
+typedef struct weft__chunk_obj { /* WEFT_T_CHUNK (weft/chunk.h, chunk.c) */
+  weft_obj hdr;
+  uint32_t dtype;
+  int32_t ndim;
+  size_t count, nbytes;
+  const void *data;          /* the elements: inline below, or external */
+  void (*release)(void *ud); /* external elements: runs with the last ref */
+  void *ud;
+  int64_t shape[WEFT_CHUNK_MAX_NDIM];
+} weft__chunk_obj;
+
+/* The ud of a chunk whose elements were wrapped with this release
+ * function, or NULL (another kind of value, or another function). */
+void *weft__chunk_external_ud(const weft_value *v, void (*release)(void *ud));
+/* Equality and printing of chunks, for weft_value_equal / _format. */
+bool weft__chunk_equal(const weft_value *a, const weft_value *b);
+int weft__chunk_describe(const weft_value *v, char *buf, size_t size);
 
 typedef struct weft__ptr_obj {
   weft_obj hdr;

@@ -1,5 +1,5 @@
 /* value.c - the reference-counted heap values (strings, bytes, lists, user
- * pointers) behind weft_value, and the conversions and printing shared by
+ * pointers; chunks in chunk.c) behind weft_value, and the conversions and printing shared by
  * every module. Bytes may also live outside their object (weft__ext_obj:
  * a shared-memory mapping from a worker process), behind the same
  * accessors. */
@@ -344,6 +344,8 @@ bool weft_value_equal(const weft_value *a, const weft_value *b) {
   }
   case WEFT_T_PTR:
     return weft_value_ptr(a) == weft_value_ptr(b);
+  case WEFT_T_CHUNK:
+    return weft__chunk_equal(a, b);
   }
   return a->as.obj == b->as.obj;
 }
@@ -435,6 +437,12 @@ static void format_into(const weft_value *v, char *buf, size_t size,
   case WEFT_T_PTR:
     put(buf, size, len, "<ptr %p>", weft_value_ptr(v));
     return;
+  case WEFT_T_CHUNK: {
+    char text[512];
+    weft__chunk_describe(v, text, sizeof text);
+    put(buf, size, len, "%s", text);
+    return;
+  }
   }
   put(buf, size, len, "<%s>", weft_type_name(v->type));
 }

@@ -3,7 +3,8 @@
  * A value is one tag byte and a payload: fixed 8 little-endian bytes for
  * int64 and double (the IEEE bits, so NaN payloads and -0.0 survive), one
  * byte for bool, a LEB128 length and the bytes for str and bytes, a LEB128
- * count and the items for lists. The encoding is canonical - a value has
+ * count and the items for lists, a dtype, the extents and the elements
+ * (little-endian) for array chunks. The encoding is canonical - a value has
  * exactly one - which the decoder enforces (bools are 0 or 1, varints are
  * minimal), so decode-then-encode gives back the input bytes.
  *
@@ -16,6 +17,7 @@
  * depth cap, which also stops it on a list that contains itself. */
 #include <stdio.h>
 
+#include "weft/chunk.h"
 #include "wire_internal.h"
 
 /* ---- encoding ---- */
@@ -50,6 +52,40 @@ static int enc_refuse(enc *e, int depth, const char *fmt, ...) {
   va_end(ap);
   path_text(e, depth, where, sizeof where);
   return weft__wire_fail(e->err, 0, WEFT_ENOTSUP, "%s%s", what, where);
+}
+
+/* Appends count elements of `size` bytes in little-endian order. */
+static int put_elems(weft_buf *b, const uint8_t *p, size_t count, size_t size) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  (void)size;
+  return weft_buf_append(b, p, count * size);
+#else
+  int rc = weft_buf_reserve(b, count * size);
+  if (rc)
+    return rc;
+  for (size_t i = 0; i < count; i++, p += size)
+    for (size_t k = 0; k < size; k++)
+      b->data[b->len++] = p[size - 1 - k];
+  return 0;
+#endif
+}
+
+/* tag, dtype, ndim, the extents as varints, then the elements */
+static int enc_chunk(weft_buf *b, const weft_value *v) {
+  weft_chunk_info c;
+  int rc = weft_chunk_get(v, &c);
+  if (rc)
+    return rc;
+  if ((rc = weft_buf_reserve(b, 3 + (size_t)c.ndim * WEFT__VARINT_MAX)))
+    return rc;
+  uint8_t *p = b->data + b->len;
+  *p++ = WEFT_WIRE_TAG_CHUNK;
+  *p++ = (uint8_t)c.dtype;
+  *p++ = (uint8_t)c.ndim;
+  for (int k = 0; k < c.ndim; k++)
+    p = weft__put_varint(p, (uint64_t)c.shape[k]);
+  b->len = (size_t)(p - b->data);
+  return put_elems(b, c.data, c.count, weft_dtype_size(c.dtype));
 }
 
 static int enc_value(enc *e, const weft_value *v, int depth) {
@@ -112,9 +148,7 @@ static int enc_value(enc *e, const weft_value *v, int depth) {
                       "a ptr value cannot be serialised: a user pointer "
                       "does not leave its process");
   case WEFT_T_CHUNK:
-    return enc_refuse(e, depth,
-                      "an array chunk cannot be serialised yet (tag 0x07 "
-                      "is reserved for it)");
+    return enc_chunk(b, v);
   default:
     return enc_refuse(e, depth,
                       "a value of internal type %u (e.g. a graph node "
@@ -145,6 +179,70 @@ static int ctor_failed(weft__rd *r, size_t at, int rc, const char *what) {
     return weft__wire_fail(r->err, at, rc, "out of memory decoding %s", what);
   return weft__wire_fail(r->err, at, WEFT_EWIRE, "%s rejected: %s", what,
                          weft_strerror(rc));
+}
+
+/* The payload of a chunk: dtype, ndim, extents, elements. Checked against
+ * the bytes left before anything is allocated. */
+static int dec_chunk(weft__rd *r, size_t at, weft_value *out) {
+  uint8_t dt, ndim;
+  int rc;
+  if ((rc = weft__rd_u8(r, &dt, "chunk dtype")) ||
+      (rc = weft__rd_u8(r, &ndim, "chunk ndim")))
+    return rc;
+  size_t size = weft_dtype_size((weft_dtype)dt);
+  if (!size)
+    return weft__wire_fail(r->err, r->pos - 2, WEFT_EWIRE,
+                           "chunk dtype %u is not a dtype", dt);
+  if (ndim > WEFT_CHUNK_MAX_NDIM)
+    return weft__wire_fail(r->err, r->pos - 1, WEFT_EWIRE,
+                           "chunk of %u dimensions (at most %d)", ndim,
+                           WEFT_CHUNK_MAX_NDIM);
+  int64_t shape[WEFT_CHUNK_MAX_NDIM];
+  uint64_t count = 1;
+  bool big = false, empty = false;
+  for (int k = 0; k < ndim; k++) {
+    uint64_t x;
+    if ((rc = weft__rd_varint(r, &x, "chunk extent")))
+      return rc;
+    if (x > INT64_MAX)
+      return weft__wire_fail(r->err, r->pos, WEFT_EWIRE,
+                             "chunk extent %llu is too large",
+                             (unsigned long long)x);
+    shape[k] = (int64_t)x;
+    if (x == 0)
+      empty = true;
+    else if (count > UINT64_MAX / x)
+      big = true;
+    else
+      count *= x;
+  }
+  if (empty) /* a zero extent: no elements, whatever the others say */
+    count = 0;
+  else if (big || count > weft__rd_left(r) / size)
+    return weft__wire_fail(r->err, at, WEFT_EWIRE,
+                           "chunk claims more elements than the %zu bytes "
+                           "left",
+                           weft__rd_left(r));
+  size_t nbytes = (size_t)count * size;
+  const uint8_t *src = r->data + r->pos;
+  if (dt == WEFT_BOOL)
+    for (size_t i = 0; i < nbytes; i++)
+      if (src[i] > 1)
+        return weft__wire_fail(r->err, r->pos + i, WEFT_EWIRE,
+                               "bool element byte is %u, not 0 or 1", src[i]);
+  uint8_t *dst;
+  if ((rc = weft_chunk_new(out, (weft_dtype)dt, ndim, shape, (void **)&dst)))
+    return ctor_failed(r, at, rc, "chunk");
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (nbytes)
+    memcpy(dst, src, nbytes);
+#else
+  for (size_t i = 0; i < nbytes; i += size)
+    for (size_t k = 0; k < size; k++)
+      dst[i + k] = src[i + size - 1 - k];
+#endif
+  r->pos += nbytes;
+  return 0;
 }
 
 static int dec_value(weft__rd *r, weft_value *out, int depth) {
@@ -226,9 +324,7 @@ static int dec_value(weft__rd *r, weft_value *out, int depth) {
     return 0;
   }
   case WEFT_WIRE_TAG_CHUNK:
-    return weft__wire_fail(r->err, at, WEFT_ENOTSUP,
-                           "array chunk values (tag 0x07) are not supported "
-                           "by this build");
+    return dec_chunk(r, at, out);
   default:
     return weft__wire_fail(r->err, at, WEFT_EWIRE, "bad value tag 0x%02x", tag);
   }
