@@ -4,8 +4,8 @@
  * the compute with WEFT_EKILLED naming the task and the signal when it
  * has no retries left, and succeeds when it crashes once and may retry,
  * with every other result intact; pools opened and closed many times leave
- * no process and no file descriptor behind; big bytes values round-trip
- * through shared memory; task failures, user pointers, events, keys and
+ * no process and no file descriptor behind; big bytes values and array
+ * chunks round-trip through shared memory; task failures, user pointers, events, keys and
  * name look-ups in workers behave as documented.
  *
  * This program is itself re-executed as each worker: libweft's constructor
@@ -301,6 +301,41 @@ static int t_in_shm(weft_task_ctx *ctx, const weft_value *a, size_t n,
   return 0;
 }
 WEFT_REGISTER_ARITY(t_in_shm, 1);
+
+/* A float64 chunk -> a new one of the same shape, 2x + 1 element-wise, and
+ * whether its argument arrived in shared memory (as a bool in a list). */
+static int t_chunk_2x1(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                       weft_value *out) {
+  (void)n;
+  weft_chunk_info c;
+  if (weft_chunk_get(&a[0], &c) || c.dtype != WEFT_F64)
+    return weft_fail(ctx, "t_chunk_2x1: not a float64 chunk");
+  weft_value r;
+  double *d;
+  int rc = weft_chunk_new(&r, WEFT_F64, c.ndim, c.shape, (void **)&d);
+  if (rc)
+    return rc;
+  const double *x = c.data;
+  for (size_t i = 0; i < c.count; i++)
+    d[i] = 2 * x[i] + 1;
+  if ((rc = weft_list_new(out, 2)) == 0) {
+    weft_list_set(out, 0, r);
+    weft_list_set(out, 1, weft_bool(c.nbytes && in_shm(c.data)));
+  } else {
+    weft_value_release(&r);
+  }
+  return rc;
+}
+WEFT_REGISTER_ARITY(t_chunk_2x1, 1);
+
+/* [chunk, flag] -> chunk */
+static int t_first(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                   weft_value *out) {
+  (void)ctx, (void)n;
+  *out = weft_value_retain(weft_list_get(&a[0], 0));
+  return 0;
+}
+WEFT_REGISTER_ARITY(t_first, 1);
 
 /* (name, x): looks name up in this process's registry and runs it on x. */
 static int t_by_name(weft_task_ctx *ctx, const weft_value *a, size_t n,
@@ -853,6 +888,78 @@ static void test_big_bytes(void **state) {
   assert_int_equal(count_fds(), fds); /* every memfd closed */
 }
 
+/* Array chunks through workers: a big one through shared memory both ways
+ * (a result sent on to the next worker without a copy), a small one inline,
+ * and results that stay readable after the pool is gone. */
+static void test_chunks(void **state) {
+  (void)state;
+  int fds = count_fds();
+  weft_procs *pool = new_pool(2);
+  const int64_t shape[2] = {512, 300}; /* 1.2 MB: shared memory */
+  weft_value big;
+  double *x;
+  assert_int_equal(weft_chunk_new(&big, WEFT_F64, 2, shape, (void **)&x), 0);
+  for (size_t i = 0; i < 512 * 300; i++)
+    x[i] = (double)(mix(i) % 100000) / 7.0 - 3000;
+  weft_value keep = weft_value_retain(&big);
+  weft_value small;
+  double *y;
+  assert_int_equal(
+      weft_chunk_new(&small, WEFT_F64, 1, (int64_t[]){5}, (void **)&y), 0);
+  for (int i = 0; i < 5; i++)
+    y[i] = i - 2.5;
+  weft_value keep_small = weft_value_retain(&small);
+
+  weft_graph *g = weft_graph_new();
+  weft_node *p1 = weft_call(g, t_chunk_2x1, weft_literal(g, big));
+  weft_node *f1 = weft_call(g, t_first, p1); /* a chunk alone: shared */
+  weft_node *p2 = weft_call(g, t_chunk_2x1, f1);
+  weft_node *ps = weft_call(g, t_chunk_2x1, weft_literal(g, small));
+  weft_value v1, vf, v2, vs;
+  weft_compute_opts o = procs_opts(pool, -1);
+  int rc = weft_compute(g, WEFT_NODES(p1, f1, p2, ps),
+                        WEFT_OUT(&v1, &vf, &v2, &vs), &o);
+  if (rc)
+    print_error("%s\n", weft_graph_error(g));
+  assert_int_equal(rc, 0);
+  weft_graph_free(g);
+  weft_procs_free(pool); /* the results outlive the pool */
+  assert_no_children();
+
+  /* in shared memory on the way there, both times */
+  assert_true(weft_list_get(&v1, 1)->as.b);
+  assert_true(weft_list_get(&v2, 1)->as.b);
+  assert_false(weft_list_get(&vs, 1)->as.b); /* 40 bytes travel inline */
+  weft_chunk_info c1, c2, cs;
+  assert_int_equal(weft_chunk_get(weft_list_get(&v1, 0), &c1), 0);
+  assert_int_equal(weft_chunk_get(weft_list_get(&v2, 0), &c2), 0);
+  assert_int_equal(weft_chunk_get(weft_list_get(&vs, 0), &cs), 0);
+  weft_chunk_info cf;
+  assert_int_equal(weft_chunk_get(&vf, &cf), 0);
+  assert_true(in_shm(cf.data)); /* and on the way back (a list's items */
+  assert_false(in_shm(c1.data)); /* travel inline) */
+  assert_true(weft_value_equal(&vf, weft_list_get(&v1, 0)));
+  assert_int_equal(c2.ndim, 2);
+  assert_int_equal(c2.shape[0], 512);
+  assert_int_equal(c2.shape[1], 300);
+  assert_int_equal(cs.ndim, 1);
+  assert_int_equal(cs.shape[0], 5);
+  const double *r1 = c1.data, *r2 = c2.data, *rs = cs.data;
+  for (size_t i = 0; i < 512 * 300; i++) {
+    if (r1[i] != 2 * x[i] + 1 || r2[i] != 4 * x[i] + 3)
+      fail_msg("element %zu: %g, %g for x = %g", i, r1[i], r2[i], x[i]);
+  }
+  for (int i = 0; i < 5; i++)
+    assert_true(rs[i] == 2 * y[i] + 1);
+  weft_value_release(&v1);
+  weft_value_release(&vf);
+  weft_value_release(&v2);
+  weft_value_release(&vs);
+  weft_value_release(&keep);
+  weft_value_release(&keep_small);
+  assert_int_equal(count_fds(), fds); /* every memfd closed */
+}
+
 static void test_keys_names_and_workers(void **state) {
   (void)state;
   weft_procs *pool = new_pool(2);
@@ -1240,6 +1347,7 @@ int main(void) {
       cmocka_unit_test(test_sigkill_retried),
       cmocka_unit_test(test_task_failure),
       cmocka_unit_test(test_big_bytes),
+      cmocka_unit_test(test_chunks),
       cmocka_unit_test(test_keys_names_and_workers),
       cmocka_unit_test(test_events_and_reuse),
       cmocka_unit_test(test_shared_by_threads),

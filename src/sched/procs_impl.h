@@ -4,7 +4,8 @@
  *                   descriptors passed along with them (SCM_RIGHTS)
  *   procs_msg.c     the messages of the protocol below, built on the wire
  *                   format's frames and values
- *   procs_shm.c     big bytes values as sealed memfds, and their mappings
+ *   procs_shm.c     big bytes values and chunks as sealed memfds, and their
+ *                   mappings
  *   procs_fntab.c   the table of task functions the pool sends its workers
  *                   (parent side) and how a worker finds them (worker side)
  *   procs_pool.c    weft_procs: starting, watching and reaping workers
@@ -46,6 +47,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "weft/chunk.h"
 #include "weft/fn.h"
 #include "weft/procs.h"
 #include "weft/wire.h"
@@ -112,14 +114,18 @@ static inline bool weft__conn_pending(const weft__conn *c) {
 
 /* ---- shared memory (procs_shm.c) ---- */
 
-/* A descriptor of a sealed memfd holding v's bytes (a new one, or a
- * duplicate when v itself came through shared memory). The caller owns it.
- * -1 when that failed (errno). */
+/* A descriptor of a sealed memfd holding the bytes of v, a bytes value or
+ * a chunk's elements (a new one, or a duplicate when v itself came through
+ * shared memory). The caller owns it. -1 when that failed (errno). */
 int weft__shm_fd(const weft_value *v);
 /* *out: a read-only bytes value of len bytes mapping memfd fd (taken over,
  * also on failure). 0, WEFT_EWIRE (fd too small or not a memfd),
  * WEFT_ESYS, WEFT_ENOMEM. */
 int weft__shm_value(int fd, size_t len, weft_value *out);
+/* The same for a chunk of that dtype and shape whose nbytes elements the
+ * memfd holds; WEFT_EWIRE also when the shape does not make nbytes. */
+int weft__shm_chunk(int fd, size_t nbytes, weft_dtype dtype, int ndim,
+                    const int64_t *shape, weft_value *out);
 
 /* ---- messages (procs_msg.c) ---- */
 

@@ -2,8 +2,9 @@
  * TASK, RESULT; FNDEFS lives with the function table), laid out in
  * procs_impl.h. They are wire frames of scheduler-owned kinds whose values
  * are wire values (weft_wire_encode / weft_wire_decode), except that a big
- * bytes value may travel as a "shared-memory slot": its length in the
- * frame and its contents in a sealed memfd passed alongside.
+ * bytes value or array chunk may travel as a "shared-memory slot": its
+ * length (and a chunk's dtype and shape) in the frame and its contents in a
+ * sealed memfd passed alongside.
  *
  * The pool's own TASK frame rather than the wire format's task message:
  * functions are named by their index in the table the pool sent (exact
@@ -110,16 +111,30 @@ static int wire_err(weft_wire_error *err, int rc, const char *what) {
 
 /* ---- slots ---- */
 
+/* A chunk's description in a shared-memory slot: dtype, ndim, extents. */
+static int put_chunk_desc(weft_buf *b, const weft_chunk_info *ci) {
+  int rc = weft__pput_u8(b, (uint8_t)ci->dtype);
+  if (!rc)
+    rc = weft__pput_u8(b, (uint8_t)ci->ndim);
+  for (int k = 0; k < ci->ndim && !rc; k++)
+    rc = weft__pput_varint(b, (uint64_t)ci->shape[k]);
+  return rc;
+}
+
 static int put_slot(weft__conn *c, size_t mark, const weft_value *v,
                     size_t shm_min, int *nfds, weft_wire_error *err) {
   weft_buf *b = &c->out;
   int rc;
-  if (v->type == WEFT_T_BYTES && weft_value_len(v) >= shm_min &&
+  weft_chunk_info ci;
+  bool chunk = weft_chunk_get(v, &ci) == 0;
+  size_t len = chunk ? ci.nbytes : weft_value_len(v);
+  if ((v->type == WEFT_T_BYTES || chunk) && len >= shm_min && len > 0 &&
       *nfds < WEFT__PROCS_MAX_FDS) {
     int fd = weft__shm_fd(v);
     if (fd >= 0) {
-      if ((rc = weft__pput_u8(b, 1)) ||
-          (rc = weft__pput_varint(b, weft_value_len(v)))) {
+      if ((rc = weft__pput_u8(b, chunk ? 2 : 1)) ||
+          (chunk && (rc = put_chunk_desc(b, &ci))) ||
+          (rc = weft__pput_varint(b, len))) {
         close(fd);
         return wire_err(err, rc, "out of memory");
       }
@@ -146,13 +161,28 @@ static int get_slot(weft__prd *r, weft__conn *c, weft_value *out,
     r->p += used;
     return rc;
   }
+  uint8_t dtype = 0, ndim = 0;
+  int64_t shape[WEFT_CHUNK_MAX_NDIM];
+  if (flag == 2) { /* a chunk: its description, then its bytes' length */
+    if (weft__prd_u8(r, &dtype) || weft__prd_u8(r, &ndim) ||
+        ndim > WEFT_CHUNK_MAX_NDIM)
+      return wire_err(err, WEFT_EWIRE, "bad chunk slot");
+    for (int k = 0; k < ndim; k++) {
+      uint64_t x;
+      if (weft__prd_varint(r, &x) || x > INT64_MAX)
+        return wire_err(err, WEFT_EWIRE, "bad chunk slot");
+      shape[k] = (int64_t)x;
+    }
+  }
   uint64_t len;
-  if (flag != 1 || weft__prd_varint(r, &len))
+  if ((flag != 1 && flag != 2) || weft__prd_varint(r, &len) || len > SIZE_MAX)
     return wire_err(err, WEFT_EWIRE, "bad slot");
   int fd = weft__conn_take_fd(c);
   if (fd < 0)
     return wire_err(err, WEFT_EWIRE, "shared-memory slot without descriptor");
-  int rc = weft__shm_value(fd, (size_t)len, out);
+  int rc = flag == 1 ? weft__shm_value(fd, (size_t)len, out)
+                     : weft__shm_chunk(fd, (size_t)len, (weft_dtype)dtype,
+                                       ndim, shape, out);
   if (rc)
     return wire_err(err, rc, "cannot map a shared-memory value");
   return 0;

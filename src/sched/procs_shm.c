@@ -1,5 +1,5 @@
-/* procs_shm.c - big bytes values through shared memory instead of through
- * the socket.
+/* procs_shm.c - big bytes values and array chunks through shared memory
+ * instead of through the socket.
  *
  * The sender writes the bytes once into a memfd and seals it (no write,
  * shrink or grow from now on), then passes the descriptor with its message;
@@ -47,11 +47,21 @@ static void shm_release(void *ud) {
 }
 
 int weft__shm_fd(const weft_value *v) {
-  const shm_map *m = weft__bytes_external_ud(v, shm_release);
+  const shm_map *m;
+  const uint8_t *p;
+  size_t len;
+  weft_chunk_info c;
+  if (weft_chunk_get(v, &c) == 0) {
+    m = weft__chunk_external_ud(v, shm_release);
+    p = c.data;
+    len = c.nbytes;
+  } else {
+    m = weft__bytes_external_ud(v, shm_release);
+    p = weft_value_bytes(v);
+    len = weft_value_len(v);
+  }
   if (m && m->fd >= 0)
     return fcntl(m->fd, F_DUPFD_CLOEXEC, 0);
-  const uint8_t *p = weft_value_bytes(v);
-  size_t len = weft_value_len(v);
   int fd = memfd_create("weft-bytes", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0)
     return -1;
@@ -75,8 +85,8 @@ fail:;
   return -1;
 }
 
-int weft__shm_value(int fd, size_t len, weft_value *out) {
-  *out = weft_none();
+/* Maps len bytes of sealed memfd fd (taken over, also on failure). */
+static int map_fd(int fd, size_t len, shm_map **out) {
   struct stat st;
   int seals = fcntl(fd, F_GET_SEALS);
   if (len == 0 || fstat(fd, &st) < 0 || st.st_size < 0 ||
@@ -103,6 +113,33 @@ int weft__shm_value(int fd, size_t len, weft_value *out) {
     close(fd);
     m->fd = -1;
   }
+  *out = m;
+  return 0;
+}
+
+int weft__shm_value(int fd, size_t len, weft_value *out) {
+  *out = weft_none();
+  shm_map *m;
+  int rc = map_fd(fd, len, &m);
+  if (rc)
+    return rc;
   /* On failure weft__bytes_external runs shm_release itself. */
   return weft__bytes_external(out, m->addr, len, shm_release, m);
+}
+
+int weft__shm_chunk(int fd, size_t nbytes, weft_dtype dtype, int ndim,
+                    const int64_t *shape, weft_value *out) {
+  *out = weft_none();
+  shm_map *m;
+  int rc = map_fd(fd, nbytes, &m);
+  if (rc)
+    return rc;
+  /* On failure weft_chunk_wrap runs shm_release itself. */
+  rc = weft_chunk_wrap(out, dtype, ndim, shape, m->addr, shm_release, m);
+  weft_chunk_info c;
+  if (!rc && (weft_chunk_get(out, &c) || c.nbytes != nbytes)) {
+    weft_value_release(out);
+    return WEFT_EWIRE;
+  }
+  return rc == WEFT_EINVAL ? WEFT_EWIRE : rc;
 }
