@@ -1071,8 +1071,9 @@ static void test_portable_batches(void **state) {
                       weft_int(13), weft_int((int64_t)getpid()), junk};
   b = weft_call_name(g, "weft.map.unpack", 5, ua);
   assert_rc(WEFT_ETASK, weft_compute1(g, b, &r, NULL), g);
-  assert_contains(weft_graph_error(g),
-                  "the results of items 10 to 12 came back malformed (a bytes)");
+  assert_contains(
+      weft_graph_error(g),
+      "the results of items 10 to 12 came back malformed (a bytes)");
   weft_graph_free(g);
   /* and a job pointer of 0 is refused, not followed */
   g = weft_graph_new();

@@ -5,8 +5,9 @@
  * has no retries left, and succeeds when it crashes once and may retry,
  * with every other result intact; pools opened and closed many times leave
  * no process and no file descriptor behind; big bytes values and array
- * chunks round-trip through shared memory; task failures, user pointers, events, keys and
- * name look-ups in workers behave as documented.
+ * chunks round-trip through shared memory, alone or inside lists; task
+ * failures, user pointers, events, keys and name look-ups in workers behave
+ * as documented.
  *
  * This program is itself re-executed as each worker: libweft's constructor
  * turns the copy into a worker before main() (cmocka's) could run. */
@@ -936,8 +937,9 @@ static void test_chunks(void **state) {
   assert_int_equal(weft_chunk_get(weft_list_get(&vs, 0), &cs), 0);
   weft_chunk_info cf;
   assert_int_equal(weft_chunk_get(&vf, &cf), 0);
-  assert_true(in_shm(cf.data)); /* and on the way back (a list's items */
-  assert_false(in_shm(c1.data)); /* travel inline) */
+  assert_true(in_shm(cf.data)); /* and on the way back, alone */
+  assert_true(in_shm(c1.data)); /* or inside a list */
+  assert_false(in_shm(cs.data));
   assert_true(weft_value_equal(&vf, weft_list_get(&v1, 0)));
   assert_int_equal(c2.ndim, 2);
   assert_int_equal(c2.shape[0], 512);
@@ -957,6 +959,40 @@ static void test_chunks(void **state) {
   weft_value_release(&vs);
   weft_value_release(&keep);
   weft_value_release(&keep_small);
+
+  /* weft_map over big chunks: batches of them go through shared memory,
+   * and the results come back in order */
+  enum { NC = 6 };
+  weft_value in[NC], out[NC];
+  for (int k = 0; k < NC; k++) {
+    double *e;
+    assert_int_equal(weft_chunk_new(&in[k], WEFT_F64, 2, (int64_t[]){100, 90},
+                                    (void **)&e),
+                     0);
+    for (int i = 0; i < 100 * 90; i++)
+      e[i] = k * 1000.0 + i;
+  }
+  pool = new_pool(2);
+  weft_map_opts mo;
+  weft_map_opts_init(&mo);
+  mo.procs = pool;
+  mo.ignore_env = 1;
+  mo.batch_size = 2;
+  assert_int_equal(weft_map(WEFT_FN(t_chunk_2x1), NC, in, out, &mo), 0);
+  for (int k = 0; k < NC; k++) {
+    assert_true(weft_list_get(&out[k], 1)->as.b);
+    weft_chunk_info co;
+    assert_int_equal(weft_chunk_get(weft_list_get(&out[k], 0), &co), 0);
+    assert_true(in_shm(co.data));
+    const double *r = co.data;
+    for (int i = 0; i < 100 * 90; i++)
+      if (r[i] != 2 * (k * 1000.0 + i) + 1)
+        fail_msg("chunk %d element %d: %g", k, i, r[i]);
+    weft_value_release(&out[k]);
+    weft_value_release(&in[k]);
+  }
+  weft_procs_free(pool);
+  assert_no_children();
   assert_int_equal(count_fds(), fds); /* every memfd closed */
 }
 

@@ -168,8 +168,9 @@ static int reduce_items(weft_task_ctx *ctx, const weft_fn_info *fn,
 
 static int local_args(weft_task_ctx *ctx, const weft_value *args, size_t nargs,
                       size_t want, weft__map_job **job, size_t *b, size_t *e) {
-  if (nargs != want || args[0].type != WEFT_T_INT || args[1].type != WEFT_T_INT ||
-      args[2].type != WEFT_T_INT || args[3].type != WEFT_T_INT ||
+  if (nargs != want || args[0].type != WEFT_T_INT ||
+      args[1].type != WEFT_T_INT || args[2].type != WEFT_T_INT ||
+      args[3].type != WEFT_T_INT ||
       args[0].as.i == 0 || args[1].as.i < 0 || args[2].as.i < args[1].as.i)
     return weft_fail(ctx, "malformed in-process map batch");
   if (args[3].as.i != (int64_t)getpid())

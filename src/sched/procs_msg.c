@@ -4,7 +4,8 @@
  * are wire values (weft_wire_encode / weft_wire_decode), except that a big
  * bytes value or array chunk may travel as a "shared-memory slot": its
  * length (and a chunk's dtype and shape) in the frame and its contents in a
- * sealed memfd passed alongside.
+ * sealed memfd passed alongside; a list holding such values (a task's
+ * tuple of chunks, a map batch of them) travels item by item as slots.
  *
  * The pool's own TASK frame rather than the wire format's task message:
  * functions are named by their index in the table the pool sent (exact
@@ -121,10 +122,54 @@ static int put_chunk_desc(weft_buf *b, const weft_chunk_info *ci) {
   return rc;
 }
 
-static int put_slot(weft__conn *c, size_t mark, const weft_value *v,
-                    size_t shm_min, int *nfds, weft_wire_error *err) {
+/* Lists whose slots are written one by one nest at most this deep. */
+#define SLOT_DEPTH 8
+
+/* Whether v is a bytes value or chunk of at least shm_min bytes, or a list
+ * holding one within SLOT_DEPTH levels. */
+static bool has_big(const weft_value *v, size_t shm_min, int depth) {
+  weft_chunk_info ci;
+  if (v->type == WEFT_T_BYTES)
+    return weft_value_len(v) >= shm_min;
+  if (weft_chunk_get(v, &ci) == 0)
+    return ci.nbytes >= shm_min;
+  if (v->type != WEFT_T_LIST || depth >= SLOT_DEPTH)
+    return false;
+  for (size_t i = 0; i < weft_value_len(v); i++)
+    if (has_big(weft_list_get(v, i), shm_min, depth + 1))
+      return true;
+  return false;
+}
+
+static int put_slot_at(weft__conn *c, size_t mark, const weft_value *v,
+                       size_t shm_min, int *nfds, weft_wire_error *err,
+                       int depth);
+
+/* A list holding big values: 03, its count, then each item as a slot, so
+ * that the big ones go through shared memory too. */
+static int put_list_slots(weft__conn *c, size_t mark, const weft_value *v,
+                          size_t shm_min, int *nfds, weft_wire_error *err,
+                          int depth) {
+  size_t n = weft_value_len(v);
+  int rc = weft__pput_u8(&c->out, 3);
+  if (!rc)
+    rc = weft__pput_varint(&c->out, n);
+  if (rc)
+    return wire_err(err, rc, "out of memory");
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = put_slot_at(c, mark, weft_list_get(v, i), shm_min, nfds, err,
+                     depth + 1);
+  return rc;
+}
+
+static int put_slot_at(weft__conn *c, size_t mark, const weft_value *v,
+                       size_t shm_min, int *nfds, weft_wire_error *err,
+                       int depth) {
   weft_buf *b = &c->out;
   int rc;
+  if (v->type == WEFT_T_LIST && depth < SLOT_DEPTH &&
+      *nfds < WEFT__PROCS_MAX_FDS && has_big(v, shm_min, depth))
+    return put_list_slots(c, mark, v, shm_min, nfds, err, depth);
   weft_chunk_info ci;
   bool chunk = weft_chunk_get(v, &ci) == 0;
   size_t len = chunk ? ci.nbytes : weft_value_len(v);
@@ -149,12 +194,46 @@ static int put_slot(weft__conn *c, size_t mark, const weft_value *v,
   return weft_wire_encode(v, b, err);
 }
 
-static int get_slot(weft__prd *r, weft__conn *c, weft_value *out,
-                    weft_wire_error *err) {
+static int put_slot(weft__conn *c, size_t mark, const weft_value *v,
+                    size_t shm_min, int *nfds, weft_wire_error *err) {
+  return put_slot_at(c, mark, v, shm_min, nfds, err, 0);
+}
+
+static int get_slot_at(weft__prd *r, weft__conn *c, weft_value *out,
+                       weft_wire_error *err, int depth);
+
+/* 03: a list whose items are slots. */
+static int get_list_slots(weft__prd *r, weft__conn *c, weft_value *out,
+                          weft_wire_error *err, int depth) {
+  uint64_t n;
+  if (depth >= SLOT_DEPTH || weft__prd_varint(r, &n) ||
+      n > (uint64_t)(r->end - r->p)) /* every slot takes a byte at least */
+    return wire_err(err, WEFT_EWIRE, "bad list slot");
+  weft_value list;
+  int rc = weft_list_new(&list, (size_t)n);
+  if (rc)
+    return wire_err(err, rc, "out of memory");
+  for (size_t i = 0; i < (size_t)n && !rc; i++) {
+    weft_value item;
+    rc = get_slot_at(r, c, &item, err, depth + 1);
+    if (!rc)
+      weft_list_set(&list, i, item);
+  }
+  if (rc)
+    weft_value_release(&list);
+  else
+    *out = list;
+  return rc;
+}
+
+static int get_slot_at(weft__prd *r, weft__conn *c, weft_value *out,
+                       weft_wire_error *err, int depth) {
   uint8_t flag;
   *out = weft_none();
   if (weft__prd_u8(r, &flag))
     return wire_err(err, WEFT_EWIRE, "truncated slot");
+  if (flag == 3)
+    return get_list_slots(r, c, out, err, depth);
   if (flag == 0) {
     size_t used = 0;
     int rc = weft_wire_decode(r->p, (size_t)(r->end - r->p), &used, out, err);
@@ -186,6 +265,11 @@ static int get_slot(weft__prd *r, weft__conn *c, weft_value *out,
   if (rc)
     return wire_err(err, rc, "cannot map a shared-memory value");
   return 0;
+}
+
+static int get_slot(weft__prd *r, weft__conn *c, weft_value *out,
+                    weft_wire_error *err) {
+  return get_slot_at(r, c, out, err, 0);
 }
 
 /* Closes the frame begun at mark, or cuts it back (and its descriptors). */
