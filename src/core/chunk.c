@@ -170,20 +170,19 @@ bool weft__chunk_equal(const weft_value *a, const weft_value *b) {
       memcmp(x.shape, y.shape, (size_t)x.ndim * sizeof *x.shape) != 0)
     return false;
   /* floats as numbers (as numpy's array_equal: 0.0 == -0.0, NaN != NaN) */
-  if (x.dtype == WEFT_F64) {
-    const double *p = x.data, *q = y.data;
-    for (size_t i = 0; i < x.count; i++)
-      if (!(p[i] == q[i]))
-        return false;
-    return true;
-  }
-  if (x.dtype == WEFT_F32) {
-    const float *p = x.data, *q = y.data;
-    for (size_t i = 0; i < x.count; i++)
-      if (!(p[i] == q[i]))
-        return false;
-    return true;
-  }
+#define EQUAL_AS(T)                                                            \
+  do {                                                                         \
+    const T *p = x.data, *q = y.data;                                          \
+    for (size_t i = 0; i < x.count; i++)                                       \
+      if (!(p[i] == q[i]))                                                     \
+        return false;                                                          \
+    return true;                                                               \
+  } while (0)
+  if (x.dtype == WEFT_F64)
+    EQUAL_AS(double);
+  if (x.dtype == WEFT_F32)
+    EQUAL_AS(float);
+#undef EQUAL_AS
   return x.nbytes == 0 || memcmp(x.data, y.data, x.nbytes) == 0;
 }
 

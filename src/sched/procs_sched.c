@@ -114,10 +114,18 @@ static int push_on(uint32_t **stack, size_t *sp, size_t *cap, uint32_t i) {
   return 0;
 }
 
-/* Task i is ready: onto the stack of tasks for workers, or, for a task
- * that must run in the program (WEFT__NF_LOCAL), onto the local one. */
+/* Whether task i runs in the program rather than in a worker: one marked
+ * so (WEFT__NF_LOCAL), or an identity (a literal, a resolved weft_ref),
+ * which would only cost a round trip. */
+static bool runs_here(const psched *s, uint32_t i) {
+  const weft__node *n = &s->r->nodes[i];
+  return (n->flags & WEFT__NF_LOCAL) || n->fn == &weft__fn_identity;
+}
+
+/* Task i is ready: onto the stack of tasks for workers, or onto the local
+ * one. */
 static int push(psched *s, uint32_t i) {
-  if (s->r->nodes[i].flags & WEFT__NF_LOCAL)
+  if (runs_here(s, i))
     return push_on(&s->local, &s->lsp, &s->lcap, i);
   return push_on(&s->stack, &s->sp, &s->cap, i);
 }
@@ -134,7 +142,7 @@ static void ready_successors(psched *s, uint32_t i) {
     if (atomic_fetch_sub_explicit(&r->nodes[q].pending, 1,
                                   memory_order_relaxed) != 1)
       continue;
-    if (first == SIZE_MAX && !(r->nodes[q].flags & WEFT__NF_LOCAL))
+    if (first == SIZE_MAX && !runs_here(s, q))
       first = s->sp;
     if (push(s, q)) {
       s->ctx.message = NULL;
@@ -238,32 +246,27 @@ static int send_task(psched *s, weft__pworker *w, uint32_t i) {
   return 0;
 }
 
-/* The next task to send, after running any identity tasks on top of the
- * stack here. UINT32_MAX when none, or when it is a suspect and the
- * worker is not idle (it is left on the stack). */
+/* The next task to send. UINT32_MAX when none, or when it is a suspect
+ * and the worker is not idle (it is left on the stack). */
 static uint32_t next_task(psched *s, bool idle) {
-  weft__run *r = s->r;
-  while (s->sp && !stopped(s)) {
-    uint32_t i = s->stack[s->sp - 1];
-    if (s->suspect && s->suspect[i] && !idle)
-      return UINT32_MAX;
-    s->sp--;
-    if (r->nodes[i].fn != &weft__fn_identity)
-      return i;
-    s->ctx.worker = -1; /* run here, in the program: no worker of the pool */
-    if (weft__run_task(r, &s->ctx, &s->sc, i) == 0)
-      ready_successors(s, i);
-  }
-  return UINT32_MAX;
+  if (!s->sp || stopped(s))
+    return UINT32_MAX;
+  uint32_t i = s->stack[s->sp - 1];
+  if (s->suspect && s->suspect[i] && !idle)
+    return UINT32_MAX;
+  s->sp--;
+  return i;
 }
 
-/* Runs one task of the local stack here, in the program: the workers are
- * already busy with what dispatch gave them. */
+/* Runs the tasks of the local stack here, in the program, after dispatch
+ * has given the workers theirs; the ones they make ready too. */
 static void run_local(psched *s) {
-  uint32_t i = s->local[--s->lsp];
-  s->ctx.worker = -1; /* run here, in the program: no worker of the pool */
-  if (weft__run_task(s->r, &s->ctx, &s->sc, i) == 0)
-    ready_successors(s, i);
+  while (s->lsp && !stopped(s)) {
+    uint32_t i = s->local[--s->lsp];
+    s->ctx.worker = -1; /* no worker of the pool */
+    if (weft__run_task(s->r, &s->ctx, &s->sc, i) == 0)
+      ready_successors(s, i);
+  }
 }
 
 /* How many tasks worker k may have in flight. A long task gets one more
