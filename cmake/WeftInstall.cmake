@@ -41,11 +41,11 @@ install(FILES "${PROJECT_BINARY_DIR}/weftConfig.cmake"
 # pkg-config. A shared libweft hides its own dependencies (Libs.private); a
 # static one must name them in Libs, or `pkg-config --libs weft` would not
 # link without --static.
-set(weft_pc_deps "")
-if(WEFT_HAVE_GRAPHVIZ)
-  set(weft_pc_deps "libgvc")
-endif()
+set(weft_pc_deps "") # (Graphviz is opened with dlopen, not linked)
 set(weft_pc_libs "-pthread -lm")
+if(CMAKE_DL_LIBS) # dlopen, for Graphviz
+  string(APPEND weft_pc_libs " -l${CMAKE_DL_LIBS}")
+endif()
 if(WEFT_SHARED)
   set(WEFT_PC_REQUIRES "")
   set(WEFT_PC_REQUIRES_PRIVATE "${weft_pc_deps}")

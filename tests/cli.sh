@@ -142,6 +142,20 @@ if grep -q "graphviz: yes" <<<"$info"; then
   run "eval --svg bad path" "$WEFT_BIN" eval "$EXPR" --svg /nonexistent/g.svg
   [ "$rc" -ne 0 ] || fail "--svg to a bad path exited 0"
   grep -q "/nonexistent/g.svg" <<<"$err" || fail "bad path message: $err"
+  # Graphviz is opened on first use: when it cannot be, only pictures fail,
+  # with a message that says so, and DOT text still works.
+  run "info without libgvc" env WEFT_GRAPHVIZ_LIB=/nonexistent/libgvc.so \
+    "$WEFT_BIN" info
+  grep -q "graphviz: no" <<<"$out" || fail "info without libgvc: $out"
+  run "eval --svg without libgvc" env WEFT_GRAPHVIZ_LIB=/nonexistent/libgvc.so \
+    "$WEFT_BIN" eval "$EXPR" --svg g2.svg
+  [ "$rc" -ne 0 ] || fail "--svg without libgvc exited 0"
+  grep -q "svg needs Graphviz, which cannot load /nonexistent/libgvc.so" \
+    <<<"$err" || fail "--svg without libgvc: $err"
+  [ ! -e g2.svg ] || fail "--svg without libgvc wrote g2.svg"
+  run "eval --dot without libgvc" env WEFT_GRAPHVIZ_LIB=/nonexistent/libgvc.so \
+    "$WEFT_BIN" eval "$EXPR" --dot g2.dot
+  [ "$rc" -eq 0 ] && [ -s g2.dot ] || fail "--dot without libgvc: $rc $err"
 else
   run "eval --svg without graphviz" "$WEFT_BIN" eval "$EXPR" --svg g.svg
   [ "$rc" -ne 0 ] || fail "--svg without Graphviz exited 0"

@@ -34,8 +34,7 @@
 #include "weft/visualize.h"
 
 #if WEFT_HAVE_GRAPHVIZ
-#include <graphviz/cgraph.h>
-#include <graphviz/gvc.h>
+#include "gv_load.h"
 #endif
 
 /* Labels stay readable: each literal and each whole label is cut to this
@@ -517,10 +516,16 @@ static pthread_mutex_t gv_lock = PTHREAD_MUTEX_INITIALIZER;
 static char gv_msg[512];
 static GVC_t *gv_context; /* under gv_lock */
 
-static GVC_t *gv_get(void) {
-  if (!gv_context)
-    gv_context = gvContext();
-  return gv_context;
+/* Graphviz's functions and its context (under gv_lock), or NULL with why
+ * (loading failed, or the context could not start). */
+static const weft__gv *gv_get(GVC_t **gvc, const char **why) {
+  const weft__gv *gv = weft__gv_load(why);
+  if (gv && !gv_context && !(gv_context = gv->gvContext())) {
+    *why = "gvContext failed";
+    gv = NULL;
+  }
+  *gvc = gv_context;
+  return gv;
 }
 
 static int gv_catch(char *msg) {
@@ -536,13 +541,15 @@ static int gv_catch(char *msg) {
 const char *weft__graphviz_version(void) {
   static char version[32];
   pthread_mutex_lock(&gv_lock);
-  if (!version[0]) {
-    GVC_t *gvc = gv_get();
-    const char *v = gvc ? gvcVersion(gvc) : NULL;
+  GVC_t *gvc;
+  const char *why;
+  const weft__gv *gv = gv_get(&gvc, &why);
+  if (gv && !version[0]) {
+    const char *v = gv->gvcVersion(gvc);
     snprintf(version, sizeof version, "%s", v && *v ? v : "unknown");
   }
   pthread_mutex_unlock(&gv_lock);
-  return version;
+  return gv ? version : NULL;
 }
 
 /* Lays the DOT text out and renders it in `format`: 0 with *data (free
@@ -551,16 +558,19 @@ static int gv_render(weft_graph *g, const char *dot, const char *format,
                      char **data, unsigned *len) {
   int rc = 0;
   pthread_mutex_lock(&gv_lock);
-  gv_msg[0] = '\0';
-  agusererrf old = agseterrf(gv_catch);
-  GVC_t *gvc = gv_get();
-  Agraph_t *ag = NULL;
-  if (!gvc) {
-    rc = weft__graph_msg(g, WEFT_ENOMEM,
-                         "weft_visualize: cannot start Graphviz");
-    goto out;
+  GVC_t *gvc;
+  const char *why;
+  const weft__gv *gv = gv_get(&gvc, &why);
+  if (!gv) {
+    pthread_mutex_unlock(&gv_lock);
+    return weft__graph_msg(g, WEFT_ENOTSUP,
+                           "weft_visualize: %s needs Graphviz, which %s "
+                           "(install the graphviz package, or write .dot)",
+                           format, why);
   }
-  ag = agmemread(dot);
+  gv_msg[0] = '\0';
+  agusererrf old = gv->agseterrf(gv_catch);
+  Agraph_t *ag = gv->agmemread(dot);
   if (!ag) {
     rc = weft__graph_msg(g, WEFT_EINVAL,
                          "weft_visualize: Graphviz cannot read the DOT text: "
@@ -568,25 +578,25 @@ static int gv_render(weft_graph *g, const char *dot, const char *format,
                          gv_msg[0] ? gv_msg : "syntax error");
     goto out;
   }
-  if (gvLayout(gvc, ag, "dot") != 0) {
+  if (gv->gvLayout(gvc, ag, "dot") != 0) {
     rc = weft__graph_msg(g, WEFT_ENOTSUP,
                          "weft_visualize: Graphviz layout failed: %s",
                          gv_msg[0] ? gv_msg : "no 'dot' layout plugin");
     goto out;
   }
-  if (gvRenderData(gvc, ag, format, data, len) != 0 || !*data) {
+  if (gv->gvRenderData(gvc, ag, format, data, len) != 0 || !*data) {
     rc = weft__graph_msg(
         g, WEFT_ENOTSUP, "weft_visualize: Graphviz cannot render %s: %s",
         format, gv_msg[0] ? gv_msg : "no plugin for that format");
     if (*data)
-      gvFreeRenderData(*data);
+      gv->gvFreeRenderData(*data);
     *data = NULL;
   }
-  gvFreeLayout(gvc, ag);
+  gv->gvFreeLayout(gvc, ag);
 out:
   if (ag)
-    agclose(ag);
-  agseterrf(old);
+    gv->agclose(ag);
+  gv->agseterrf(old);
   pthread_mutex_unlock(&gv_lock);
   return rc;
 }
@@ -638,7 +648,7 @@ int weft_visualize(weft_graph *g, size_t n, weft_node *const nodes[],
   if (rc)
     return rc;
   rc = write_file(g, path, data, len);
-  gvFreeRenderData(data);
+  weft__gv_load(NULL)->gvFreeRenderData(data);
   return rc;
 #else
   free(dot);

@@ -7,8 +7,8 @@
 #include <stddef.h>
 
 /* The version of the Graphviz library this build renders with ("2.43.0"),
- * or NULL when it was built without Graphviz (only DOT text then).
- * Thread-safe. */
+ * or NULL when it was built without Graphviz or the library cannot be
+ * loaded (only DOT text then). Loads it on the first call. Thread-safe. */
 const char *weft__graphviz_version(void);
 
 #include "../core/format.h" /* weft__repr_double */
