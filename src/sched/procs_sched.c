@@ -7,13 +7,16 @@
  * ready worker with its inputs resolved to values (weft__run_gather),
  * idle workers first; a worker whose tasks come back fast gets more queued
  * behind its running one (up to 1 ms of work by the recent average, at
- * most WEFT__PROCS_DEPTH), which hides the round trip and lets the worker
- * answer many tiny tasks with one write. poll() waits for
- * results (and for room in a worker's socket, as tasks are queued without
- * blocking); each result completes its task (weft__run_complete) and
- * readies successors. Events are published with the worker's id. Tasks of
- * weft_literal / weft_ref nodes (identity) run right here: they only pass
- * a value along.
+ * most WEFT__PROCS_DEPTH; one more behind a long one while many wait),
+ * which hides the round trip and lets the worker answer many tiny tasks
+ * with one write. poll() waits for results (and for room in a worker's
+ * socket, as tasks are queued without blocking); each result completes its
+ * task (weft__run_complete) and readies successors. Events are published
+ * with the worker's id. Some tasks run right here, from a stack of their
+ * own, once the workers have theirs: weft_literal / weft_ref nodes
+ * (identity: they only pass a value along) and tasks marked
+ * WEFT__NF_LOCAL (weft_map's unpacking of a batch into the caller's
+ * outputs); their events say worker -1.
  *
  * Faults: a worker whose socket ends has died. It is reaped and its slot
  * gets a fresh worker at once. Its tasks go back on the stack as suspects:
