@@ -294,6 +294,20 @@ static void test_chunks(void **state) {
   assert_rc(WEFT_ENOMEM, weft_chunk_new(&a, WEFT_F64, 2, huge, NULL), NULL);
   assert_type(a, WEFT_T_NONE);
   assert_rc(WEFT_EINVAL, weft_chunk_new(NULL, WEFT_F64, 0, NULL, NULL), NULL);
+  /* the size alone, checked the same way */
+  size_t nb = 1;
+  assert_ok(weft_chunk_nbytes(WEFT_I16, 2, (int64_t[]){3, 5}, &nb), NULL);
+  assert_int_equal(nb, 30);
+  assert_ok(weft_chunk_nbytes(WEFT_F64, 0, NULL, &nb), NULL);
+  assert_int_equal(nb, 8);
+  assert_ok(weft_chunk_nbytes(WEFT_F64, 2, (int64_t[]){0, (int64_t)1 << 62},
+                              &nb),
+            NULL);
+  assert_int_equal(nb, 0);
+  assert_rc(WEFT_ENOMEM, weft_chunk_nbytes(WEFT_F64, 2, huge, &nb), NULL);
+  assert_rc(WEFT_EINVAL, weft_chunk_nbytes(WEFT_F64, 1, neg, &nb), NULL);
+  assert_rc(WEFT_EINVAL, weft_chunk_nbytes((weft_dtype)0, 0, NULL, &nb), NULL);
+  assert_rc(WEFT_EINVAL, weft_chunk_nbytes(WEFT_F64, 0, NULL, NULL), NULL);
   weft_value i = weft_int(3);
   assert_rc(WEFT_ETYPE, weft_chunk_get(&i, &c), NULL);
   assert_rc(WEFT_EINVAL, weft_chunk_get(NULL, &c), NULL);

@@ -52,6 +52,12 @@ size_t weft_dtype_size(weft_dtype dtype);
 /* "bool", "int8", ..., "float64"; "?" for a value that is not a dtype. */
 const char *weft_dtype_name(weft_dtype dtype);
 
+/* The bytes the elements of a chunk of that dtype and shape take (0 when
+ * an extent is 0), checked as weft_chunk_new checks them: 0, WEFT_EINVAL
+ * (a bad description) or WEFT_ENOMEM (more than memory can hold). */
+int weft_chunk_nbytes(weft_dtype dtype, int ndim, const int64_t *shape,
+                      size_t *nbytes);
+
 /* A new chunk of the given dtype and shape (ndim extents, each >= 0; ndim
  * 0 is one element), zero-filled. When data is not NULL, *data receives
  * its elements, writable until the chunk is shared. Returns 0 (*out owns

@@ -69,6 +69,12 @@ static int measure(weft_dtype dtype, int ndim, const int64_t *shape,
   return 0;
 }
 
+int weft_chunk_nbytes(weft_dtype dtype, int ndim, const int64_t *shape,
+                      size_t *nbytes) {
+  size_t count;
+  return nbytes ? measure(dtype, ndim, shape, &count, nbytes) : WEFT_EINVAL;
+}
+
 static void free_chunk(weft_obj *o) {
   weft__chunk_obj *c = (weft__chunk_obj *)o;
   if (c->release)

@@ -125,14 +125,21 @@ static int put_chunk_desc(weft_buf *b, const weft_chunk_info *ci) {
 /* Lists whose slots are written one by one nest at most this deep. */
 #define SLOT_DEPTH 8
 
+/* The bytes of v that could go through shared memory: a bytes value's, a
+ * chunk's elements (*ci then describes it); 0 for other values. */
+static size_t shm_len(const weft_value *v, weft_chunk_info *ci) {
+  if (weft_chunk_get(v, ci) == 0)
+    return ci->nbytes;
+  return v->type == WEFT_T_BYTES ? weft_value_len(v) : 0;
+}
+
 /* Whether v is a bytes value or chunk of at least shm_min bytes, or a list
  * holding one within SLOT_DEPTH levels. */
 static bool has_big(const weft_value *v, size_t shm_min, int depth) {
   weft_chunk_info ci;
-  if (v->type == WEFT_T_BYTES)
-    return weft_value_len(v) >= shm_min;
-  if (weft_chunk_get(v, &ci) == 0)
-    return ci.nbytes >= shm_min;
+  size_t len = shm_len(v, &ci);
+  if (len)
+    return len >= shm_min;
   if (v->type != WEFT_T_LIST || depth >= SLOT_DEPTH)
     return false;
   for (size_t i = 0; i < weft_value_len(v); i++)
@@ -171,10 +178,9 @@ static int put_slot_at(weft__conn *c, size_t mark, const weft_value *v,
       *nfds < WEFT__PROCS_MAX_FDS && has_big(v, shm_min, depth))
     return put_list_slots(c, mark, v, shm_min, nfds, err, depth);
   weft_chunk_info ci;
-  bool chunk = weft_chunk_get(v, &ci) == 0;
-  size_t len = chunk ? ci.nbytes : weft_value_len(v);
-  if ((v->type == WEFT_T_BYTES || chunk) && len >= shm_min && len > 0 &&
-      *nfds < WEFT__PROCS_MAX_FDS) {
+  size_t len = shm_len(v, &ci);
+  bool chunk = v->type == WEFT_T_CHUNK;
+  if (len && len >= shm_min && *nfds < WEFT__PROCS_MAX_FDS) {
     int fd = weft__shm_fd(v);
     if (fd >= 0) {
       if ((rc = weft__pput_u8(b, chunk ? 2 : 1)) ||

@@ -130,16 +130,15 @@ int weft__shm_value(int fd, size_t len, weft_value *out) {
 int weft__shm_chunk(int fd, size_t nbytes, weft_dtype dtype, int ndim,
                     const int64_t *shape, weft_value *out) {
   *out = weft_none();
+  size_t want;
+  if (weft_chunk_nbytes(dtype, ndim, shape, &want) || want != nbytes) {
+    close(fd);
+    return WEFT_EWIRE;
+  }
   shm_map *m;
   int rc = map_fd(fd, nbytes, &m);
   if (rc)
     return rc;
   /* On failure weft_chunk_wrap runs shm_release itself. */
-  rc = weft_chunk_wrap(out, dtype, ndim, shape, m->addr, shm_release, m);
-  weft_chunk_info c;
-  if (!rc && (weft_chunk_get(out, &c) || c.nbytes != nbytes)) {
-    weft_value_release(out);
-    return WEFT_EWIRE;
-  }
-  return rc == WEFT_EINVAL ? WEFT_EWIRE : rc;
+  return weft_chunk_wrap(out, dtype, ndim, shape, m->addr, shm_release, m);
 }

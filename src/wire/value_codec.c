@@ -198,8 +198,6 @@ static int dec_chunk(weft__rd *r, size_t at, weft_value *out) {
                            "chunk of %u dimensions (at most %d)", ndim,
                            WEFT_CHUNK_MAX_NDIM);
   int64_t shape[WEFT_CHUNK_MAX_NDIM];
-  uint64_t count = 1;
-  bool big = false, empty = false;
   for (int k = 0; k < ndim; k++) {
     uint64_t x;
     if ((rc = weft__rd_varint(r, &x, "chunk extent")))
@@ -209,21 +207,14 @@ static int dec_chunk(weft__rd *r, size_t at, weft_value *out) {
                              "chunk extent %llu is too large",
                              (unsigned long long)x);
     shape[k] = (int64_t)x;
-    if (x == 0)
-      empty = true;
-    else if (count > UINT64_MAX / x)
-      big = true;
-    else
-      count *= x;
   }
-  if (empty) /* a zero extent: no elements, whatever the others say */
-    count = 0;
-  else if (big || count > weft__rd_left(r) / size)
+  size_t nbytes;
+  if (weft_chunk_nbytes((weft_dtype)dt, ndim, shape, &nbytes) ||
+      nbytes > weft__rd_left(r))
     return weft__wire_fail(r->err, at, WEFT_EWIRE,
                            "chunk claims more elements than the %zu bytes "
                            "left",
                            weft__rd_left(r));
-  size_t nbytes = (size_t)count * size;
   const uint8_t *src = r->data + r->pos;
   if (dt == WEFT_BOOL)
     for (size_t i = 0; i < nbytes; i++)
