@@ -32,7 +32,7 @@
 
 #include <cmocka.h> /* after stdarg.h, stddef.h and setjmp.h */
 
-#include "sched/procs_impl.h" /* the function table, tested directly */
+#include "sched/procs/impl.h" /* the function table, tested directly */
 #include "weft.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)

@@ -1,4 +1,4 @@
-/* procs_shm.c - big bytes values and array chunks through shared memory
+/* procs/shm.c - big bytes values and array chunks through shared memory
  * instead of through the socket.
  *
  * The sender writes the bytes once into a memfd and seals it (no write,
@@ -23,8 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/obj.h"
-#include "procs_impl.h"
+#include "core/obj.h"
+#include "impl.h"
 
 #define MAX_KEPT 128
 

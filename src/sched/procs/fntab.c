@@ -1,4 +1,4 @@
-/* procs_fntab.c - how a worker process finds the task functions of the
+/* procs/fntab.c - how a worker process finds the task functions of the
  * program that started it.
  *
  * A worker is a fresh copy of the program, but libweft's constructor turns
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "procs_impl.h"
+#include "impl.h"
 
 /* ---- parent side ---- */
 

@@ -1,17 +1,17 @@
-/* procs_impl.h - what the files of the procs scheduler share. Internal.
+/* procs/impl.h - what the files of the procs scheduler share. Internal.
  *
- *   procs_conn.c    a socket to or from a worker: frames in, frames out,
+ *   procs/conn.c    a socket to or from a worker: frames in, frames out,
  *                   descriptors passed along with them (SCM_RIGHTS)
- *   procs_msg.c     the messages of the protocol below, built on the wire
+ *   procs/msg.c     the messages of the protocol below, built on the wire
  *                   format's frames and values
- *   procs_shm.c     big bytes values and chunks as sealed memfds, and their
+ *   procs/shm.c     big bytes values and chunks as sealed memfds, and their
  *                   mappings
- *   procs_fntab.c   the table of task functions the pool sends its workers
+ *   procs/fntab.c   the table of task functions the pool sends its workers
  *                   (parent side) and how a worker finds them (worker side)
- *   procs_pool.c    weft_procs: starting, watching and reaping workers
- *   procs_worker.c  the constructor that turns a spawned copy of the
+ *   procs/pool.c    weft_procs: starting, watching and reaping workers
+ *   procs/worker.c  the constructor that turns a spawned copy of the
  *                   program into a worker, and the worker's loop
- *   procs_sched.c   weft__sched_procs: one compute over a pool
+ *   procs/sched.c   weft__sched_procs: one compute over a pool
  *
  * The protocol, over one AF_UNIX stream socket per worker, every message a
  * wire frame (docs/wire.md) of a kind in the range free for schedulers:
@@ -66,7 +66,7 @@ enum {
   WEFT__PK_RESULT,
 };
 
-/* ---- connections (procs_conn.c) ---- */
+/* ---- connections (procs/conn.c) ---- */
 
 typedef struct weft__fdat {
   size_t at; /* offset in out of the frame the descriptor goes with */
@@ -112,7 +112,7 @@ static inline bool weft__conn_pending(const weft__conn *c) {
   return c->out_off < c->out.len;
 }
 
-/* ---- shared memory (procs_shm.c) ---- */
+/* ---- shared memory (procs/shm.c) ---- */
 
 /* A descriptor of a sealed memfd holding the bytes of v, a bytes value or
  * a chunk's elements (a new one, or a duplicate when v itself came through
@@ -127,7 +127,7 @@ int weft__shm_value(int fd, size_t len, weft_value *out);
 int weft__shm_chunk(int fd, size_t nbytes, weft_dtype dtype, int ndim,
                     const int64_t *shape, weft_value *out);
 
-/* ---- messages (procs_msg.c) ---- */
+/* ---- messages (procs/msg.c) ---- */
 
 /* A read cursor over a payload. */
 typedef struct weft__prd {
@@ -188,7 +188,7 @@ int weft__pput_u64(weft_buf *b, uint64_t x);
 int weft__pput_varint(weft_buf *b, uint64_t x);
 int weft__pput_bytes(weft_buf *b, const void *p, size_t n);
 
-/* ---- the function table (procs_fntab.c) ---- */
+/* ---- the function table (procs/fntab.c) ---- */
 
 typedef struct weft__fnent {
   const weft_fn_info *info;
@@ -225,7 +225,7 @@ typedef struct weft__fnres {
 int weft__fnres_add(weft__fnres *t, weft__prd *r);
 void weft__fnres_free(weft__fnres *t);
 
-/* ---- the pool (procs_pool.c) ---- */
+/* ---- the pool (procs/pool.c) ---- */
 
 typedef enum {
   WEFT__W_DEAD = 0,
@@ -247,7 +247,7 @@ typedef struct weft__pworker {
   char why[160]; /* after a death: "signal 11, Segmentation fault" */
 } weft__pworker;
 
-struct weft__spawn_job; /* procs_pool.c */
+struct weft__spawn_job; /* procs/pool.c */
 
 struct weft_procs {
   int n;
@@ -258,7 +258,7 @@ struct weft_procs {
   uint64_t next_id;
   weft__fntab fns;
   pthread_mutex_t mu; /* one compute at a time */
-  /* The thread that spawns the workers (see procs_pool.c), and its one
+  /* The thread that spawns the workers (see procs/pool.c), and its one
    * job at a time. */
   pthread_t spawner;
   bool spawner_up, quit;
@@ -289,11 +289,11 @@ typedef int (*weft__result_fn)(void *ud, weft__pworker *w, weft__presult *res);
 int weft__procs_pump(weft_procs *p, weft__pworker *w, weft__result_fn fn,
                      void *ud);
 
-/* Worker side entry (procs_worker.c); also keeps that file linked in
+/* Worker side entry (procs/worker.c); also keeps that file linked in
  * static builds, where its constructor must be present. */
 int weft__procs_worker_linked(void);
 
-int weft__procs_sched_linked(void); /* procs_sched.c: see there */
+int weft__procs_sched_linked(void); /* procs/sched.c: see there */
 
 uint64_t weft__procs_now(void); /* CLOCK_MONOTONIC ns */
 

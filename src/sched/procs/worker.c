@@ -1,6 +1,6 @@
-/* procs_worker.c - a worker process of a weft_procs pool.
+/* procs/worker.c - a worker process of a weft_procs pool.
  *
- * The pool starts a worker as a fresh copy of the program (procs_pool.c)
+ * The pool starts a worker as a fresh copy of the program (procs/pool.c)
  * with WEFT_WORKER_FD=<fd>:<parent pid>:<worker id>:<shm threshold> in its
  * environment and "--weft-worker" as its first argument. The constructor
  * below runs while the copy is being loaded, before the program's own
@@ -13,7 +13,7 @@
  * the thread that spawned it even in the middle of a task, and checks its
  * parent is still there; greets the pool (HELLO); and serves messages
  * until its socket ends, which is its signal to exit: FNDEFS extend its
- * function table (procs_fntab.c), each TASK runs its function and answers
+ * function table (procs/fntab.c), each TASK runs its function and answers
  * with one RESULT. Results are sent when the worker has nothing left to
  * run without waiting (or 64 KiB of them are waiting): when the pool
  * queued many tiny tasks, their results go back in one write rather than
@@ -28,8 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/task.h"
-#include "procs_impl.h"
+#include "core/task.h"
+#include "impl.h"
 
 #define WORKER_ARG "--weft-worker"
 #define FLUSH_AT (64 * 1024) /* results held back: send at this size, */

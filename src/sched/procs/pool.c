@@ -1,4 +1,4 @@
-/* procs_pool.c - weft_procs, a pool of worker processes: starting them,
+/* procs/pool.c - weft_procs, a pool of worker processes: starting them,
  * listening to them, and making sure none is left behind.
  *
  * Starting: forking a multithreaded program is unsafe (only the forking
@@ -7,7 +7,7 @@
  * spawns with CLONE_VFORK: no copy of the address space, safe from any
  * thread) with WEFT_WORKER_FD in its environment and "--weft-worker" as its
  * first argument. libweft's constructor in the copy sees them and becomes
- * the worker (procs_worker.c). The child gets: its end of a socketpair as
+ * the worker (procs/worker.c). The child gets: its end of a socketpair as
  * fd 3 (or 4), stdin from /dev/null, the parent's stdout and stderr, no
  * other descriptor (closefrom), default signal dispositions, an empty
  * signal mask, and a process group of its own (a terminal's Ctrl-C goes to
@@ -43,7 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "procs_impl.h"
+#include "impl.h"
 
 extern char **environ;
 

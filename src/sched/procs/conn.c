@@ -1,4 +1,4 @@
-/* procs_conn.c - one end of the socket between the pool and a worker:
+/* procs/conn.c - one end of the socket between the pool and a worker:
  * frames in, frames out, and descriptors (memfds of big bytes values)
  * travelling with them.
  *
@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "procs_impl.h"
+#include "impl.h"
 
 #define READ_STEP (64 * 1024)
 #define SHRINK_ABOVE (4u << 20) /* free idle buffers bigger than this */

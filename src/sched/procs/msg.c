@@ -1,6 +1,6 @@
-/* procs_msg.c - the messages between the pool and its workers (HELLO,
+/* procs/msg.c - the messages between the pool and its workers (HELLO,
  * TASK, RESULT; FNDEFS lives with the function table), laid out in
- * procs_impl.h. They are wire frames of scheduler-owned kinds whose values
+ * procs/impl.h. They are wire frames of scheduler-owned kinds whose values
  * are wire values (weft_wire_encode / weft_wire_decode), except that a big
  * bytes value or array chunk may travel as a "shared-memory slot": its
  * length (and a chunk's dtype and shape) in the frame and its contents in a
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "procs_impl.h"
+#include "impl.h"
 
 /* ---- primitives ---- */
 

@@ -1,4 +1,4 @@
-/* procs_sched.c - the procs scheduler: one compute over a pool of worker
+/* procs/sched.c - the procs scheduler: one compute over a pool of worker
  * processes, driven from the calling thread.
  *
  * The loop: ready tasks sit on a stack (the roots first, then, as tasks
@@ -40,10 +40,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/keys.h"
-#include "config.h"
-#include "procs_impl.h"
-#include "run.h"
+#include "core/keys.h"
+#include "sched/config.h"
+#include "impl.h"
+#include "sched/run.h"
 
 /* How much work (by recent task durations) to queue behind a worker's
  * running task: tasks of 1 ms or more are never queued (a long task queued
@@ -73,7 +73,7 @@ typedef struct psched {
 
 int weft__procs_available(void) { return 1; }
 
-/* Referenced by procs_pool.c so that a static link that takes the pool
+/* Referenced by procs/pool.c so that a static link that takes the pool
  * also takes this file, whose strong definitions replace the weak
  * fallbacks of config.c. */
 int weft__procs_sched_linked(void) { return 1; }
