@@ -64,21 +64,21 @@ test: test-release test-asan test-tsan
 
 test-release: deps
 	$(call step,test: build/ (-Werror) - all tests)
-	@$(call configure,build,-DWEFT_WERROR=ON -DWEFT_SANITIZE=)
+	@$(call configure,build,-DWEFT_WERROR=ON -DWEFT_TESTS_REQUIRED=ON -DWEFT_SANITIZE=)
 	@$(call compile,build)
-	@cd build && $(CTEST) --output-on-failure -j$(CTEST_JOBS)
+	@cd build && $(CTEST) --no-tests=error --output-on-failure -j$(CTEST_JOBS)
 
 test-asan: deps
 	$(call step,test: build-asan/ (ASan+UBSan) - all tests but label install)
-	@$(call configure,build-asan,-DWEFT_WERROR=ON -DWEFT_SANITIZE=address)
+	@$(call configure,build-asan,-DWEFT_WERROR=ON -DWEFT_TESTS_REQUIRED=ON -DWEFT_SANITIZE=address)
 	@$(call compile,build-asan)
-	@cd build-asan && $(CTEST) --output-on-failure -j$(CTEST_JOBS) -LE install
+	@cd build-asan && $(CTEST) --no-tests=error --output-on-failure -j$(CTEST_JOBS) -LE install
 
 test-tsan: deps
 	$(call step,test: build-tsan/ (TSan) - label sched)
-	@$(call configure,build-tsan,-DWEFT_WERROR=ON -DWEFT_SANITIZE=thread)
+	@$(call configure,build-tsan,-DWEFT_WERROR=ON -DWEFT_TESTS_REQUIRED=ON -DWEFT_SANITIZE=thread)
 	@$(call compile,build-tsan)
-	@cd build-tsan && $(TSAN_WRAP) $(CTEST) --output-on-failure -j$(CTEST_JOBS) -L sched
+	@cd build-tsan && $(TSAN_WRAP) $(CTEST) --no-tests=error --output-on-failure -j$(CTEST_JOBS) -L sched
 
 bench: deps-bench
 	$(call step,bench: build-bench/ (Release; benchmarks -O3 -march=native))

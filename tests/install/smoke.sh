@@ -49,13 +49,16 @@ out=$("$tmp/cmake-build/consumer")
 
 if [ -e "$prefix/bin/weft" ]; then
   step "installed weft command"
-  ! ldd "$prefix/bin/weft" | grep -q 'not found' ||
-    { ldd "$prefix/bin/weft"; fail "bin/weft does not find its libraries"; }
+  # ldd's output is read whole, never piped into grep -q: under pipefail an
+  # early grep exit kills ldd with SIGPIPE and the test reads a wrong answer.
+  deps=$(ldd "$prefix/bin/weft")
+  ! grep -q 'not found' <<<"$deps" ||
+    { echo "$deps"; fail "bin/weft does not find its libraries"; }
   if [ -e "$libdir/libweft.so" ]; then
-    used=$(ldd "$prefix/bin/weft" | awk '$1 ~ /^libweft\./ { print $3 }')
+    used=$(awk '$1 ~ /^libweft\./ { print $3 }' <<<"$deps")
     if [ -z "$used" ] ||
       [ "$(realpath "$(dirname "$used")")" != "$(realpath "$libdir")" ]; then
-      ldd "$prefix/bin/weft"
+      echo "$deps"
       fail "bin/weft does not use the installed libweft"
     fi
   fi
