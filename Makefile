@@ -2,7 +2,7 @@
 #
 #   make demo      install missing packages, build build/, run `weft demo`
 #   make test      what CI runs: warnings-as-errors build + all tests, then
-#                  ASan+UBSan (all but install), then TSan (label sched)
+#                  ASan+UBSan (all but install), then TSan (label tsan)
 #   make bench     Release build in build-bench/ and bench/run.sh
 #   make install   into PREFIX (/usr/local); DESTDIR is honoured
 #   make clean     remove the build directories
@@ -75,10 +75,10 @@ test-asan: deps
 	@cd build-asan && $(CTEST) --no-tests=error --output-on-failure -j$(CTEST_JOBS) -LE install
 
 test-tsan: deps
-	$(call step,test: build-tsan/ (TSan) - label sched)
+	$(call step,test: build-tsan/ (TSan) - label tsan)
 	@$(call configure,build-tsan,-DWEFT_WERROR=ON -DWEFT_TESTS_REQUIRED=ON -DWEFT_SANITIZE=thread)
 	@$(call compile,build-tsan)
-	@cd build-tsan && $(TSAN_WRAP) $(CTEST) --no-tests=error --output-on-failure -j$(CTEST_JOBS) -L sched
+	@cd build-tsan && $(TSAN_WRAP) $(CTEST) --no-tests=error --output-on-failure -j$(CTEST_JOBS) -L tsan
 
 bench: deps-bench
 	$(call step,bench: build-bench/ (Release; benchmarks -O3 -march=native))

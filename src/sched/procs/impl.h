@@ -59,6 +59,21 @@
 #define WEFT__PROCS_SHM_MIN (64 * 1024)
 #define WEFT__PROCS_START_MS 10000
 
+/* 1 in an AddressSanitizer build: workers then run LeakSanitizer before
+ * they _exit (procs/worker.c), and weft_procs_free lets them exit instead
+ * of killing them (procs/pool.c), so a leak in a worker is reported. */
+#if defined(__SANITIZE_ADDRESS__)
+#define WEFT__PROCS_LEAK_CHECK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WEFT__PROCS_LEAK_CHECK 1
+#endif
+#endif
+#ifndef WEFT__PROCS_LEAK_CHECK
+#define WEFT__PROCS_LEAK_CHECK 0
+#endif
+#define WEFT__PROCS_EXIT_MS 5000 /* LEAK_CHECK: time a worker has to exit */
+
 enum {
   WEFT__PK_HELLO = WEFT_WIRE_KIND_USER,
   WEFT__PK_FNDEFS,

@@ -497,10 +497,43 @@ int weft_procs_new(int workers, const weft_procs_opts *opts, weft_procs **out) {
   return weft__procs_new(workers, opts, out, msg, sizeof msg);
 }
 
+#if WEFT__PROCS_LEAK_CHECK
+/* ASan builds: close every worker's socket, which tells it to stop, and
+ * wait (WEFT__PROCS_EXIT_MS at most) for each to run its leak check and
+ * exit, rather than kill it at once and never see its leaks. */
+static void let_workers_exit(weft_procs *pool) {
+  for (int i = 0; i < pool->n; i++)
+    if (pool->w[i].state != WEFT__W_DEAD)
+      weft__conn_close(&pool->w[i].conn);
+  uint64_t end = weft__procs_now() + WEFT__PROCS_EXIT_MS * 1000000ull;
+  for (int i = 0; i < pool->n; i++) {
+    weft__pworker *w = &pool->w[i];
+    if (w->state == WEFT__W_DEAD)
+      continue;
+    pid_t got;
+    int st;
+    while ((got = waitpid(w->pid, &st, WNOHANG)) == 0 ||
+           (got < 0 && errno == EINTR)) {
+      if (weft__procs_now() >= end)
+        break;
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+    }
+    if (got == w->pid) {
+      w->state = WEFT__W_DEAD;
+      w->pid = -1;
+    }
+  }
+}
+#endif
+
 void weft_procs_free(weft_procs *pool) {
   if (!pool)
     return;
   pthread_mutex_lock(&pool->mu); /* a running compute ends first */
+#if WEFT__PROCS_LEAK_CHECK
+  let_workers_exit(pool);
+#endif
   for (int i = 0; i < pool->n; i++) {
     weft__pworker *w = &pool->w[i];
     if (w->state != WEFT__W_DEAD) {

@@ -18,7 +18,8 @@
  * run without waiting (or 64 KiB of them are waiting): when the pool
  * queued many tiny tasks, their results go back in one write rather than
  * one each. A task that crashes takes the worker with it; the pool
- * sees the socket end, reaps the process and decides what to do. */
+ * sees the socket end, reaps the process and decides what to do. In an
+ * ASan build the worker runs the leak check before it _exits. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,10 @@
 
 #include "core/task.h"
 #include "impl.h"
+
+#if WEFT__PROCS_LEAK_CHECK
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #define WORKER_ARG "--weft-worker"
 #define FLUSH_AT (64 * 1024) /* results held back: send at this size, */
@@ -182,5 +187,12 @@ __attribute__((constructor)) static void weft__procs_worker_main(void) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != (pid_t)ppid) /* the pool's process is already gone */
     _exit(0);
-  _exit(serve(fd, id, shm_min ? (size_t)shm_min : WEFT__PROCS_SHM_MIN));
+  int status = serve(fd, id, shm_min ? (size_t)shm_min : WEFT__PROCS_SHM_MIN);
+#if WEFT__PROCS_LEAK_CHECK
+  /* _exit skips the leak check ASan runs at exit: run it here. A leak is
+   * reported (to ASAN_OPTIONS' log_path: the test harness fails on it) and
+   * ends the worker with LeakSanitizer's exit code. */
+  __lsan_do_leak_check();
+#endif
+  _exit(status);
 }
