@@ -113,6 +113,7 @@ for ((i = 0; i < ${#shapes}; i++)); do
 done
 if [ -n "${RAW:-}" ]; then cp "$raw" "$RAW"; fi
 
+status=0
 SHAPES_RUN=$shapes awk '
 function kv(line, key,   m) {            # value of key=... in a BENCH line
   if (match(line, " " key "=[^ ]*")) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
@@ -185,7 +186,8 @@ END {
   printf "  B/task = bytes allocated by the first build of a graph in a fresh process, per task: malloc in use (mallinfo2 uordblks) +\n"
   printf "  address space mapped outside malloc (VmSize growth - brk growth), capacity included: the node record, its argument slots\n"
   printf "  (16 B each: literals and dependencies), successor edges. * TBB flow graph: the same measure. Resident: /proc/self/statm;\n"
-  printf "  peak: VmHWM after clear_refs. Fresh pages cost ~1.8 us per 4 KiB on the project VM.\n"
+  printf "  peak: VmHWM after clear_refs. Reference figure, not measured in this run: a fresh 4 KiB page cost ~1.8 us\n"
+  printf "  on the project'"'"'s 2-core VM (project anchors, native.md, measured before 2026-11-22).\n"
 
   # the issue'"'"'s targets
   tmet = 1; tmsg = ""; bmet = 1; bmsg = ""; gmsg = ""; have = 0
@@ -208,11 +210,19 @@ END {
     tmsg, tmet ? "MET" : "NOT MET", bmsg, bmet ? "MET" : "NOT MET"
   printf "  (all graph bytes per task, node + argument slots + edges + spare capacity:%s)\n", gmsg
   if (ENVIRON["SHAPES_RUN"] != "abcd") printf "  (only shapes %s were run)\n", ENVIRON["SHAPES_RUN"]
-}' "$raw"
+}' "$raw" || status=1 # no result at all
+
+if grep -q '^FAIL ' "$raw"; then # a failed unit fails the bench run
+  awk '/^FAIL / { w = $4; sub(/^why=/, "", w); gsub(/_/, " ", w)
+    printf " %s shape %s (%s);", substr($2, 6), substr($3, 7), w }
+    BEGIN { printf "bench/run.sh: FAILED units:" } END { print " the bench run fails" }' "$raw" >&2
+  status=1
+fi
 
 # issue 3: the parallel map and the process pool beside joblib and
 # multiprocessing, in the same run
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -f "$here/run_map.sh" ]; then
-  bash "$here/run_map.sh" "$build"
+  bash "$here/run_map.sh" "$build" || status=1
 fi
+exit "$status"

@@ -117,6 +117,11 @@ run_unit() {
     if [ "$rc" -ne 0 ]; then
       echo "# $name: exit status $rc$([ "$rc" -eq 124 ] && echo " (timed out after ${unit_timeout}s)")" >&2
     fi
+    if [ "$rc" -ne 0 ]; then # a failure is reported, not retried
+      failed_units+=("$name (exit status $rc)")
+      grep '^MAP' "$tmp/out" | sed "s/\$/ noisy=$noisy/" >> "$raw"
+      return
+    fi
     if [ "$noisy" = 0 ] || [ "$try" = "$tries" ]; then
       grep '^MAP' "$tmp/out" | sed "s/\$/ noisy=$noisy/" >> "$raw"
       printf '# %-18s %5.1f s wall, %5.1f s cpu, other processes %.2f s cpu%s\n' \
@@ -128,6 +133,7 @@ run_unit() {
 }
 
 touch "$raw"
+failed_units=() # "name (exit status N)" of each unit that failed
 echo "# weft parallel-map benchmark: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), REPS=$REPS, build $build" >&2
 run_unit "weft threads" "$prog" threads
 run_unit "weft procs" "$prog" procs
@@ -142,6 +148,11 @@ if [ "$have_py" = 1 ]; then
 fi
 if [ -n "${RAW:-}" ]; then cp "$raw" "$RAW"; fi
 
+# The units each target depends on, when they failed: that target is then
+# "NOT met", never "n/a".
+failed_of() { local u f=0; for u in "${failed_units[@]}"; do for n in "$@"; do case $u in "$n ("*) f=1 ;; esac; done; done; echo $f; }
+FAIL_OVER=$(failed_of "weft threads" "weft procs") FAIL_START=$(failed_of "weft pool start") \
+FAIL_FACTORS=$(failed_of "weft factors") \
 awk -v reps="$REPS" -v cpus="$(nproc)" '
 function kv(line, key,   m) {
   if (match(line, " " key "=[^ ]*")) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
@@ -170,7 +181,7 @@ function row(label, w, n, f, fmt, r, target, verdict) {
     cell("weft-threads", w, n, f, fmt), cell("weft-threads-fresh", w, n, f, fmt), cell("weft-procs", w, n, f, fmt),
     cell("joblib-loky", w, n, f, fmt), cell("joblib-threading", w, n, f, fmt), cell("mp-pool", w, n, f, fmt), r, target, verdict
 }
-function verdict(ok) { return ok == "" ? "n/a" : (ok ? "met" : "NOT met") }
+function verdict(ok, failed) { return failed ? "NOT met" : ok == "" ? "n/a" : (ok ? "met" : "NOT met") }
 END {
   if (!got) { print "bench/run_map.sh: no results" > "/dev/stderr"; exit 1 }
   printf "\nParallel map (issue 3): weft beside Python, same machine, same run (%d CPUs; medians of %d repetitions, Python 1M runs: %s).\n", cpus, reps, ENVIRON["REPS_BIG"]
@@ -186,7 +197,7 @@ END {
     okt = wt == "" ? "" : (wt < 20); okp = wp == "" ? "" : (wp < 200)
     ok = okt == "" ? okp : (okp == "" ? okt : okt && okp)
     tw = minof(wt, wp)
-    row("overhead per item, " lab " items (ns)", "overhead", n, "over_ns", "%.1f", ratio(pb, tw), "thr < 20, procs < 200", verdict(ok))
+    row("overhead per item, " lab " items (ns)", "overhead", n, "over_ns", "%.1f", ratio(pb, tw), "thr < 20, procs < 200", verdict(ok, ENVIRON["FAIL_OVER"] == 1))
     pbt = minof(minof(val("joblib-loky", "overhead", n, "map_ns"), val("joblib-threading", "overhead", n, "map_ns")), val("mp-pool", "overhead", n, "map_ns"))
     twt = minof(val("weft-threads", "overhead", n, "map_ns"), val("weft-procs", "overhead", n, "map_ns"))
     row("time per item, " lab " items (ns)", "overhead", n, "map_ns", "%.1f", ratio(pbt, twt), "", "")
@@ -194,7 +205,7 @@ END {
   # start-up: weft procs = new pool + first tiny map; loky / threading = first call of 10 tasks; Pool = Pool(2) + first map
   ws = val("weft-procs", "start", "", "first_ms")
   ps = minof(val("joblib-loky", "start", "", "first_ms"), val("mp-pool", "start", "", "first_ms"))
-  row("pool start + first map (ms)", "start", "", "first_ms", "%.2f", ratio(ps, ws), "procs < 5 ms", verdict(ws == "" ? "" : ws < 5))
+  row("pool start + first map (ms)", "start", "", "first_ms", "%.2f", ratio(ps, ws), "procs < 5 ms", verdict(ws == "" ? "" : ws < 5, ENVIRON["FAIL_START"] == 1))
   n = 10000
   cs = cell("c-seq", "factors", n, "wall_ms", "%.1f"); pys = cell("py-seq", "factors", n, "wall_ms", "%.1f")
   wf = minof(val("weft-threads", "factors", n, "wall_ms"), val("weft-procs", "factors", n, "wall_ms"))
@@ -203,7 +214,7 @@ END {
   st = val("weft-threads", "factors", n, "speedup"); sp = val("weft-procs", "factors", n, "speedup")
   bw = maxof(st, sp); bp = maxof(val("joblib-loky", "factors", n, "speedup"), val("mp-pool", "factors", n, "speedup"))
   okf = st == "" ? "" : (st >= 1.9 && (sp == "" || sp >= 1.9))
-  row("  speedup vs own sequential loop", "factors", n, "speedup", "%.2fx", (bw == "" || bp == "" || bp <= 0) ? "-" : sprintf("%.2fx", bw / bp), ">= 1.9x (thr and procs)", verdict(okf))
+  row("  speedup vs own sequential loop", "factors", n, "speedup", "%.2fx", (bw == "" || bp == "" || bp <= 0) ? "-" : sprintf("%.2fx", bw / bp), ">= 1.9x (thr and procs)", verdict(okf, ENVIRON["FAIL_FACTORS"] == 1))
   n = 100000
   if (("c-seq", "factors", n, "wall_ms") in V)
     row("factorise 100,000 ints, speedup", "factors", n, "speedup", "%.2fx", "-", "(weft only)", "")
@@ -219,3 +230,11 @@ END {
   printf "factorisation: each on its running pool (start-up apart: weft procs %s ms, Pool %s ms); threads start their pool in the call.\n",
     cell("weft-procs", "factors", n, "start_ms", "%.2f"), cell("mp-pool", "factors", n, "start_ms", "%.2f")
 }' "$raw"
+status=$?
+if [ "${#failed_units[@]}" -gt 0 ]; then
+  printf '\nbench/run_map.sh: FAILED units:' >&2
+  printf ' %s;' "${failed_units[@]}" >&2
+  printf ' the bench run fails\n' >&2
+  exit 1
+fi
+exit "$status"
