@@ -205,7 +205,9 @@ END {
     bmsg = bmsg sprintf(" %s %d%s", s, bb, okb ? "" : "(!)")
     gmsg = gmsg sprintf(" %s %.1f", s, gb)
   }
-  if (!have) { printf "\ntarget (issue 2): not checked: bench_weft was not built or gave no result\n"; exit 0 }
+  wfail = 0 # a failed bench_weft makes the target NOT MET, not "not checked"
+  for (f = 1; f <= nf; f++) if (kv(F[f], "prog") == "bench_weft") wfail = 1
+  if (!have && !wfail) { printf "\ntarget (issue 2): not checked: bench_weft was not built\n"; exit 0 }
   printf "\ntarget (issue 2): weft threads total < 50 ns/task on every shape:%s -> %s; task node record < 64 B:%s -> %s\n", \
     tmsg, tmet ? "MET" : "NOT MET", bmsg, bmet ? "MET" : "NOT MET"
   printf "  (all graph bytes per task, node + argument slots + edges + spare capacity:%s)\n", gmsg
