@@ -28,7 +28,7 @@ static void run_a(void) {
     }
 #pragma omp taskwait
 #pragma omp task
-    joinv = 1.0;
+    joinv = bench_join();
   }
 }
 

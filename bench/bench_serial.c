@@ -16,7 +16,7 @@ static void body_a(int64_t i) {
   if (i < N_FAN)
     data[i] += 1.0;
   else
-    joinv = 1.0;
+    joinv = bench_join();
 }
 static void body_b(int64_t i) { vals[i] = (i ? vals[i - 1] : 0.0) + 1.0; }
 /* (c) heap index k: leaves k >= N_LEAF */

@@ -55,7 +55,7 @@ static flow_bench *flow_build(char s) {
   if (s == 'a') {
     for (int64_t i = 0; i < N_FAN; i++)
       f->add([i] { data[i] += 1.0; });
-    node_t &join = f->add([] { joinv = 1.0; });
+    node_t &join = f->add([] { joinv = bench_join(); });
     for (int64_t i = 0; i < N_FAN; i++) {
       make_edge(f->start, f->nodes[i]);
       make_edge(f->nodes[i], join);
@@ -108,7 +108,7 @@ static void tg_a() {
   for (int64_t i = 0; i < N_FAN; i++)
     tg.run([i] { data[i] += 1.0; });
   tg.wait();
-  tg.run([] { joinv = 1.0; });
+  tg.run([] { joinv = bench_join(); });
   tg.wait();
 }
 static tbb::task_group *chain_tg;

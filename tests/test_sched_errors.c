@@ -399,7 +399,12 @@ static void test_raw_codes(void **state) {
   }
 }
 
-/* After a failure the same graph computes again, from a clean state. */
+/* After a failed compute the same graph computes again, from a clean
+ * state: three rounds of the failing node failing again with its message
+ * (its input a computed again each time), then another node that shares a
+ * computing the right sum (a computed once more: nothing kept from the
+ * failed compute), with no counted value left alive after each round. The
+ * failed node itself never succeeds: its task always fails. */
 static void test_recompute_after_failure(void **state) {
   (void)state;
   for (size_t c = 0; c < NSCHEDS; c++) {
@@ -413,9 +418,12 @@ static void test_recompute_after_failure(void **state) {
                      (weft_value[]){weft_node_ref(a), weft_node_ref(a)});
     weft_value v;
     for (int round = 0; round < 3; round++) {
+      long made = atomic_load(&tu_made);
       assert_rc(WEFT_ETASK, tu_compute1(g, b, &v, &o), g);
       assert_contains(weft_graph_error(g), "boom");
+      assert_i64(atomic_load(&tu_made), made + 1); /* a ran again */
       assert_rc(0, tu_compute1(g, p, &v, &o), g);
+      assert_i64(atomic_load(&tu_made), made + 2); /* and again: no leftover */
       assert_int_value(v, 6);
       assert_i64(atomic_load(&tu_live), 0);
     }
