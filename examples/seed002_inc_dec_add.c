@@ -11,8 +11,8 @@
  * functions wrapped with WEFT_DELAYED build a graph at once, and the threads
  * scheduler runs inc(1) and dec(2) side by side, then add (about 0.3 s).
  * Both give 3, and the graph must take less than the 0.4 s of the sleeps
- * one by one (else the example fails). The picture goes to inc_dec_add.svg (inc_dec_add.dot when
- * this weft has no Graphviz). */
+ * one by one (else the example fails). The picture goes to inc_dec_add.svg
+ * (inc_dec_add.dot when this weft has no Graphviz). */
 #include <stdio.h>
 #include <time.h>
 

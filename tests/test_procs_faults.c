@@ -305,168 +305,168 @@ static void test_errbuf_truncation(void **state) {
   weft_procs_free(pool);
 }
 
-  /* ---- shm_threshold ---- */
+/* ---- shm_threshold ---- */
 
-  /* Whether p lies in a shared-memory mapping of a weft memfd. */
-  static bool in_memfd(const void *p) {
-    FILE *f = fopen("/proc/self/maps", "r");
-    assert_non_null(f);
-    char line[512];
-    bool found = false;
-    uintptr_t a = (uintptr_t)p;
-    while (!found && fgets(line, sizeof line, f)) {
-      unsigned long lo, hi;
-      if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo && a < hi)
-        found = strstr(line, "memfd:weft-bytes") != NULL;
+/* Whether p lies in a shared-memory mapping of a weft memfd. */
+static bool in_memfd(const void *p) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  assert_non_null(f);
+  char line[512];
+  bool found = false;
+  uintptr_t a = (uintptr_t)p;
+  while (!found && fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo && a < hi)
+      found = strstr(line, "memfd:weft-bytes") != NULL;
+  }
+  fclose(f);
+  return found;
+}
+
+/* Computes make_bytes(len) on pool; checks the bytes; says whether they
+ * came through shared memory. */
+static bool via_shm(weft_procs *pool, size_t len) {
+  weft_graph *g = weft_graph_new();
+  weft_node *n = weft_call(g, make_bytes, (int64_t)len);
+  weft_compute_opts o;
+  weft_compute_opts_init(&o);
+  o.scheduler = WEFT_SCHED_PROCS;
+  o.procs = pool;
+  o.ignore_env = 1;
+  weft_value v;
+  assert_rc(0, weft_compute1(g, n, &v, &o), g);
+  assert_int_equal(v.type, WEFT_T_BYTES);
+  assert_int_equal(weft_value_len(&v), len);
+  const unsigned char *b = weft_value_bytes(&v);
+  for (size_t k = 0; k < len; k++)
+    if (b[k] != (unsigned char)((k * 7 + len) & 0xff))
+      fail_msg("%zu bytes: byte %zu is wrong", len, k);
+  bool shm = len && in_memfd(b);
+  weft_value_release(&v);
+  weft_graph_free(g);
+  return shm;
+}
+
+static void test_shm_threshold(void **state) {
+  (void)state;
+  weft_procs_opts po;
+  weft_procs_opts_init(&po);
+  weft_procs *pool = new_pool(&po); /* default: 64 KiB */
+  assert_false(via_shm(pool, 4096));
+  assert_false(via_shm(pool, 64 * 1024 - 1));
+  assert_true(via_shm(pool, 64 * 1024));
+  weft_procs_free(pool);
+
+  po.shm_threshold = 1024;
+  pool = new_pool(&po);
+  assert_false(via_shm(pool, 1023));
+  assert_true(via_shm(pool, 1024));
+  assert_true(via_shm(pool, 4096));
+  weft_procs_free(pool);
+
+  po.shm_threshold = SIZE_MAX; /* never */
+  pool = new_pool(&po);
+  assert_false(via_shm(pool, 256 * 1024));
+  weft_procs_free(pool);
+  assert_no_children();
+}
+
+/* ---- start_timeout_ms ---- */
+
+/* Whether process pid runs a worker: its command line has become
+ * "<program> --weft-worker" (the exec happened). Before the exec the child
+ * of posix_spawn shares its parent's memory (vfork) and must not be
+ * stopped: the spawning thread waits for its exec. */
+static bool is_worker(int pid) {
+  char path[64], cmd[4096];
+  snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return false;
+  ssize_t len = read(fd, cmd, sizeof cmd - 1);
+  close(fd);
+  if (len <= 0)
+    return false;
+  cmd[len] = '\0';
+  size_t first = strlen(cmd) + 1; /* argv[1] follows argv[0]'s NUL */
+  return first < (size_t)len && strcmp(cmd + first, "--weft-worker") == 0;
+}
+
+/* Stops (SIGSTOP) every worker process of this program as soon as it has
+ * been exec'd, until `stop_done`: a worker stopped before its HELLO never
+ * starts. */
+static _Atomic int stop_done;
+static void *stopper(void *arg) {
+  (void)arg;
+  while (!atomic_load(&stop_done)) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+      continue;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+      if (e->d_name[0] == '.')
+        continue;
+      char path[300];
+      snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
+      FILE *f = fopen(path, "r");
+      if (!f)
+        continue;
+      int pid;
+      while (fscanf(f, "%d", &pid) == 1)
+        if (is_worker(pid))
+          kill(pid, SIGSTOP);
+      fclose(f);
     }
-    fclose(f);
-    return found;
+    closedir(d);
   }
+  return NULL;
+}
 
-  /* Computes make_bytes(len) on pool; checks the bytes; says whether they
-   * came through shared memory. */
-  static bool via_shm(weft_procs * pool, size_t len) {
-    weft_graph *g = weft_graph_new();
-    weft_node *n = weft_call(g, make_bytes, (int64_t)len);
-    weft_compute_opts o;
-    weft_compute_opts_init(&o);
-    o.scheduler = WEFT_SCHED_PROCS;
-    o.procs = pool;
-    o.ignore_env = 1;
-    weft_value v;
-    assert_rc(0, weft_compute1(g, n, &v, &o), g);
-    assert_int_equal(v.type, WEFT_T_BYTES);
-    assert_int_equal(weft_value_len(&v), len);
-    const unsigned char *b = weft_value_bytes(&v);
-    for (size_t k = 0; k < len; k++)
-      if (b[k] != (unsigned char)((k * 7 + len) & 0xff))
-        fail_msg("%zu bytes: byte %zu is wrong", len, k);
-    bool shm = len && in_memfd(b);
-    weft_value_release(&v);
-    weft_graph_free(g);
-    return shm;
-  }
-
-  static void test_shm_threshold(void **state) {
-    (void)state;
-    weft_procs_opts po;
-    weft_procs_opts_init(&po);
-    weft_procs *pool = new_pool(&po); /* default: 64 KiB */
-    assert_false(via_shm(pool, 4096));
-    assert_false(via_shm(pool, 64 * 1024 - 1));
-    assert_true(via_shm(pool, 64 * 1024));
-    weft_procs_free(pool);
-
-    po.shm_threshold = 1024;
-    pool = new_pool(&po);
-    assert_false(via_shm(pool, 1023));
-    assert_true(via_shm(pool, 1024));
-    assert_true(via_shm(pool, 4096));
-    weft_procs_free(pool);
-
-    po.shm_threshold = SIZE_MAX; /* never */
-    pool = new_pool(&po);
-    assert_false(via_shm(pool, 256 * 1024));
-    weft_procs_free(pool);
+static void test_start_timeout(void **state) {
+  (void)state;
+  weft_procs_opts po;
+  weft_procs_opts_init(&po);
+  po.start_timeout_ms = 300;
+  /* The stopper may miss a worker that greets the pool first (then the pool
+   * starts): try again, a few times. */
+  for (int attempt = 0; attempt < 5; attempt++) {
+    atomic_store(&stop_done, 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, stopper, NULL), 0);
+    weft_procs *pool = NULL;
+    char msg[256] = "";
+    double t0 = tu_now();
+    int rc = weft__procs_new(2, &po, &pool, msg, sizeof msg);
+    double dt = tu_now() - t0;
+    atomic_store(&stop_done, 1);
+    pthread_join(th, NULL);
+    if (rc == 0) { /* a worker was too quick for the stopper */
+      weft_procs_free(pool);
+      continue;
+    }
+    assert_rc(WEFT_ESYS, rc, NULL);
+    assert_null(pool);
+    assert_contains(msg, "did not start within 300 ms");
+    /* 300 ms, not the default 10 s (a second of margin for a busy
+     * machine and the sanitizers) */
+    if (dt < 0.3 || dt > 1.5)
+      fail_msg("weft_procs_new failed after %.3f s, not about 0.3 s", dt);
     assert_no_children();
+    return;
   }
+  fail_msg("in 5 attempts, no worker was stopped before it started");
+}
 
-  /* ---- start_timeout_ms ---- */
-
-  /* Whether process pid runs a worker: its command line has become
-   * "<program> --weft-worker" (the exec happened). Before the exec the child
-   * of posix_spawn shares its parent's memory (vfork) and must not be
-   * stopped: the spawning thread waits for its exec. */
-  static bool is_worker(int pid) {
-    char path[64], cmd[4096];
-    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-      return false;
-    ssize_t len = read(fd, cmd, sizeof cmd - 1);
-    close(fd);
-    if (len <= 0)
-      return false;
-    cmd[len] = '\0';
-    size_t first = strlen(cmd) + 1; /* argv[1] follows argv[0]'s NUL */
-    return first < (size_t)len && strcmp(cmd + first, "--weft-worker") == 0;
-  }
-
-  /* Stops (SIGSTOP) every worker process of this program as soon as it has
-   * been exec'd, until `stop_done`: a worker stopped before its HELLO never
-   * starts. */
-  static _Atomic int stop_done;
-  static void *stopper(void *arg) {
-    (void)arg;
-    while (!atomic_load(&stop_done)) {
-      DIR *d = opendir("/proc/self/task");
-      if (!d)
-        continue;
-      struct dirent *e;
-      while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-          continue;
-        char path[300];
-        snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-          continue;
-        int pid;
-        while (fscanf(f, "%d", &pid) == 1)
-          if (is_worker(pid))
-            kill(pid, SIGSTOP);
-        fclose(f);
-      }
-      closedir(d);
-    }
-    return NULL;
-  }
-
-  static void test_start_timeout(void **state) {
-    (void)state;
-    weft_procs_opts po;
-    weft_procs_opts_init(&po);
-    po.start_timeout_ms = 300;
-    /* The stopper may miss a worker that greets the pool first (then the pool
-     * starts): try again, a few times. */
-    for (int attempt = 0; attempt < 5; attempt++) {
-      atomic_store(&stop_done, 0);
-      pthread_t th;
-      assert_int_equal(pthread_create(&th, NULL, stopper, NULL), 0);
-      weft_procs *pool = NULL;
-      char msg[256] = "";
-      double t0 = tu_now();
-      int rc = weft__procs_new(2, &po, &pool, msg, sizeof msg);
-      double dt = tu_now() - t0;
-      atomic_store(&stop_done, 1);
-      pthread_join(th, NULL);
-      if (rc == 0) { /* a worker was too quick for the stopper */
-        weft_procs_free(pool);
-        continue;
-      }
-      assert_rc(WEFT_ESYS, rc, NULL);
-      assert_null(pool);
-      assert_contains(msg, "did not start within 300 ms");
-      /* 300 ms, not the default 10 s (a second of margin for a busy
-       * machine and the sanitizers) */
-      if (dt < 0.3 || dt > 1.5)
-        fail_msg("weft_procs_new failed after %.3f s, not about 0.3 s", dt);
-      assert_no_children();
-      return;
-    }
-    fail_msg("in 5 attempts, no worker was stopped before it started");
-  }
-
-  int main(void) {
-    unsetenv("WEFT_SCHEDULER");
-    unsetenv("WEFT_WORKERS");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_worker_dies_once),
-        cmocka_unit_test(test_map_retries_option),
-        cmocka_unit_test(test_map_reduce_worker_dies),
-        cmocka_unit_test(test_errbuf_truncation),
-        cmocka_unit_test(test_shm_threshold),
-        cmocka_unit_test(test_start_timeout),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-  }
+int main(void) {
+  unsetenv("WEFT_SCHEDULER");
+  unsetenv("WEFT_WORKERS");
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_map_worker_dies_once),
+      cmocka_unit_test(test_map_retries_option),
+      cmocka_unit_test(test_map_reduce_worker_dies),
+      cmocka_unit_test(test_errbuf_truncation),
+      cmocka_unit_test(test_shm_threshold),
+      cmocka_unit_test(test_start_timeout),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
