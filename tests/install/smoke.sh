@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # smoke.sh - the install smoke test (ctest install_smoke): installs the build
 # into a temporary prefix, then builds tests/install/consumer.c against it
-# twice, with pkg-config and with find_package(weft CONFIG), runs both, and
-# checks that the installed weft command finds its library.
+# twice, with pkg-config and with find_package(weft CONFIG), runs both (a
+# graph on threads and on worker processes, a map over workers), and checks
+# that the installed weft command finds its library and computes a graph.
 # Environment (set by tests/CMakeLists.txt): WEFT_BUILD_DIR, WEFT_SOURCE_DIR,
 # WEFT_VERSION, CC, CMAKE.
 set -euo pipefail
@@ -34,8 +35,11 @@ export PKG_CONFIG_PATH
 # shellcheck disable=SC2046 # pkg-config's output is a list of words
 "$CC" -std=c11 -Wall -Wextra -Werror "$here/consumer.c" -o "$tmp/consumer_pc" \
   $(pkg-config --cflags --libs weft) -Wl,-rpath,"$libdir"
-out=$("$tmp/consumer_pc")
-[ "$out" = "$WEFT_VERSION" ] || fail "pkg-config consumer printed '$out'"
+# The consumer prints the version, then computes a graph on threads and on
+# worker processes and a map over workers (sum of i*i, i < 50: 40425).
+want=$(printf '%s\ngraph 40425 ok, map ok' "$WEFT_VERSION")
+out=$("$tmp/consumer_pc") || fail "pkg-config consumer exited $?: '$out'"
+[ "$out" = "$want" ] || fail "pkg-config consumer printed '$out'"
 grep -q "^prefix=$prefix\$" "$pc" || fail "weft.pc has the wrong prefix"
 
 step "find_package consumer"
@@ -44,8 +48,8 @@ step "find_package consumer"
   { cat "$tmp/cmake.log"; fail "configuring the CMake consumer"; }
 "$CMAKE" --build "$tmp/cmake-build" >>"$tmp/cmake.log" 2>&1 ||
   { cat "$tmp/cmake.log"; fail "building the CMake consumer"; }
-out=$("$tmp/cmake-build/consumer")
-[ "$out" = "$WEFT_VERSION" ] || fail "find_package consumer printed '$out'"
+out=$("$tmp/cmake-build/consumer") || fail "find_package consumer exited $?: '$out'"
+[ "$out" = "$want" ] || fail "find_package consumer printed '$out'"
 
 if [ -e "$prefix/bin/weft" ]; then
   step "installed weft command"
@@ -62,6 +66,19 @@ if [ -e "$prefix/bin/weft" ]; then
       fail "bin/weft does not use the installed libweft"
     fi
   fi
+  # and it runs: a graph computed by the installed command and library
+  out=$("$prefix/bin/weft" eval -q "(3 + 7) * (2 + 8) * ((2 * 3) - 1)") ||
+    fail "installed weft eval exited $?: '$out'"
+  [ "$out" = 500 ] || fail "installed weft eval printed '$out', not 500"
+  out=$("$prefix/bin/weft" eval -q --scheduler procs --workers 2 "2 ** 10 - 24") ||
+    fail "installed weft eval --scheduler procs exited $?: '$out'"
+  [ "$out" = 1000 ] || fail "installed weft eval on procs printed '$out', not 1000"
+  out=$("$prefix/bin/weft" demo seed000_exercise) ||
+    fail "installed weft demo seed000_exercise exited $?: $out"
+  grep -q "1 example, 1 passed, 0 failed" <<<"$out" ||
+    fail "installed weft demo: $out"
+else
+  fail "no bin/weft installed"
 fi
 
 step "ok ($WEFT_VERSION)"
