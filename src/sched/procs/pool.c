@@ -498,17 +498,18 @@ int weft_procs_new(int workers, const weft_procs_opts *opts, weft_procs **out) {
 }
 
 #if WEFT__PROCS_LEAK_CHECK
-/* ASan builds: close every worker's socket, which tells it to stop, and
- * wait (WEFT__PROCS_EXIT_MS at most) for each to run its leak check and
- * exit, rather than kill it at once and never see its leaks. */
+/* ASan builds: close the socket of every worker that started, which tells
+ * it to stop, and wait (WEFT__PROCS_EXIT_MS at most) for each to run its
+ * leak check and exit, rather than kill it at once and never see its
+ * leaks. Workers still starting are left to the kill that follows. */
 static void let_workers_exit(weft_procs *pool) {
   for (int i = 0; i < pool->n; i++)
-    if (pool->w[i].state != WEFT__W_DEAD)
+    if (pool->w[i].state == WEFT__W_READY)
       weft__conn_close(&pool->w[i].conn);
   uint64_t end = weft__procs_now() + WEFT__PROCS_EXIT_MS * 1000000ull;
   for (int i = 0; i < pool->n; i++) {
     weft__pworker *w = &pool->w[i];
-    if (w->state == WEFT__W_DEAD)
+    if (w->state != WEFT__W_READY)
       continue;
     pid_t got;
     int st;
