@@ -622,7 +622,10 @@ static void test_retries_exhausted(void **state) {
 
 /* A crashing task among hundreds of tiny ones, which the pool queues many
  * deep per worker: the death is charged to the crasher, not to a task that
- * happened to be queued with it, and every other result is right. */
+ * happened to be queued with it, and every output that came back is right.
+ * Which outputs come back before the compute stops depends on timing (none
+ * at all is possible): that they do is not checked here, only that none is
+ * wrong; the run without the crasher below checks a sample of values. */
 static void test_crash_in_batch(void **state) {
   (void)state;
   weft_procs *pool = new_pool(2);
@@ -653,11 +656,17 @@ static void test_crash_in_batch(void **state) {
              "signal 11, Segmentation fault)",
              retries + 1, retries ? "s" : "");
     assert_string_equal(weft_graph_error(g), want);
+    int back = 0;
     for (int i = 0; i <= N; i++) {
-      if (i != N / 2 && i != N && outs[i].type != WEFT_T_NONE)
+      if (i != N / 2 && i != N && outs[i].type != WEFT_T_NONE) {
         assert_int_equal(outs[i].as.i, i + 1);
+        back++;
+      }
       weft_value_release(&outs[i]);
     }
+    print_message("retries %d: %d of %d outputs came back before the "
+                  "compute stopped\n",
+                  retries, back, N - 1);
   }
   /* Without the crasher, the same pool computes a sample of the 600 (the
    * first 22, then every 38th) right, one compute each. */
