@@ -36,7 +36,8 @@ grep -qx 500 <<<"$out" || fail "weft eval did not print 500: $out"
 grep -q "wall time" <<<"$out" || fail "weft eval printed no wall time: $out"
 
 run "eval -q" "$WEFT_BIN" eval -q "$EXPR"
-[ "$out" = 500 ] || fail "weft eval -q printed '$out', not 500"
+[ "$rc" -eq 0 ] && [ "$out" = 500 ] ||
+  fail "weft eval -q printed '$out' (exit $rc), not 500"
 
 # Python's rules: ** right-associative and tighter than unary minus, floor
 # division and modulo toward -infinity, true division gives a float.
@@ -60,7 +61,8 @@ check_eval "-(1 + 2) * 3" -9
 
 # unquoted pieces are joined
 run "eval pieces" "$WEFT_BIN" eval -q 1 + 2 '*' 3
-[ "$out" = 7 ] || fail "weft eval 1 + 2 '*' 3 gave '$out'"
+[ "$rc" -eq 0 ] && [ "$out" = 7 ] ||
+  fail "weft eval 1 + 2 '*' 3 gave '$out' (exit $rc)"
 
 # --delay: the three independent products run at once, so about 3 delays
 # (0.6 s), not 4 or 6.
@@ -87,6 +89,7 @@ grep -q "sequential estimate 1.200 s" <<<"$out" ||
 t0=$(now)
 run "eval sync" "$WEFT_BIN" eval "$EXPR" --delay 0.05 --scheduler sync
 t1=$(now)
+[ "$rc" -eq 0 ] || fail "weft eval --scheduler sync exited $rc: $err"
 grep -qx 500 <<<"$out" || fail "sync scheduler did not print 500"
 grep -q "^workers: 1 (sync" <<<"$out" || fail "sync did not say 1 worker"
 awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a >= 0.3) }' ||
@@ -115,7 +118,8 @@ run "bad delay" "$WEFT_BIN" eval "$EXPR" --delay -1
 run "bad scheduler" "$WEFT_BIN" eval "$EXPR" --scheduler nope
 [ "$rc" -eq 2 ] || fail "--scheduler nope exited $rc"
 run "workers" "$WEFT_BIN" eval "$EXPR" --workers 2
-grep -q "2 workers" <<<"$out" || fail "--workers 2: $out"
+[ "$rc" -eq 0 ] && grep -q "2 workers" <<<"$out" ||
+  fail "--workers 2: exit $rc: $out"
 
 # ---- pictures ----
 run "info" "$WEFT_BIN" info
@@ -128,6 +132,7 @@ echo "$out"
 info=$out
 
 run "eval --dot" "$WEFT_BIN" eval "$EXPR" --dot g.dot --rankdir LR
+[ "$rc" -eq 0 ] || fail "--dot exited $rc: $err"
 [ -s g.dot ] || fail "--dot wrote no g.dot"
 grep -q "rankdir=LR" g.dot || fail "g.dot is not LR"
 grep -q 'label="3 + 7"' g.dot || fail "g.dot has no 3 + 7 task"
@@ -151,7 +156,8 @@ if [ "$WEFT_HAVE_GRAPHVIZ" = 1 ]; then
   # with a message that says so, and DOT text still works.
   run "info without libgvc" env WEFT_GRAPHVIZ_LIB=/nonexistent/libgvc.so \
     "$WEFT_BIN" info
-  grep -q "graphviz: no" <<<"$out" || fail "info without libgvc: $out"
+  [ "$rc" -eq 0 ] && grep -q "graphviz: no" <<<"$out" ||
+    fail "info without libgvc: exit $rc: $out"
   run "eval --svg without libgvc" env WEFT_GRAPHVIZ_LIB=/nonexistent/libgvc.so \
     "$WEFT_BIN" eval "$EXPR" --svg g2.svg
   [ "$rc" -ne 0 ] || fail "--svg without libgvc exited 0"
