@@ -7,7 +7,7 @@ src="${WEFT_SOURCE_DIR:?}"
 build="${WEFT_BUILD_DIR:?}"
 awk '/^```c$/ {on = 1; next} /^```$/ && on {exit} on' "$src/README.md" >quickstart.c
 grep -q WEFT_DELAYED quickstart.c
-lib=$(find "$build" -maxdepth 1 -name 'libweft.*' | head -1)
+lib=$(find "$build" -maxdepth 1 -name 'libweft.*' -print -quit)
 libdir=$(dirname "$lib")
 # a sanitized library needs its runtime first in the program. ldd's whole
 # output is read first: `ldd | grep -q` under pipefail fails at random when

@@ -24,7 +24,7 @@ step "cmake --install into $prefix"
 "$CMAKE" --install "$WEFT_BUILD_DIR" --prefix "$prefix" >"$tmp/install.log" ||
   { cat "$tmp/install.log"; fail "cmake --install"; }
 
-pc=$(find "$prefix" -name weft.pc -path '*/pkgconfig/*' | head -n 1)
+pc=$(find "$prefix" -name weft.pc -path '*/pkgconfig/*' -print -quit)
 [ -n "$pc" ] || fail "no weft.pc installed"
 libdir=$(dirname "$(dirname "$pc")")
 [ -f "$prefix/include/weft.h" ] || fail "no include/weft.h installed"
