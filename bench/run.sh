@@ -220,6 +220,12 @@ if grep -q '^FAIL ' "$raw"; then # a failed unit fails the bench run
     BEGIN { printf "bench/run.sh: FAILED units:" } END { print " the bench run fails" }' "$raw" >&2
   status=1
 fi
+if grep -q '^BENCH .* ok=0' "$raw"; then # so does a wrong result
+  awk '/^BENCH / && / ok=0/ { r = ""; for (i = 2; i <= NF; i++) if ($i ~ /^(rt|var|shape)=/) r = r " " $i
+    printf " %s;", substr(r, 2) }
+    BEGIN { printf "bench/run.sh: WRONG results:" } END { print " the bench run fails" }' "$raw" >&2
+  status=1
+fi
 
 # issue 3: the parallel map and the process pool beside joblib and
 # multiprocessing, in the same run
