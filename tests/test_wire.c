@@ -1325,6 +1325,8 @@ static void test_eintr(void **state) {
 static void test_alloc_failures(void **state) {
   (void)state;
 #ifndef WIRE_FAULTS
+  print_message("sanitizer build (or not glibc): allocation failures are "
+                "tested in the plain build only: skipped\n");
   skip();
 #else
   /* Does a failure reach the library? Not when a tool such as valgrind
@@ -1334,8 +1336,11 @@ static void test_alloc_failures(void **state) {
   int probe_rc = weft_buf_reserve(&probe, 1);
   bool probe_fired = disarm();
   weft_buf_free(&probe);
-  if (probe_rc == 0 || !probe_fired)
+  if (probe_rc == 0 || !probe_fired) {
+    print_message("malloc is replaced by a tool (valgrind?): a planted "
+                  "allocation failure does not reach the library: skipped\n");
     skip();
+  }
   char long_text[200]; /* makes every encode grow its buffer */
   memset(long_text, 'z', sizeof long_text - 1);
   long_text[sizeof long_text - 1] = '\0';
