@@ -340,7 +340,7 @@ int weft__procs_pump(weft_procs *p, weft__pworker *w, weft__result_fn fn,
       w->state = WEFT__W_READY;
     } else if (kind == WEFT__PK_RESULT && w->state == WEFT__W_READY) {
       if ((rc = weft__pmsg_get_result(&r, &w->conn, &res, &err))) {
-        snprintf(w->why, sizeof w->why, "protocol error: %s", err.text);
+        snprintf(w->why, sizeof w->why, "protocol error: %.140s", err.text);
         return 1;
       }
       if (!fn) {
