@@ -46,10 +46,9 @@
  *     of the program included) have not run: a task may not rely on them;
  *   - values of type ptr (user pointers) cannot reach a worker: a task that
  *     needs one fails with WEFT_ENOTSUP, naming it, as does one whose
- *     lists and dicts nest deeper than the wire format's 64 levels; what a
- *     task changes
- *     in memory (a global counter) changes in the worker, not the
- *     program;
+ *     lists and dicts nest deeper than the wire format's 64 levels; what
+ *     a task changes in memory (a global counter) changes in the worker,
+ *     not the program;
  *   - in a worker, the fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
  *     SIGABRT, SIGTRAP, SIGSYS, SIGTERM) have a handler that reports the
  *     death and re-raises it; a task may install its own;
