@@ -85,11 +85,12 @@ static void test_deep_threads_sync(void **state) {
     assert_false(weft_value_equal(&v, &other));
     assert_false(weft_value_equal(&v, &shorter));
     check_text(&v, DEPTH, "7");
-    /* computed again: the graph's results were released in between */
-    weft_value v2;
-    assert_ok(tu_compute1(g, top, &v2, &o), g);
-    assert_true(weft_value_equal(&v, &v2));
-    weft_value_release(&v2);
+    if (c == 0) { /* again: the graph's results were released in between */
+      weft_value v2;
+      assert_ok(tu_compute1(g, top, &v2, &o), g);
+      assert_true(weft_value_equal(&v, &v2));
+      weft_value_release(&v2);
+    }
     weft_graph_free(g); /* the result outlives its graph */
     weft_value_release(&v);
   }

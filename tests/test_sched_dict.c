@@ -217,6 +217,7 @@ static void test_wire(void **state) {
   assert_rc(WEFT_ENOTSUP, weft_wire_encode(&d, &b3, &err), NULL);
   assert_contains(err.text, "at ['handle']");
   assert_int_equal(b3.len, 0);
+  weft_buf_free(&b3);
   weft_buf_free(&b);
   weft_value_release(&d);
 }
