@@ -113,7 +113,7 @@ static int cycle_error(weft_graph *g, const uint32_t *stack, size_t from,
       vis[nv++] = i;
     seen++;
   }
-  size_t head = nv <= 32 ? nv : 32, tail = nv - head;
+  size_t head = (nv + 1) / 2, tail = nv - head; /* 32 and 32 when long */
   for (;;) {
     uint32_t pick[64] = {0};
     size_t np = 0;
