@@ -79,6 +79,7 @@ static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL,  SIGFPE,
                                     SIGABRT, SIGTRAP, SIGSYS, SIGTERM};
 
 static void on_fatal(int sig) {
+  int saved = errno;
   tell_pool(WEFT__DYING_SIGNAL, (uint32_t)sig);
   /* Die of it: default action, raised again (pending until we return;
    * a fault re-executes and faults again). */
@@ -87,6 +88,7 @@ static void on_fatal(int sig) {
   sa.sa_handler = SIG_DFL;
   sigaction(sig, &sa, NULL);
   raise(sig);
+  errno = saved;
 }
 
 static void on_exit_hook(int status, void *arg) {
