@@ -10,10 +10,11 @@
  *   3. weft_map_reduce_nodes, lazily: the same map and a balanced tree of
  *      merges added to a graph, computed afterwards.
  *
- * A count is a value that can travel between processes: a string of
- * "word<TAB>count<LF>" lines sorted by word. Merging two such strings is a
- * merge of two sorted lists, summing the counts of words in both:
- * associative (and commutative), as a reduce function must be. */
+ * A count is a dict value, {'the': 412, 'task': 97, ...} (weft/value.h):
+ * it travels between processes like any value, and merging two is adding
+ * the second's counts into a copy of the first: associative, as a reduce
+ * function must be. The results are checked with weft_value_equal, which
+ * compares dicts as Python does (same keys and values, in any order). */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -24,89 +25,32 @@
 
 #include "weft.h"
 
-/* ---- counts as sorted "word\tcount\n" text ---- */
+/* ---- counts as dicts: {'word': count, ...} ---- */
 
-typedef struct wc_buf {
-  char *p;
-  size_t len, cap;
-} wc_buf;
-
-static int wc_put(wc_buf *b, const char *w, size_t wl, uint64_t count) {
-  if (b->len + wl + 32 > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 4096;
-    while (cap < b->len + wl + 32)
-      cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-      return -1;
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, w, wl);
-  b->len += wl;
-  b->len += (size_t)snprintf(b->p + b->len, b->cap - b->len, "\t%" PRIu64 "\n",
-                             count);
-  return 0;
-}
-
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Counts the words (letters and apostrophes, lower-cased) of text[0..len)
- * into a sorted count text. NULL when out of memory. */
-static char *count_words(const char *text, size_t len) {
-  size_t nw = 0, cap = 1024;
-  char **words = malloc(cap * sizeof *words);
-  char *copy = malloc(len + 1);
-  wc_buf out = {NULL, 0, 0};
-  if (!words || !copy)
-    goto fail;
+/* Adds the words (letters and apostrophes, lower-cased) of text[0..len) to
+ * the dict counts. 0, or a WEFT_E* code (out of memory). */
+static int count_words(const char *text, size_t len, weft_value *counts) {
+  char word[64];
   size_t j = 0;
   for (size_t i = 0; i <= len; i++) {
     int c = i < len ? (unsigned char)text[i] : ' ';
     if (isalpha(c) || (c == '\'' && j && i + 1 < len &&
                        isalpha((unsigned char)text[i + 1]))) {
-      copy[i] = (char)tolower(c);
-      j++;
+      if (j + 1 < sizeof word)
+        word[j++] = (char)tolower(c);
       continue;
     }
     if (j) {
-      if (nw == cap) {
-        char **w = realloc(words, 2 * cap * sizeof *words);
-        if (!w)
-          goto fail;
-        words = w;
-        cap *= 2;
-      }
-      words[nw++] = copy + i - j;
+      word[j] = '\0';
       j = 0;
+      const weft_value *had = weft_dict_get(counts, word);
+      int rc = weft_dict_set(counts, word,
+                             weft_int(had ? had->as.i + 1 : 1));
+      if (rc)
+        return rc;
     }
-    if (i < len)
-      copy[i] = '\0';
   }
-  copy[len] = '\0';
-  qsort(words, nw, sizeof *words, cmp_str);
-  if (wc_put(&out, "", 0, 0)) /* allocates; removed below */
-    goto fail;
-  out.len = 0;
-  for (size_t i = 0; i < nw;) {
-    size_t k = i;
-    while (k < nw && strcmp(words[k], words[i]) == 0)
-      k++;
-    if (wc_put(&out, words[i], strlen(words[i]), k - i))
-      goto fail;
-    i = k;
-  }
-  out.p[out.len] = '\0';
-  free(words);
-  free(copy);
-  return out.p;
-fail:
-  free(words);
-  free(copy);
-  free(out.p);
-  return NULL;
+  return 0;
 }
 
 static char *read_file(const char *path, size_t *len) {
@@ -133,7 +77,7 @@ static char *read_file(const char *path, size_t *len) {
   return p;
 }
 
-/* map: the path of a text file -> its counts. */
+/* map: the path of a text file -> its counts, a dict. */
 static int wordcount_file(weft_task_ctx *ctx, const weft_value *args,
                           size_t nargs, weft_value *out) {
   (void)nargs;
@@ -145,71 +89,34 @@ static int wordcount_file(weft_task_ctx *ctx, const weft_value *args,
   char *text = read_file(path, &len);
   if (!text)
     return weft_fail(ctx, "cannot read %s: %s", path, strerror(errno));
-  char *counts = count_words(text, len);
+  int rc = weft_dict_new(out, 64);
+  if (!rc)
+    rc = count_words(text, len, out);
   free(text);
-  if (!counts)
-    return weft_fail(ctx, "out of memory counting %s", path);
-  int rc = weft_str_new(out, counts);
-  free(counts);
-  return rc;
+  return rc ? weft_fail(ctx, "out of memory counting %s", path) : 0;
 }
 WEFT_REGISTER_ARITY(wordcount_file, 1);
 
-/* One line of a count text: the word, its length and its count. */
-static const char *next_line(const char *p, const char **w, size_t *wl,
-                             uint64_t *count) {
-  if (!*p)
-    return NULL;
-  const char *tab = strchr(p, '\t');
-  if (!tab)
-    return NULL;
-  *w = p;
-  *wl = (size_t)(tab - p);
-  char *end;
-  *count = strtoull(tab + 1, &end, 10);
-  return *end == '\n' ? end + 1 : end;
-}
-
-/* reduce: two counts -> one (a merge of two sorted lists). */
+/* reduce: two counts -> one, a new dict: a's words, then b's added in
+ * (associative, as a reduce function must be). */
 static int wordcount_merge(weft_task_ctx *ctx, const weft_value *args,
                            size_t nargs, weft_value *out) {
   (void)nargs;
-  const char *a = weft_value_str(&args[0]), *b = weft_value_str(&args[1]);
-  if (!a || !b)
-    return weft_fail(ctx, "expected two counts");
-  wc_buf m = {NULL, 0, 0};
-  const char *wa = NULL, *wb = NULL;
-  size_t la = 0, lb = 0;
-  uint64_t ca = 0, cb = 0;
-  const char *pa = next_line(a, &wa, &la, &ca);
-  const char *pb = next_line(b, &wb, &lb, &cb);
-  int rc = wc_put(&m, "", 0, 0);
-  m.len = 0;
-  while (!rc && (pa || pb)) {
-    int c;
-    if (!pa)
-      c = 1;
-    else if (!pb)
-      c = -1;
-    else {
-      size_t l = la < lb ? la : lb;
-      c = memcmp(wa, wb, l);
-      if (!c)
-        c = la < lb ? -1 : la > lb ? 1 : 0;
-    }
-    if (c <= 0) {
-      rc = wc_put(&m, wa, la, ca + (c == 0 ? cb : 0));
-      pa = next_line(pa, &wa, &la, &ca);
-      if (c == 0)
-        pb = next_line(pb, &wb, &lb, &cb);
-    } else {
-      rc = wc_put(&m, wb, lb, cb);
-      pb = next_line(pb, &wb, &lb, &cb);
-    }
+  const weft_value *a = &args[0], *b = &args[1];
+  if (a->type != WEFT_T_DICT || b->type != WEFT_T_DICT)
+    return weft_fail(ctx, "expected two dicts, got a %s and a %s",
+                     weft_type_name(a->type), weft_type_name(b->type));
+  int rc = weft_dict_new(out, weft_value_len(a) + weft_value_len(b));
+  for (size_t i = 0; !rc && i < weft_value_len(a); i++)
+    rc = weft_dict_set(out, weft_dict_key(a, i),
+                       weft_value_retain(weft_dict_item(a, i)));
+  for (size_t i = 0; !rc && i < weft_value_len(b); i++) {
+    const char *w = weft_dict_key(b, i);
+    const weft_value *had = weft_dict_get(out, w);
+    rc = weft_dict_set(out, w,
+                       weft_int((had ? had->as.i : 0) +
+                                weft_dict_item(b, i)->as.i));
   }
-  if (!rc)
-    rc = weft_str_newn(out, m.p, m.len);
-  free(m.p);
   return rc ? weft_fail(ctx, "out of memory merging counts") : 0;
 }
 WEFT_REGISTER_ARITY(wordcount_merge, 2);
@@ -256,30 +163,32 @@ static int write_corpus(const char *dir, int nfiles, char paths[][600]) {
   return 0;
 }
 
-static void show_top(const char *counts, int top) {
-  /* The `top` most frequent words, by a few passes over the count text. */
-  uint64_t last = UINT64_MAX;
-  int shown = 0;
-  printf("most frequent words:");
-  while (shown < top) {
-    uint64_t best = 0;
-    const char *w, *p = counts;
-    size_t wl;
-    uint64_t c;
-    while ((p = next_line(p, &w, &wl, &c)))
-      if (c < last && c > best)
-        best = c;
-    if (!best)
+/* The `top` most frequent words, as a dict printed the way Python prints
+ * one. */
+static void show_top(const weft_value *counts, int top) {
+  weft_value best;
+  if (weft_dict_new(&best, (size_t)top))
+    return;
+  int64_t last = INT64_MAX;
+  while ((int)weft_value_len(&best) < top) {
+    int64_t most = 0;
+    for (size_t i = 0; i < weft_value_len(counts); i++) {
+      int64_t c = weft_dict_item(counts, i)->as.i;
+      if (c < last && c > most)
+        most = c;
+    }
+    if (!most)
       break;
-    p = counts;
-    while ((p = next_line(p, &w, &wl, &c)) && shown < top)
-      if (c == best) {
-        printf(" %.*s=%" PRIu64, (int)wl, w, c);
-        shown++;
-      }
-    last = best;
+    for (size_t i = 0; i < weft_value_len(counts); i++)
+      if (weft_dict_item(counts, i)->as.i == most &&
+          (int)weft_value_len(&best) < top)
+        weft_dict_set(&best, weft_dict_key(counts, i), weft_int(most));
+    last = most;
   }
-  printf("\n");
+  char text[512];
+  weft_value_format(&best, text, sizeof text);
+  printf("most frequent words: %s\n", text);
+  weft_value_release(&best);
 }
 
 int weft_example_map_reduce_wordcount(void);
@@ -301,27 +210,16 @@ int weft_example_map_reduce_wordcount(void) {
   printf("map_reduce_wordcount: counting the words of %d text files in %s\n",
          NFILES, dir);
 
-  /* 1. Sequentially: all the text in one count. */
-  char *all = NULL, *seq = NULL;
-  size_t total = 0;
+  /* 1. Sequentially: every file read and counted into one dict. */
+  weft_value seq = weft_none();
+  if (ok && weft_dict_new(&seq, 64))
+    ok = 0;
   for (int f = 0; f < NFILES && ok; f++) {
     size_t len;
     char *t = read_file(paths[f], &len);
-    char *grown = t ? realloc(all, total + len + 1) : NULL;
-    if (!grown) {
-      free(t);
-      ok = 0;
-      break;
-    }
-    all = grown;
-    memcpy(all + total, t, len);
-    total += len;
-    all[total++] = '\n';
+    ok = t && count_words(t, len, &seq) == 0;
     free(t);
   }
-  if (ok && !(seq = count_words(all, total)))
-    ok = 0;
-  free(all);
 
   weft_value in[NFILES];
   for (int f = 0; f < NFILES; f++)
@@ -369,18 +267,14 @@ int weft_example_map_reduce_wordcount(void) {
   weft_graph_free(g);
 
   if (ok) {
-    const char *e = weft_value_str(&eager), *l = weft_value_str(&lazy);
-    size_t distinct = 0;
-    uint64_t words = 0, c;
-    const char *w, *p = seq;
-    size_t wl;
-    while ((p = next_line(p, &w, &wl, &c))) {
-      distinct++;
-      words += c;
-    }
-    printf("%" PRIu64 " words, %zu distinct\n", words, distinct);
-    show_top(seq, 8);
-    int same_e = e && strcmp(e, seq) == 0, same_l = l && strcmp(l, seq) == 0;
+    int64_t words = 0;
+    for (size_t i = 0; i < weft_value_len(&seq); i++)
+      words += weft_dict_item(&seq, i)->as.i;
+    printf("%" PRId64 " words, %zu distinct\n", words, weft_value_len(&seq));
+    show_top(&seq, 8);
+    /* dicts compare as Python's: same words, same counts, any order */
+    int same_e = weft_value_equal(&eager, &seq);
+    int same_l = weft_value_equal(&lazy, &seq);
     printf("eager count equals the sequential count: %s\n",
            same_e ? "yes" : "NO");
     printf("lazy count equals the sequential count:  %s\n",
@@ -395,7 +289,7 @@ int weft_example_map_reduce_wordcount(void) {
       unlink(paths[f]);
   }
   rmdir(dir);
-  free(seq);
+  weft_value_release(&seq);
   printf("map_reduce_wordcount: %s\n",
          ok ? "results check: OK" : "results WRONG");
   return ok ? 0 : 1;

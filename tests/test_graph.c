@@ -645,7 +645,108 @@ static void test_ref_long(void **state) {
   assert_true(strlen(m) < 1024);
   assert_contains(m, "ring-0");
   assert_contains(m, "ring-1 ");
+  assert_contains(m, "-> ring-31 -> ... (136 more) ... -> ring-168 -> ");
   weft_graph_free(g);
+}
+
+/* Cycle messages name only the user's tasks (not the forwarding nodes
+ * behind weft_ref), word for word as the README says (issue 7.1). */
+static void test_cycle_message_keys(void **state) {
+  (void)state;
+  weft_graph *g = weft_graph_new();
+  weft_node *a = weft_call(g, inc, weft_ref(g, "b"));
+  assert_ok(weft_node_set_key(g, a, "a"), g);
+  weft_node *b = weft_call(g, inc, weft_ref(g, "a"));
+  assert_ok(weft_node_set_key(g, b, "b"), g);
+  weft_value v;
+  for (size_t c = 0; c < NSCHEDS; c++) {
+    weft_compute_opts o = tu_opts(&scheds[c], ex3);
+    assert_rc(WEFT_ECYCLE, tu_compute1(g, a, &v, &o), g);
+    assert_string_equal(weft_graph_error(g),
+                        "cycle in graph: a -> b -> a (each task needs the "
+                        "next)");
+  }
+  weft_graph_free(g);
+
+  /* a key set on the weft_ref itself is the user's: it is named */
+  g = weft_graph_new();
+  weft_node *r = weft_ref(g, "x");
+  assert_ok(weft_node_set_key(g, r, "via"), g);
+  weft_node *x = weft_call(g, inc, r);
+  assert_ok(weft_node_set_key(g, x, "x"), g);
+  weft_compute_opts o = tu_opts(&scheds[0], NULL);
+  assert_rc(WEFT_ECYCLE, tu_compute1(g, x, &v, &o), g);
+  assert_string_equal(weft_graph_error(g),
+                      "cycle in graph: x -> via -> x (each task needs the "
+                      "next)");
+  weft_graph_free(g);
+}
+
+/* A cycle of 100,000 keys (issue 12.7): the first 32 and the last 32 are
+ * named, with how many are left out between; every arrow shown is an edge
+ * of the graph. The expected text is built here from the keys. */
+static void test_cycle_message_long(void **state) {
+  (void)state;
+  const int N = 100000;
+  weft_graph *g = weft_graph_new();
+  char key[32];
+  for (int k = 0; k < N; k++) {
+    snprintf(key, sizeof key, "c%d", (k + 1) % N);
+    weft_node *n = weft_call(g, inc, weft_ref(g, key));
+    snprintf(key, sizeof key, "c%d", k);
+    assert_ok(weft_node_set_key(g, n, key), g);
+  }
+  char want[1024];
+  size_t len = (size_t)snprintf(want, sizeof want, "cycle in graph: ");
+  for (int k = 0; k < 32; k++)
+    len += (size_t)snprintf(want + len, sizeof want - len, "c%d -> ", k);
+  len += (size_t)snprintf(want + len, sizeof want - len,
+                          "... (99,936 more) ... -> ");
+  for (int k = N - 32; k < N; k++)
+    len += (size_t)snprintf(want + len, sizeof want - len, "c%d -> ", k);
+  snprintf(want + len, sizeof want - len, "c0 (each task needs the next)");
+  weft_value v;
+  for (size_t c = 0; c < NSCHEDS; c++) {
+    weft_compute_opts o = tu_opts(&scheds[c], ex3);
+    assert_rc(WEFT_ECYCLE, tu_compute1(g, weft_graph_find(g, "c0"), &v, &o),
+              g);
+    assert_string_equal(weft_graph_error(g), want);
+  }
+  weft_graph_free(g);
+
+  /* long keys: fewer are named so that the whole message fits, and the
+   * count left out says how many (a ring longer than 64, and one shorter) */
+  const int rings[] = {100, 20};
+  for (int ri = 0; ri < 2; ri++) {
+    const int R = rings[ri];
+    g = weft_graph_new();
+    char lkey[120];
+    for (int k = 0; k < R; k++) {
+      snprintf(lkey, sizeof lkey, "%0100d", (k + 1) % R);
+      weft_node *n = weft_call(g, inc, weft_ref(g, lkey));
+      snprintf(lkey, sizeof lkey, "%0100d", k);
+      assert_ok(weft_node_set_key(g, n, lkey), g);
+    }
+    snprintf(lkey, sizeof lkey, "%0100d", 0);
+    weft_compute_opts o = tu_opts(&scheds[0], NULL);
+    assert_rc(WEFT_ECYCLE, tu_compute1(g, weft_graph_find(g, lkey), &v, &o),
+              g);
+    const char *m = weft_graph_error(g);
+    size_t named = 0;
+    for (const char *p = m; (p = strstr(p, " -> ")); p += 4)
+      named++;
+    /* "k0 -> ... -> kh -> ... (n more) ... -> kt -> ... -> k0 (...)": one
+     * arrow per named key, plus the one after "(n more) ..." */
+    int more = -1;
+    const char *mm = strstr(m, "... (");
+    assert_non_null(mm);
+    assert_int_equal(sscanf(mm, "... (%d more)", &more), 1);
+    assert_int_equal((size_t)more + named - 1, (size_t)R);
+    assert_true(strlen(m) < 1024);
+    assert_contains(m, lkey);
+    assert_contains(m, " (each task needs the next)");
+    weft_graph_free(g);
+  }
 }
 
 /* ---- culling ---- */
@@ -873,6 +974,8 @@ int main(void) {
       cmocka_unit_test(test_ref_forward),
       cmocka_unit_test(test_ref_undefined),
       cmocka_unit_test(test_ref_cycle),
+      cmocka_unit_test(test_cycle_message_keys),
+      cmocka_unit_test(test_cycle_message_long),
       cmocka_unit_test(test_ref_long),
       cmocka_unit_test(test_cull),
       cmocka_unit_test(test_compute_twice),

@@ -96,10 +96,17 @@ static inline weft_value weft_node_ref(weft_node *n) {
   return v;
 }
 
-/* Built-in arithmetic on int and double results, with Python's rules: int op
- * int stays int (overflow fails the task), any double makes a double, div is
- * true division (always double), floordiv and mod floor toward -infinity,
- * division by zero fails the task. Operands: nodes or numbers. */
+/* Built-in arithmetic on int, double and bool results, with Python's rules:
+ * the result CPython gives, to the last bit, for every operator (tested
+ * against python3 itself). int op int stays int, any double makes a double,
+ * bools count as ints, div is true division (always double; int / int is
+ * the exact quotient rounded once), floordiv and mod floor toward
+ * -infinity, pow follows CPython's special cases (1 ** nan is 1, 0 ** -inf
+ * is inf...). What Python raises fails the task (division by zero, 0.0 to a
+ * negative power, a float overflow in ** as "OverflowError: (34, 'Numerical
+ * result out of range')"), and so do two results Python has but weft does
+ * not: an int outside int64 (weft refuses to wrap) and a complex power of
+ * a negative number. Operands: nodes or numbers. */
 #define weft_add(g, a, b) weft__binop((g), WEFT_OP_ADD, WEFT_ARG(a), WEFT_ARG(b))
 #define weft_sub(g, a, b) weft__binop((g), WEFT_OP_SUB, WEFT_ARG(a), WEFT_ARG(b))
 #define weft_mul(g, a, b) weft__binop((g), WEFT_OP_MUL, WEFT_ARG(a), WEFT_ARG(b))

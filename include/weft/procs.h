@@ -7,6 +7,14 @@
  * killing workers fails the compute with WEFT_EKILLED and a message like
  *   task 'crash-3' (crash) killed its worker 2 times (last: signal 11,
  *   Segmentation fault)
+ * A death is seen from the process itself (a pidfd; without one, it is
+ * asked every 50 ms), at once, even while a program the task started in
+ * the background (`system("helper &")`) still runs: every descriptor weft
+ * opens is close-on-exec, and the worker's socket is not what tells. How
+ * it died comes from the worker itself (a handler of its fatal signals,
+ * an exit() hook) or from waitpid, so it stays right when the program
+ * ignores SIGCHLD; only a SIGKILL (or _exit) in such a program cannot be
+ * told, and the message then says that the SIGCHLD setting hid it.
  * Arguments and results travel through the wire format (weft/wire.h);
  * big bytes values through shared memory (a sealed memfd passed over the
  * worker's socket) instead of being copied through it.
@@ -37,8 +45,13 @@
  *   - in a worker, the program's own constructors (C++ static initialisers
  *     of the program included) have not run: a task may not rely on them;
  *   - values of type ptr (user pointers) cannot reach a worker: a task that
- *     needs one fails with WEFT_ENOTSUP, naming it; and what a task changes
- *     in memory (a global counter) changes in the worker, not the program;
+ *     needs one fails with WEFT_ENOTSUP, naming it, as does one whose
+ *     lists and dicts nest deeper than the wire format's 64 levels; what
+ *     a task changes in memory (a global counter) changes in the worker,
+ *     not the program;
+ *   - in a worker, the fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+ *     SIGABRT, SIGTRAP, SIGSYS, SIGTERM) have a handler that reports the
+ *     death and re-raises it; a task may install its own;
  *   - a pool belongs to the process that made it: not usable in a child
  *     made by fork();
  *   - workers never outlive the program: each exits when its pool's socket

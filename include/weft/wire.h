@@ -10,7 +10,8 @@
  *
  * Three layers, each usable alone:
  *   - values:   weft_wire_encode / weft_wire_decode (a tag byte, then the
- *               payload, little-endian, lists nested at most 64 deep);
+ *               payload, little-endian, lists and dicts nested at most 64
+ *               deep);
  *   - frames:   a 12-byte header ('WEFT', version, kind, length) so a reader
  *               can cut a byte stream (a pipe, a socket) into messages;
  *               tasks and results are the two kinds weft defines;
@@ -81,14 +82,15 @@ static inline void weft_buf_clear(weft_buf *b) { b->len = 0; }
 /* Why an encode or decode failed, for messages and logs. */
 typedef struct weft_wire_error {
   size_t offset;  /* decoding: byte offset (from data) where it went wrong */
-  char text[128]; /* one line, NUL-terminated, e.g. "bad value tag 0x2a" */
+  char text[256]; /* one line, NUL-terminated, e.g. "bad value tag 0x2a" */
 } weft_wire_error;
 
 /* ---- values ---- */
 
 /* Format version written in every frame header; see docs/wire.md. */
 #define WEFT_WIRE_VERSION 1
-/* Lists may nest this many levels (a list of lists of ... 64 lists). */
+/* Lists and dicts may nest this many levels (a list of lists of ... 64
+ * lists); deeper values stay in their process (weft/value.h). */
 #define WEFT_WIRE_MAX_DEPTH 64
 
 /* The tag byte that starts every encoded value. These numbers are the
@@ -101,16 +103,20 @@ enum {
   WEFT_WIRE_TAG_STR = 0x04,    /* varint length, then the bytes */
   WEFT_WIRE_TAG_BYTES = 0x05,  /* varint length, then the bytes */
   WEFT_WIRE_TAG_LIST = 0x06,   /* varint count, then count values */
-  WEFT_WIRE_TAG_CHUNK = 0x07   /* dtype, ndim, varint extents, then the
+  WEFT_WIRE_TAG_CHUNK = 0x07,  /* dtype, ndim, varint extents, then the
                                   elements little-endian in C order */
+  WEFT_WIRE_TAG_DICT = 0x08    /* varint count, then count entries: key
+                                  (varint length, bytes), value */
 };
 
-/* Appends the encoding of *v to out. Returns 0, or
+/* Appends the encoding of *v to out (every type but ptr: none, bool, int,
+ * double, str, bytes, list, dict, array chunk). Returns 0, or
  *   WEFT_ENOTSUP  v (or an item of it) cannot leave the process: a user
- *                 pointer (WEFT_T_PTR), an array chunk (not yet), a graph
- *                 node reference, or lists nested deeper than
- *                 WEFT_WIRE_MAX_DEPTH (which also catches a list that
- *                 contains itself);
+ *                 pointer (WEFT_T_PTR), a graph node reference, or lists
+ *                 and dicts nested deeper than WEFT_WIRE_MAX_DEPTH (which
+ *                 also catches a list that contains itself); err names
+ *                 where: "at [0][2]['word']", a long path shortened to
+ *                 "at [0][0][0][0] ... (56 more) ... [0][0][0][0]";
  *   WEFT_EINVAL   NULL v or out;
  *   WEFT_ENOMEM.
  * On failure out is unchanged. */
@@ -123,9 +129,10 @@ int weft_wire_encode(const weft_value *v, weft_buf *out, weft_wire_error *err);
  *   WEFT_EWIRE    malformed input: truncated, a length or count larger than
  *                 the bytes that follow, a bad tag, a bool other than 0/1, a
  *                 varint longer than 10 bytes, overflowing or not minimal,
- *                 lists nested deeper than WEFT_WIRE_MAX_DEPTH, trailing
- *                 bytes (consumed NULL);
- *   WEFT_ENOTSUP  a chunk (tag reserved, not yet supported);
+ *                 lists and dicts nested deeper than WEFT_WIRE_MAX_DEPTH, a
+ *                 chunk whose elements are not all there, a dict key that
+ *                 repeats or holds a NUL byte, trailing bytes (consumed
+ *                 NULL);
  *   WEFT_EINVAL   NULL out, or NULL data with len > 0;
  *   WEFT_ENOMEM.
  * On failure *out is none and *consumed is 0; nothing partly built leaks.
@@ -209,8 +216,8 @@ int weft_wire_encode_result(const weft_wire_result *r, weft_buf *out,
  * its memory: release it with weft_wire_task_clear / _result_clear.
  * *consumed (may be NULL) gets the frame's size; bytes after the frame are
  * left alone. WEFT_EWIRE for a frame of another kind, a malformed header or
- * payload, or payload bytes left over; WEFT_ENOTSUP for another version or
- * a reserved value tag; WEFT_EINVAL, WEFT_ENOMEM. On failure *out is zeroed
+ * payload (a bad value tag included), or payload bytes left over;
+ * WEFT_ENOTSUP for another version; WEFT_EINVAL, WEFT_ENOMEM. On failure *out is zeroed
  * (clearing it is harmless). */
 int weft_wire_decode_task(const uint8_t *data, size_t len, size_t *consumed,
                           weft_wire_task *out, weft_wire_error *err);

@@ -1,7 +1,12 @@
 /* builtins.c - the task functions weft itself provides: arithmetic with
  * Python's rules (so `weft eval` and the delayed examples compute what the
  * course's Python computes), sum, list, and identity (behind weft_literal
- * and weft_ref). Registered under "weft.<name>" so other processes find them. */
+ * and weft_ref). Registered under "weft.<name>" so other processes find them.
+ *
+ * "Python's rules" means CPython's results bit for bit on int, float and
+ * bool operands (tests/test_arith_python.c compares every operator with
+ * python3 itself), except where Python leaves int64 or the reals: an int
+ * result outside int64 and a complex power fail the task instead. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +64,88 @@ static int int_pow(weft_task_ctx *ctx, int64_t b, int64_t e, int64_t *out) {
   return 0;
 }
 
+/* int / int as Python computes it: the exact quotient rounded once to the
+ * nearest double (ties to even). Below 2^53 both convert exactly and one
+ * IEEE division rounds once; beyond, the quotient is formed in 128-bit
+ * integers with at least 55 bits, the remainder kept as a sticky bit, and
+ * rounded by the one conversion to double (then scaled exactly). */
+static double int_true_div(int64_t x, int64_t y) {
+  const uint64_t exact = 1ull << 53;
+  uint64_t a = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+  uint64_t b = y < 0 ? 0 - (uint64_t)y : (uint64_t)y;
+  if (a <= exact && b <= exact)
+    return (double)x / (double)y;
+  bool neg = (x < 0) != (y < 0);
+  if (a == 0)
+    return neg ? -0.0 : 0.0;
+  int la = 64 - __builtin_clzll(a), lb = 64 - __builtin_clzll(b);
+  int shift = 55 + lb - la;
+  if (shift < 0)
+    shift = 0;
+  unsigned __int128 n = (unsigned __int128)a << shift;
+  unsigned __int128 q = n / b, r = n % b;
+  /* q < 2^57: the low bit sits below the rounding bit, a sticky bit */
+  uint64_t q64 = (uint64_t)q | (r != 0);
+  double d = ldexp((double)q64, -shift);
+  return neg ? -d : d;
+}
+
+/* float ** float exactly as CPython's float_pow: its special cases first
+ * (not the C library's), then pow(); an overflow is Python's
+ * OverflowError, a negative base with a fractional exponent (a complex
+ * number in Python) an error. */
+static int float_pow(weft_task_ctx *ctx, double v, double w, double *out) {
+  bool w_odd = isfinite(w) && fmod(fabs(w), 2.0) == 1.0;
+  if (w == 0) {
+    *out = 1.0;
+    return 0;
+  }
+  if (isnan(v)) {
+    *out = v;
+    return 0;
+  }
+  if (isnan(w)) {
+    *out = v == 1.0 ? 1.0 : w;
+    return 0;
+  }
+  if (isinf(w)) {
+    double av = fabs(v);
+    *out = av == 1.0 ? 1.0 : (w > 0) == (av > 1.0) ? fabs(w) : 0.0;
+    return 0;
+  }
+  if (isinf(v)) {
+    if (w > 0)
+      *out = w_odd ? v : fabs(v);
+    else
+      *out = w_odd ? copysign(0.0, v) : 0.0;
+    return 0;
+  }
+  if (v == 0.0) {
+    if (w < 0)
+      return weft_fail(ctx, "0.0 cannot be raised to a negative power");
+    *out = w_odd ? v : 0.0;
+    return 0;
+  }
+  bool negate = false;
+  if (v < 0) {
+    if (w != floor(w))
+      return weft_fail(ctx, "negative number raised to a fractional power "
+                            "(Python gives a complex number)");
+    v = -v;
+    negate = w_odd;
+  }
+  if (v == 1.0) {
+    *out = negate ? -1.0 : 1.0;
+    return 0;
+  }
+  double r = pow(v, w);
+  if (isinf(r))
+    return weft_fail(ctx, "OverflowError: (34, 'Numerical result out of "
+                          "range')");
+  *out = negate ? -r : r;
+  return 0;
+}
+
 static int arith(weft_task_ctx *ctx, weft_op op, const weft_value *a,
                  const weft_value *b, weft_value *out) {
   bool ia, ib;
@@ -90,7 +177,7 @@ static int arith(weft_task_ctx *ctx, weft_op op, const weft_value *a,
   case WEFT_OP_DIV:
     if (dy == 0.0)
       return weft_fail(ctx, "division by zero");
-    *out = weft_double(dx / dy);
+    *out = weft_double(both_int ? int_true_div(x, y) : dx / dy);
     return 0;
   case WEFT_OP_FLOORDIV:
   case WEFT_OP_MOD:
@@ -147,11 +234,12 @@ static int arith(weft_task_ctx *ctx, weft_op op, const weft_value *a,
       *out = weft_int(r);
       return 0;
     }
-    if (dx == 0.0 && dy < 0)
-      return weft_fail(ctx, "0.0 cannot be raised to a negative power");
-    if (dx < 0 && dy != floor(dy))
-      return weft_fail(ctx, "negative number raised to a fractional power");
-    *out = weft_double(pow(dx, dy));
+    {
+      double p = 0;
+      if (float_pow(ctx, dx, dy, &p))
+        return WEFT_ETASK;
+      *out = weft_double(p);
+    }
     return 0;
   default:
     return weft_fail(ctx, "unknown operator %d", (int)op);

@@ -39,11 +39,61 @@ typedef struct weft__ext_obj { /* WEFT_T_BYTES | WEFT__OBJ_EXTERNAL */
   void *ud;
 } weft__ext_obj;
 
+/* Lists and dicts hold other values, so they may nest a million deep:
+ * releasing one must not recurse. When a container's last reference goes,
+ * its memory is ours, and dead_next chains it to the containers still to be
+ * emptied (value.c, free_containers), so any depth is freed in a loop. */
 typedef struct weft__list_obj {
   weft_obj hdr;
   size_t n;
+  weft_obj *dead_next; /* while being freed: the next dead container */
   weft_value items[];
 } weft__list_obj;
+
+/* WEFT_T_DICT (dict.c): string keys to values, in insertion order, as
+ * Python's dict. items holds key, value, key, value...: the keys are str
+ * values. slots is an open-addressing hash index of nslots (a power of 2,
+ * at least twice cap) entries: entry index + 1, 0 for empty. */
+typedef struct weft__dict_obj {
+  weft_obj hdr;
+  size_t n;            /* entries */
+  weft_obj *dead_next; /* as in weft__list_obj */
+  size_t cap;          /* entries items has room for */
+  weft_value *items;   /* 2 * cap values */
+  uint32_t *slots;
+  size_t nslots;
+} weft__dict_obj;
+
+/* The values a list or dict holds (a dict's keys included, as str values):
+ * *items and the count; 0 for other kinds. */
+static inline size_t weft__children(const weft_value *v, weft_value **items) {
+  if (v->type == WEFT_T_LIST) {
+    weft__list_obj *l = (weft__list_obj *)v->as.obj;
+    *items = l->items;
+    return l->n;
+  }
+  if (v->type == WEFT_T_DICT) {
+    weft__dict_obj *d = (weft__dict_obj *)v->as.obj;
+    *items = d->items;
+    return 2 * d->n;
+  }
+  *items = NULL;
+  return 0;
+}
+
+/* The value under key (a str value) in dict, or NULL. */
+const weft_value *weft__dict_find(const weft_value *dict,
+                                  const weft_value *key);
+/* The value under the len bytes at key, or NULL. */
+const weft_value *weft__dict_getn(const weft_value *dict, const char *key,
+                                  size_t len);
+/* weft_dict_set with a key of len bytes (not NUL-terminated). */
+int weft__dict_setn(weft_value *dict, const char *key, size_t len,
+                    weft_value item);
+
+/* Frees a dead list or dict (refs 0) and every container inside that dies
+ * with it, without recursion. */
+void weft__free_containers(weft_obj *o);
 
 typedef struct weft__chunk_obj { /* WEFT_T_CHUNK (weft/chunk.h, chunk.c) */
   weft_obj hdr;

@@ -1,6 +1,9 @@
 /* value.c - the reference-counted heap values (strings, bytes, lists, user
- * pointers; chunks in chunk.c) behind weft_value, and the conversions and printing shared by
- * every module. Bytes may also live outside their object (weft__ext_obj:
+ * pointers; chunks in chunk.c, dicts in dict.c) behind weft_value, and the
+ * conversions and printing shared by every module. Values nest without
+ * limit (a list a million deep is fine), so nothing here recurses through
+ * them: releasing chains dead containers in a loop, equality and printing
+ * walk with an explicit stack. Bytes may also live outside their object (weft__ext_obj:
  * a shared-memory mapping from a worker process), behind the same
  * accessors. */
 #include <inttypes.h>
@@ -15,13 +18,6 @@
 #include "weft/error.h"
 
 static void free_plain(weft_obj *o) { free(o); }
-
-static void free_list(weft_obj *o) {
-  weft__list_obj *l = (weft__list_obj *)o;
-  for (size_t i = 0; i < l->n; i++)
-    weft_value_release(&l->items[i]);
-  free(o);
-}
 
 static void free_ptr(weft_obj *o) {
   weft__ptr_obj *p = (weft__ptr_obj *)o;
@@ -40,6 +36,88 @@ static void free_ext(weft_obj *o) {
 static weft_value obj_value(weft_obj *o) {
   weft_value v = {o->kind & WEFT__OBJ_KIND_MASK, 0, {.obj = o}};
   return v;
+}
+
+static bool is_container(const weft_value *v) {
+  return v->type == WEFT_T_LIST || v->type == WEFT_T_DICT;
+}
+
+static weft_obj **dead_link(weft_obj *o) {
+  if ((o->kind & WEFT__OBJ_KIND_MASK) == WEFT_T_LIST)
+    return &((weft__list_obj *)o)->dead_next;
+  return &((weft__dict_obj *)o)->dead_next;
+}
+
+void weft__free_containers(weft_obj *o) {
+  weft_obj *todo = o;
+  *dead_link(o) = NULL;
+  while (todo) {
+    weft_obj *c = todo;
+    todo = *dead_link(c);
+    weft_value cv = obj_value(c), *items;
+    size_t n = weft__children(&cv, &items);
+    for (size_t i = 0; i < n; i++) {
+      weft_value *it = &items[i];
+      if (is_container(it)) { /* dies now: queue it instead of recursing */
+        weft_obj *k = it->as.obj;
+        if (atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) ==
+            1) {
+          *dead_link(k) = todo;
+          todo = k;
+        }
+        *it = weft_none();
+      } else {
+        weft_value_release(it);
+      }
+    }
+    if (cv.type == WEFT_T_DICT) {
+      free(((weft__dict_obj *)c)->items);
+      free(((weft__dict_obj *)c)->slots);
+    }
+    free(c);
+  }
+}
+
+/* A stack of frames for the walks below (equality, printing) that must
+ * not recurse: the first frames live in the caller, deeper ones on the
+ * heap. */
+typedef struct walk_frame {
+  const weft_value *a, *b; /* b: equality only */
+  size_t i, n;             /* next child, children (dict: entries) */
+} walk_frame;
+
+typedef struct walk {
+  walk_frame local[32], *f;
+  size_t sp, cap;
+} walk;
+
+static void walk_init(walk *w) {
+  w->f = w->local;
+  w->sp = 0;
+  w->cap = sizeof w->local / sizeof w->local[0];
+}
+
+static void walk_free(walk *w) {
+  if (w->f != w->local)
+    free(w->f);
+}
+
+/* Pushes a frame; false when memory ran out. */
+static bool walk_push(walk *w, const weft_value *a, const weft_value *b,
+                      size_t n) {
+  if (w->sp == w->cap) {
+    size_t cap = w->cap * 2;
+    walk_frame *f = w->f == w->local ? malloc(cap * sizeof *f)
+                                     : realloc(w->f, cap * sizeof *f);
+    if (!f)
+      return false;
+    if (w->f == w->local)
+      memcpy(f, w->local, sizeof w->local);
+    w->f = f;
+    w->cap = cap;
+  }
+  w->f[w->sp++] = (walk_frame){a, b, 0, n};
+  return true;
 }
 
 static int new_strlike(weft_value *out, uint32_t kind, const void *data,
@@ -161,8 +239,9 @@ int weft_list_new(weft_value *out, size_t n) {
   weft__list_obj *l = malloc(sizeof *l + n * sizeof(weft_value));
   if (!l)
     return WEFT_ENOMEM;
-  weft__obj_init(&l->hdr, WEFT_T_LIST, free_list);
+  weft__obj_init(&l->hdr, WEFT_T_LIST, weft__free_containers);
   l->n = n;
+  l->dead_next = NULL;
   for (size_t i = 0; i < n; i++)
     l->items[i] = weft_none();
   *out = obj_value(&l->hdr);
@@ -196,6 +275,8 @@ size_t weft_value_len(const weft_value *v) {
     return ((const weft__str_obj *)v->as.obj)->len;
   if (v->type == WEFT_T_LIST)
     return ((const weft__list_obj *)v->as.obj)->n;
+  if (v->type == WEFT_T_DICT)
+    return ((const weft__dict_obj *)v->as.obj)->n;
   return 0;
 }
 
@@ -312,9 +393,8 @@ void weft_value_release(weft_value *v) {
   *v = weft_none();
 }
 
-bool weft_value_equal(const weft_value *a, const weft_value *b) {
-  if (!a || !b)
-    return a == b;
+/* Equality of everything but the items of lists and dicts. */
+static bool shallow_equal(const weft_value *a, const weft_value *b) {
   if (a->type != b->type)
     return false;
   switch (a->type) {
@@ -332,22 +412,55 @@ bool weft_value_equal(const weft_value *a, const weft_value *b) {
     return n == weft_value_len(b) &&
            (n == 0 || memcmp(weft_value_bytes(a), weft_value_bytes(b), n) == 0);
   }
-  case WEFT_T_LIST: {
-    const weft__list_obj *x = (const weft__list_obj *)a->as.obj;
-    const weft__list_obj *y = (const weft__list_obj *)b->as.obj;
-    if (x->n != y->n)
-      return false;
-    for (size_t i = 0; i < x->n; i++)
-      if (!weft_value_equal(&x->items[i], &y->items[i]))
-        return false;
-    return true;
-  }
+  case WEFT_T_LIST:
+  case WEFT_T_DICT:
+    return weft_value_len(a) == weft_value_len(b);
   case WEFT_T_PTR:
     return weft_value_ptr(a) == weft_value_ptr(b);
   case WEFT_T_CHUNK:
     return weft__chunk_equal(a, b);
   }
   return a->as.obj == b->as.obj;
+}
+
+bool weft_value_equal(const weft_value *a, const weft_value *b) {
+  if (!a || !b)
+    return a == b;
+  walk w;
+  walk_init(&w);
+  bool eq = true;
+  for (;;) {
+    if (!shallow_equal(a, b)) {
+      eq = false;
+      break;
+    }
+    /* the same list or dict on both sides needs no walk */
+    if (is_container(a) && a->as.obj != b->as.obj && weft_value_len(a) &&
+        !walk_push(&w, a, b, weft_value_len(a))) {
+      eq = false; /* out of memory: documented in value.h */
+      break;
+    }
+    while (w.sp && w.f[w.sp - 1].i == w.f[w.sp - 1].n)
+      w.sp--;
+    if (!w.sp)
+      break;
+    walk_frame *f = &w.f[w.sp - 1];
+    size_t i = f->i++;
+    if (f->a->type == WEFT_T_LIST) {
+      a = weft_list_get(f->a, i);
+      b = weft_list_get(f->b, i);
+    } else {
+      const weft__dict_obj *d = (const weft__dict_obj *)f->a->as.obj;
+      a = &d->items[2 * i + 1];
+      b = weft__dict_find(f->b, &d->items[2 * i]);
+      if (!b) {
+        eq = false;
+        break;
+      }
+    }
+  }
+  walk_free(&w);
+  return eq;
 }
 
 size_t weft__repr_double(double d, char *buf, size_t size) {
@@ -395,8 +508,9 @@ static void put(char *buf, size_t size, size_t *len, const char *fmt, ...) {
     *len += (size_t)n;
 }
 
-static void format_into(const weft_value *v, char *buf, size_t size,
-                        size_t *len, int depth) {
+/* A value that holds no other values, as its text. */
+static void format_leaf(const weft_value *v, char *buf, size_t size,
+                        size_t *len) {
   switch (v->type) {
   case WEFT_T_NONE:
     put(buf, size, len, "None");
@@ -419,21 +533,6 @@ static void format_into(const weft_value *v, char *buf, size_t size,
   case WEFT_T_BYTES:
     put(buf, size, len, "<%zu bytes>", weft_value_len(v));
     return;
-  case WEFT_T_LIST: {
-    if (depth > 16) {
-      put(buf, size, len, "[...]");
-      return;
-    }
-    const weft__list_obj *l = (const weft__list_obj *)v->as.obj;
-    put(buf, size, len, "[");
-    for (size_t i = 0; i < l->n; i++) {
-      if (i)
-        put(buf, size, len, ", ");
-      format_into(&l->items[i], buf, size, len, depth + 1);
-    }
-    put(buf, size, len, "]");
-    return;
-  }
   case WEFT_T_PTR:
     put(buf, size, len, "<ptr %p>", weft_value_ptr(v));
     return;
@@ -453,13 +552,45 @@ size_t weft_value_format(const weft_value *v, char *buf, size_t size) {
     buf[0] = '\0';
   if (!v)
     return 0;
-  format_into(v, buf, size, &len, 0);
+  walk w;
+  walk_init(&w);
+  for (;;) {
+    if (!is_container(v)) {
+      format_leaf(v, buf, size, &len);
+    } else if (!walk_push(&w, v, NULL, weft_value_len(v))) {
+      put(buf, size, &len, "..."); /* out of memory: documented */
+      break;
+    } else {
+      put(buf, size, &len, "%s", v->type == WEFT_T_LIST ? "[" : "{");
+    }
+    while (w.sp && w.f[w.sp - 1].i == w.f[w.sp - 1].n) {
+      put(buf, size, &len, "%s", w.f[w.sp - 1].a->type == WEFT_T_LIST ? "]"
+                                                                      : "}");
+      w.sp--;
+    }
+    if (!w.sp)
+      break;
+    walk_frame *f = &w.f[w.sp - 1];
+    size_t i = f->i++;
+    if (i)
+      put(buf, size, &len, ", ");
+    if (f->a->type == WEFT_T_LIST) {
+      v = weft_list_get(f->a, i);
+    } else {
+      const weft__dict_obj *d = (const weft__dict_obj *)f->a->as.obj;
+      format_leaf(&d->items[2 * i], buf, size, &len);
+      put(buf, size, &len, ": ");
+      v = &d->items[2 * i + 1];
+    }
+  }
+  walk_free(&w);
   return len;
 }
 
 const char *weft_type_name(uint32_t type) {
-  static const char *const names[] = {"none", "bool",  "int",  "double", "str",
-                                      "bytes", "list", "ptr", "chunk"};
+  static const char *const names[] = {"none",  "bool", "int", "double",
+                                      "str",   "bytes", "list", "ptr",
+                                      "chunk", "dict"};
   if (type < sizeof names / sizeof names[0])
     return names[type];
   switch (type) {

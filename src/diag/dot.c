@@ -467,7 +467,7 @@ int weft_graph_to_dot(weft_graph *g, size_t n, weft_node *const nodes[],
 
 static int write_file(weft_graph *g, const char *path, const char *data,
                       size_t len) {
-  FILE *f = fopen(path, "wb");
+  FILE *f = fopen(path, "wbe"); /* e: close-on-exec */
   if (!f)
     return weft__graph_msg(g, WEFT_EIO, "weft_visualize: cannot write '%s': %s",
                            path, strerror(errno));

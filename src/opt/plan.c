@@ -2,6 +2,7 @@
  * run-time counters before a compute (see plan.h). */
 #include "plan.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,20 +42,93 @@ static int resolve_ref(weft_graph *g, uint32_t i) {
   return 0;
 }
 
-static int cycle_error(weft_graph *g, const uint32_t *stack, size_t depth,
-                       size_t from) {
-  char *m = g->err;
-  size_t room = sizeof g->err, len = 0;
-  len += (size_t)snprintf(m, room, "cycle in graph: ");
-  for (size_t k = from; k <= depth && len < room; k++) {
-    char key[128];
-    weft__graph_key_of(g, stack[k], key, sizeof key);
-    len += (size_t)snprintf(m + len, room - len, "%s -> ", key);
+/* Cycle messages name the tasks a user made: weft_ref placeholders (the
+ * internal forwarding nodes behind a key reference, unless the user keyed
+ * one) are left out, as "a -> b" already says that a needs b. */
+static bool shown_in_cycle(const weft_graph *g, uint32_t i) {
+  uint32_t f = g->nodes[i].flags;
+  return !(f & WEFT__NF_REF) || (f & WEFT__NF_KEYED);
+}
+
+/* n with a comma every three digits: "99,936". */
+static void grouped(size_t n, char *buf, size_t size) {
+  char digits[32];
+  int len = snprintf(digits, sizeof digits, "%zu", n), o = 0;
+  for (int k = 0; k < len && (size_t)o + 2 < size; k++) {
+    if (k && (len - k) % 3 == 0)
+      buf[o++] = ',';
+    buf[o++] = digits[k];
   }
-  if (len < room) {
-    char key[128];
-    weft__graph_key_of(g, stack[from], key, sizeof key);
-    snprintf(m + len, room - len, "%s (each task needs the next)", key);
+  buf[o] = '\0';
+}
+
+/* Appends like snprintf at *len, tracking the full length. */
+static void add(char *m, size_t room, size_t *len, const char *fmt,
+                const char *arg) {
+  *len += (size_t)snprintf(m + (*len < room ? *len : room),
+                           *len < room ? room - *len : 0, fmt, arg);
+}
+
+/* Writes into m the cycle through pick[0..np): all of them when left_out
+ * is 0, else the first `head` of them, how many are left out, and the
+ * rest; then pick[0] again. Returns the length (snprintf-style). */
+static size_t cycle_text(const weft_graph *g, const uint32_t *pick, size_t np,
+                         size_t head, size_t left_out, char *m, size_t room) {
+  size_t len = 0;
+  add(m, room, &len, "%s", "cycle in graph: ");
+  char key[128];
+  for (size_t k = 0; k < np; k++) {
+    if (left_out && k == head) {
+      char more[32];
+      grouped(left_out, more, sizeof more);
+      add(m, room, &len, "... (%s more) ... -> ", more);
+    }
+    weft__graph_key_of(g, pick[k], key, sizeof key);
+    add(m, room, &len, "%s -> ", key);
+  }
+  weft__graph_key_of(g, pick[0], key, sizeof key);
+  add(m, room, &len, "%s (each task needs the next)", key);
+  return len;
+}
+
+/* The cycle is the stack's nodes from `from` to `sp` (each needs the next;
+ * the last needs the first). At most 64 are named (the first 32 and the
+ * last 32), fewer if long keys would not fit g->err, and the message says
+ * how many are left out: it never shows an edge that is not in the graph. */
+static int cycle_error(weft_graph *g, const uint32_t *stack, size_t from,
+                       size_t sp) {
+  size_t nvis = 0;
+  for (size_t s = from; s <= sp; s++)
+    nvis += shown_in_cycle(g, stack[2 * s]);
+  bool all = nvis == 0; /* cannot happen: a ref resolves to a keyed node */
+  if (all)
+    nvis = sp - from + 1;
+  uint32_t vis[64]; /* the first 32 shown nodes, then the last 32 */
+  size_t nv = 0, seen = 0;
+  for (size_t s = from; s <= sp; s++) {
+    uint32_t i = stack[2 * s];
+    if (!all && !shown_in_cycle(g, i))
+      continue;
+    if (nvis <= 64 || seen < 32 || seen >= nvis - 32)
+      vis[nv++] = i;
+    seen++;
+  }
+  size_t head = (nv + 1) / 2, tail = nv - head; /* 32 and 32 when long */
+  for (;;) {
+    uint32_t pick[64] = {0};
+    size_t np = 0;
+    for (size_t k = 0; k < head; k++)
+      pick[np++] = vis[k];
+    for (size_t k = nv - tail; k < nv; k++)
+      pick[np++] = vis[k];
+    size_t len = cycle_text(g, pick, np, head, nvis - np, g->err,
+                            sizeof g->err);
+    if (len < sizeof g->err || np <= 2)
+      break;
+    if (head > tail) /* too long for the message: name fewer */
+      head--;
+    else
+      tail--;
   }
   return WEFT_ECYCLE;
 }
@@ -96,13 +170,10 @@ static int plan_dfs(weft_graph *g, size_t n, const uint32_t *outs,
         uint32_t p = (uint32_t)a[k].as.i;
         if (colour[p] == 1) {
           /* p is on the stack: the path from p to i, then back to p */
-          uint32_t path[2 * 64];
-          size_t from = sp, cnt = 0;
+          size_t from = sp;
           while (from > 0 && stack[2 * from] != p)
             from--;
-          for (size_t s = from; s <= sp && cnt < 64; s++)
-            path[cnt++] = stack[2 * s];
-          return cycle_error(g, path, cnt - 1, 0);
+          return cycle_error(g, stack, from, sp);
         }
         if (colour[p] == 0) {
           colour[p] = 1;

@@ -60,7 +60,7 @@ int weft_physical_cpu_count(void) {
     long pkg = 0, core = 0;
     snprintf(path, sizeof path,
              "/sys/devices/system/cpu/cpu%d/topology/core_id", c);
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "re");
     if (!f) {
       if (c >= logical)
         break;
@@ -70,7 +70,7 @@ int weft_physical_cpu_count(void) {
     fclose(f);
     snprintf(path, sizeof path,
              "/sys/devices/system/cpu/cpu%d/topology/physical_package_id", c);
-    f = fopen(path, "r");
+    f = fopen(path, "re");
     if (f) {
       ok = ok && fscanf(f, "%ld", &pkg) == 1;
       fclose(f);

@@ -17,6 +17,7 @@
  * depth cap, which also stops it on a list that contains itself. */
 #include <stdio.h>
 
+#include "core/obj.h"
 #include "weft/chunk.h"
 #include "wire_internal.h"
 
@@ -25,18 +26,46 @@
 typedef struct enc {
   weft_buf *out;
   weft_wire_error *err;
-  size_t path[WEFT_WIRE_MAX_DEPTH + 1]; /* list indices down to the value */
+  /* down to the value: the list or dict at each level and the index in it */
+  const weft_value *in[WEFT_WIRE_MAX_DEPTH + 1];
+  size_t path[WEFT_WIRE_MAX_DEPTH + 1];
 } enc;
 
-/* "" for the top value, " at [2][0]" for an item. */
+/* Level k of the path: "[2]" in a list, "['word']" in a dict (a key over
+ * 16 bytes shows its first 13 and "..."). */
+static void step_text(const enc *e, int k, char *buf, size_t size) {
+  if (e->in[k]->type != WEFT_T_DICT) {
+    snprintf(buf, size, "[%zu]", e->path[k]);
+    return;
+  }
+  const char *key = weft_dict_key(e->in[k], e->path[k]);
+  size_t n = strlen(key);
+  snprintf(buf, size, "['%.*s%s']", n > 16 ? 13 : (int)n, key,
+           n > 16 ? "..." : "");
+}
+
+/* "" for the top value, " at [2][0]" for an item. A path of more than
+ * PATH_SHOWN levels shows its first and last PATH_SHOWN / 2 and says how
+ * many are left out between: " at [0][0][0][0] ... (56 more) ...
+ * [0][0][0][0]". */
+#define PATH_SHOWN 8
 static void path_text(const enc *e, int depth, char *buf, size_t size) {
   size_t n = 0;
   buf[0] = '\0';
   if (depth == 0)
     return;
   n += (size_t)snprintf(buf, size, " at ");
-  for (int i = 0; i < depth && n < size; i++)
-    n += (size_t)snprintf(buf + n, size - n, "[%zu]", e->path[i]);
+  for (int k = 0; k < depth && n < size; k++) {
+    char step[40];
+    if (depth > PATH_SHOWN && k == PATH_SHOWN / 2) {
+      n += (size_t)snprintf(buf + n, size - n, " ... (%d more) ... ",
+                            depth - PATH_SHOWN);
+      k = depth - PATH_SHOWN / 2 - 1;
+      continue;
+    }
+    step_text(e, k, step, sizeof step);
+    n += (size_t)snprintf(buf + n, size - n, "%s", step);
+  }
 }
 
 /* WEFT_ENOTSUP, with the reason and where in the value it was met. */
@@ -45,7 +74,7 @@ static int enc_refuse(enc *e, int depth, const char *fmt, ...)
 static int enc_refuse(enc *e, int depth, const char *fmt, ...) {
   if (!e->err)
     return WEFT_ENOTSUP;
-  char what[sizeof e->err->text], where[96];
+  char what[sizeof e->err->text], where[8 * 40 + 48];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
@@ -123,20 +152,30 @@ static int enc_value(enc *e, const weft_value *v, int depth) {
       return rc;
     return weft__buf_put_lenbytes(b, data, weft_value_len(v));
   }
-  case WEFT_T_LIST: {
+  case WEFT_T_LIST:
+  case WEFT_T_DICT: {
     if (depth >= WEFT_WIRE_MAX_DEPTH)
       return enc_refuse(e, depth,
-                        "lists nested deeper than 64 levels (or a list "
-                        "that contains itself) cannot be serialised");
+                        "lists and dicts nested deeper than %d levels (or "
+                        "one that contains itself) cannot be serialised",
+                        WEFT_WIRE_MAX_DEPTH);
+    bool dict = v->type == WEFT_T_DICT;
     size_t n = weft_value_len(v);
     if ((rc = weft_buf_reserve(b, 1 + WEFT__VARINT_MAX)))
       return rc;
-    b->data[b->len] = WEFT_WIRE_TAG_LIST;
+    b->data[b->len] = dict ? WEFT_WIRE_TAG_DICT : WEFT_WIRE_TAG_LIST;
     uint8_t *end = weft__put_varint(b->data + b->len + 1, (uint64_t)n);
     b->len = (size_t)(end - b->data);
+    e->in[depth] = v;
     for (size_t i = 0; i < n; i++) {
       e->path[depth] = i;
-      const weft_value *item = weft_list_get(v, i);
+      const weft_value *item =
+          dict ? weft_dict_item(v, i) : weft_list_get(v, i);
+      if (dict) {
+        const char *key = weft_dict_key(v, i);
+        if ((rc = weft__buf_put_lenbytes(b, key, strlen(key))))
+          return rc;
+      }
       weft_value none = weft_none();
       if ((rc = enc_value(e, item ? item : &none, depth + 1)))
         return rc;
@@ -236,6 +275,60 @@ static int dec_chunk(weft__rd *r, size_t at, weft_value *out) {
   return 0;
 }
 
+static int dec_value(weft__rd *r, weft_value *out, int depth);
+
+/* count, then count times: key (length, bytes: no NUL, not seen before in
+ * this dict), value. */
+static int dec_dict(weft__rd *r, size_t at, weft_value *out, int depth) {
+  int rc;
+  if (depth >= WEFT_WIRE_MAX_DEPTH)
+    return weft__wire_fail(r->err, at, WEFT_EWIRE,
+                           "lists and dicts nested deeper than %d levels",
+                           WEFT_WIRE_MAX_DEPTH);
+  uint64_t n;
+  if ((rc = weft__rd_varint(r, &n, "dict count")))
+    return rc;
+  /* Every entry takes at least a key length byte and a value tag. */
+  if (n > (uint64_t)weft__rd_left(r) / 2)
+    return weft__wire_fail(r->err, at, WEFT_EWIRE,
+                           "dict claims %llu entries, only %zu bytes left",
+                           (unsigned long long)n, weft__rd_left(r));
+  weft_value dict;
+  if ((rc = weft_dict_new(&dict, (size_t)n)))
+    return ctor_failed(r, at, rc, "dict");
+  for (size_t i = 0; i < (size_t)n; i++) {
+    size_t kat = r->pos, klen;
+    const uint8_t *key;
+    weft_value item;
+    if ((rc = weft__rd_lenbytes(r, &key, &klen, "dict key")))
+      break;
+    if (memchr(key, 0, klen)) {
+      rc = weft__wire_fail(r->err, kat, WEFT_EWIRE,
+                           "dict key with a NUL byte");
+      break;
+    }
+    bool dup = weft__dict_getn(&dict, (const char *)key, klen) != NULL;
+    if (dup) {
+      rc = weft__wire_fail(r->err, kat, WEFT_EWIRE,
+                           "dict key '%.*s' appears twice",
+                           klen > 40 ? 40 : (int)klen, (const char *)key);
+      break;
+    }
+    if ((rc = dec_value(r, &item, depth + 1)))
+      break;
+    if ((rc = weft__dict_setn(&dict, (const char *)key, klen, item))) {
+      rc = ctor_failed(r, at, rc, "dict");
+      break;
+    }
+  }
+  if (rc) {
+    weft_value_release(&dict);
+    return rc;
+  }
+  *out = dict;
+  return 0;
+}
+
 static int dec_value(weft__rd *r, weft_value *out, int depth) {
   size_t at = r->pos;
   uint8_t tag;
@@ -290,7 +383,7 @@ static int dec_value(weft__rd *r, weft_value *out, int depth) {
   case WEFT_WIRE_TAG_LIST: {
     if (depth >= WEFT_WIRE_MAX_DEPTH)
       return weft__wire_fail(r->err, at, WEFT_EWIRE,
-                             "lists nested deeper than %d levels",
+                             "lists and dicts nested deeper than %d levels",
                              WEFT_WIRE_MAX_DEPTH);
     uint64_t n;
     if ((rc = weft__rd_varint(r, &n, "list count")))
@@ -314,6 +407,8 @@ static int dec_value(weft__rd *r, weft_value *out, int depth) {
     *out = list;
     return 0;
   }
+  case WEFT_WIRE_TAG_DICT:
+    return dec_dict(r, at, out, depth);
   case WEFT_WIRE_TAG_CHUNK:
     return dec_chunk(r, at, out);
   default:

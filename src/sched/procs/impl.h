@@ -30,6 +30,10 @@
  *   RESULT (131) worker -> pool: u64 id (of the task) | i32 status (0 or a
  *          WEFT_E* code) | message: varint n + bytes | one slot (none
  *          unless status is 0)
+ *   DYING  (132) worker -> pool, from a fatal signal's handler or exit():
+ *          u32 how (1: signal, 2: exit status) | u32 the number; so the
+ *          pool knows how a worker ended even when the program's SIGCHLD
+ *          setting makes its exit status uncollectable
  *
  * A slot is u8 0 and a wire value, or u8 1 and a varint length: a bytes
  * value of that length whose contents are a sealed memfd passed with the
@@ -79,7 +83,10 @@ enum {
   WEFT__PK_FNDEFS,
   WEFT__PK_TASK,
   WEFT__PK_RESULT,
+  WEFT__PK_DYING,
 };
+#define WEFT__DYING_SIGNAL 1u
+#define WEFT__DYING_EXIT 2u
 
 /* ---- connections (procs/conn.c) ---- */
 
@@ -259,7 +266,9 @@ typedef struct weft__pworker {
   int head;          /* the one at head is running, the others queued */
   uint32_t inflight[WEFT__PROCS_DEPTH];
   uint64_t inflight_id[WEFT__PROCS_DEPTH];
-  char why[160]; /* after a death: "signal 11, Segmentation fault" */
+  int pidfd;         /* a pidfd of the process (readable once it has
+                        exited), or -1 where the kernel has none */
+  char why[256]; /* after a death: "signal 11, Segmentation fault" */
 } weft__pworker;
 
 struct weft__spawn_job; /* procs/pool.c */
@@ -293,6 +302,12 @@ int weft__procs_spawn(weft_procs *p, weft__pworker *w, char *msg,
  * its own), reaps it, describes how it ended in w->why (unless already
  * set), drops its connection: DEAD. */
 void weft__procs_reap(weft_procs *p, weft__pworker *w);
+/* SIGKILL to worker w's process (through its pidfd when it has one). */
+void weft__procs_kill(const weft__pworker *w);
+/* True when worker w's process has exited (a zombie, or already reaped by
+ * someone else), whatever its socket says: a background child of a task
+ * may hold a copy of it. Does not reap. */
+bool weft__procs_exited(const weft__pworker *w);
 /* Queues the function table entries w lacks. */
 int weft__procs_send_fns(weft_procs *p, weft__pworker *w);
 
@@ -303,6 +318,10 @@ typedef int (*weft__result_fn)(void *ud, weft__pworker *w, weft__presult *res);
  * returned when not 0. */
 int weft__procs_pump(weft_procs *p, weft__pworker *w, weft__result_fn fn,
                      void *ud);
+/* Reads whatever worker w sent before it exited (results, its DYING
+ * report), without waiting, as weft__procs_pump does. */
+void weft__procs_drain(weft_procs *p, weft__pworker *w, weft__result_fn fn,
+                       void *ud);
 
 /* Worker side entry (procs/worker.c); also keeps that file linked in
  * static builds, where its constructor must be present. */

@@ -28,7 +28,14 @@
  *
  * A worker that dies is reaped here and its slot restarted by the
  * scheduler; weft__procs_reap describes how it ended ("signal 11,
- * Segmentation fault", "exit status 3") for the error message. */
+ * Segmentation fault", "exit status 3") for the error message. A death is
+ * seen from the process itself, through a pidfd (pidfd_open, Linux 5.3;
+ * without it the scheduler asks waitid every 50 ms), not only from the end
+ * of its socket, which a background child started by a task may keep
+ * open. How it ended comes from the worker's own DYING report (worker.c)
+ * or from waitpid; when neither can tell - SIGKILL or _exit() in a program
+ * that ignores SIGCHLD, whose children's status the system discards - the
+ * message says so and how to avoid it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -39,6 +46,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -232,6 +240,11 @@ int weft__procs_spawn(weft_procs *p, weft__pworker *w, char *msg,
     fcntl(sv[0], F_SETFL, fl | O_NONBLOCK);
   weft__conn_init(&w->conn, sv[0], true);
   w->pid = pid;
+#ifdef SYS_pidfd_open
+  w->pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec */
+#else
+  w->pidfd = -1;
+#endif
   w->state = WEFT__W_STARTING;
   w->deadline = weft__procs_now() + (uint64_t)p->start_ms * 1000000ull;
   w->fns_sent = 0;
@@ -240,7 +253,7 @@ int weft__procs_spawn(weft_procs *p, weft__pworker *w, char *msg,
   w->why[0] = '\0';
   if ((rc = weft__procs_send_fns(p, w))) {
     snprintf(msg, msgsize, "cannot start worker %d: out of memory", w->id);
-    kill(pid, SIGKILL);
+    weft__procs_kill(w);
     snprintf(w->why, sizeof w->why, "stopped");
     weft__procs_reap(p, w);
     return rc;
@@ -259,6 +272,60 @@ int weft__procs_send_fns(weft_procs *p, weft__pworker *w) {
 }
 
 /* ---- reaping ---- */
+
+void weft__procs_kill(const weft__pworker *w) {
+  if (w->pid <= 0)
+    return;
+#ifdef SYS_pidfd_send_signal
+  /* by pidfd: never another process that was given a reaped worker's pid */
+  if (w->pidfd >= 0 &&
+      syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0) == 0)
+    return;
+  if (w->pidfd >= 0 && errno == ESRCH)
+    return;
+#endif
+  kill(w->pid, SIGKILL);
+}
+
+bool weft__procs_exited(const weft__pworker *w) {
+  if (w->pid <= 0)
+    return true;
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int rc;
+  do
+    rc = waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0)
+    return errno == ECHILD; /* reaped already: by the system or another */
+  return si.si_pid == w->pid;
+}
+
+void weft__procs_drain(weft_procs *p, weft__pworker *w, weft__result_fn fn,
+                       void *ud) {
+  for (int rounds = 0; rounds < 1 << 16; rounds++) {
+    struct pollfd pf = {w->conn.fd, POLLIN, 0};
+    if (poll(&pf, 1, 0) <= 0 || !(pf.revents & (POLLIN | POLLHUP | POLLERR)))
+      return;
+    if (weft__procs_pump(p, w, fn, ud))
+      return;
+  }
+}
+
+/* Why the exit status of a worker could not be collected. */
+static void status_lost(weft__pworker *w) {
+  struct sigaction sa;
+  if (sigaction(SIGCHLD, NULL, &sa) == 0 &&
+      (sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_NOCLDWAIT)))
+    snprintf(w->why, sizeof w->why,
+             "killed without a word, e.g. by SIGKILL; its exit status was "
+             "discarded because this program ignores SIGCHLD: keep "
+             "SIGCHLD's default action to see it");
+  else
+    snprintf(w->why, sizeof w->why,
+             "its exit status was collected by someone else (a "
+             "waitpid(-1) or SIGCHLD handler of the program?)");
+}
 
 static void describe(weft__pworker *w, int st) {
   if (w->why[0])
@@ -296,7 +363,7 @@ void weft__procs_reap(weft_procs *p, weft__pworker *w) {
     nanosleep(&ts, NULL);
   }
   if (got == 0) {
-    kill(w->pid, SIGKILL);
+    weft__procs_kill(w);
     do
       got = waitpid(w->pid, &st, 0);
     while (got < 0 && errno == EINTR);
@@ -304,8 +371,10 @@ void weft__procs_reap(weft_procs *p, weft__pworker *w) {
   if (got == w->pid)
     describe(w, st);
   else if (!w->why[0])
-    snprintf(w->why, sizeof w->why,
-             "its exit status was collected by someone else");
+    status_lost(w);
+  if (w->pidfd >= 0)
+    close(w->pidfd);
+  w->pidfd = -1;
   w->state = WEFT__W_DEAD;
   w->pid = -1;
   w->ninflight = 0;
@@ -338,9 +407,23 @@ int weft__procs_pump(weft_procs *p, weft__pworker *w, weft__result_fn fn,
         return 1;
       }
       w->state = WEFT__W_READY;
+    } else if (kind == WEFT__PK_DYING) {
+      uint32_t how = 0, n = 0;
+      if (weft__prd_u32(&r, &how) || weft__prd_u32(&r, &n))
+        how = 0;
+      if (how == WEFT__DYING_SIGNAL) {
+        const char *name = strsignal((int)n);
+        snprintf(w->why, sizeof w->why, "signal %u, %s", (unsigned)n,
+                 name ? name : "unknown signal");
+      } else if (how == WEFT__DYING_EXIT) {
+        snprintf(w->why, sizeof w->why, "exit status %u", (unsigned)n);
+      } else {
+        snprintf(w->why, sizeof w->why, "protocol error: bad DYING report");
+      }
+      return 1;
     } else if (kind == WEFT__PK_RESULT && w->state == WEFT__W_READY) {
       if ((rc = weft__pmsg_get_result(&r, &w->conn, &res, &err))) {
-        snprintf(w->why, sizeof w->why, "protocol error: %s", err.text);
+        snprintf(w->why, sizeof w->why, "protocol error: %.140s", err.text);
         return 1;
       }
       if (!fn) {
@@ -385,7 +468,7 @@ static int wait_started(weft_procs *p, char *msg, size_t msgsize) {
       if (w->state != WEFT__W_STARTING)
         continue;
       if (now >= w->deadline) {
-        kill(w->pid, SIGKILL);
+        weft__procs_kill(w);
         snprintf(w->why, sizeof w->why, "did not start in time");
         weft__procs_reap(p, w);
         snprintf(msg, msgsize,
@@ -472,6 +555,7 @@ int weft__procs_new(int workers, const weft_procs_opts *opts, weft_procs **out,
     p->w[i].id = i;
     p->w[i].pid = -1;
     p->w[i].conn.fd = -1;
+    p->w[i].pidfd = -1;
   }
   int rc = start_spawner(p);
   if (rc)
@@ -538,7 +622,7 @@ void weft_procs_free(weft_procs *pool) {
   for (int i = 0; i < pool->n; i++) {
     weft__pworker *w = &pool->w[i];
     if (w->state != WEFT__W_DEAD) {
-      kill(w->pid, SIGKILL);
+      weft__procs_kill(w);
       snprintf(w->why, sizeof w->why, "stopped");
       weft__procs_reap(pool, w);
     }

@@ -71,6 +71,12 @@ typedef struct psched {
   int *who;
 } psched;
 
+/* s->who: the worker of each pollfd, this bit set on a pidfd's. */
+#define WHO_PIDFD 0x40000000
+/* Without pidfds, how often (ms) the processes are asked whether they
+ * exited. */
+#define NO_PIDFD_MS 50
+
 int weft__procs_available(void) { return 1; }
 
 /* Referenced by procs/pool.c so that a static link that takes the pool
@@ -324,7 +330,7 @@ static void on_death(psched *s, weft__pworker *w) {
   for (int k = 0; k < n; k++)
     tasks[k] = w->inflight[RING(w, k)];
   if (w->why[0]) /* a protocol error: it may well be alive */
-    kill(w->pid, SIGKILL);
+    weft__procs_kill(w);
   weft__procs_reap(p, w);
   if (!was_ready) {
     fail_msg(s, UINT32_MAX, w->id, WEFT_ESYS,
@@ -368,7 +374,7 @@ static void cancel(psched *s) {
   for (int k = 0; k < s->p->n; k++) {
     weft__pworker *w = &s->p->w[k];
     if (w->state == WEFT__W_READY && w->ninflight) {
-      kill(w->pid, SIGKILL);
+      weft__procs_kill(w);
       snprintf(w->why, sizeof w->why, "cancelled");
       weft__procs_reap(s->p, w);
     }
@@ -382,6 +388,7 @@ static void loop(psched *s) {
     if (stopped(s))
       break;
     int k = 0, inflight = 0, starting = 0;
+    bool no_pidfd = false;
     uint64_t now = weft__procs_now(), next = UINT64_MAX;
     for (int j = 0; j < p->n; j++) {
       weft__pworker *w = &p->w[j];
@@ -392,7 +399,7 @@ static void loop(psched *s) {
       }
       if (w->state == WEFT__W_STARTING) {
         if (now >= w->deadline) {
-          kill(w->pid, SIGKILL);
+          weft__procs_kill(w);
           snprintf(w->why, sizeof w->why, "did not start in time");
           weft__procs_reap(p, w);
           fail_msg(s, UINT32_MAX, j, WEFT_ESYS,
@@ -409,10 +416,20 @@ static void loop(psched *s) {
           (short)(POLLIN | (weft__conn_pending(&w->conn) ? POLLOUT : 0));
       s->pf[k].revents = 0;
       s->who[k++] = j;
+      if (w->pidfd >= 0) { /* readable once the process has exited */
+        s->pf[k].fd = w->pidfd;
+        s->pf[k].events = POLLIN;
+        s->pf[k].revents = 0;
+        s->who[k++] = j | WHO_PIDFD;
+      } else {
+        no_pidfd = true;
+      }
     }
     if (!inflight && !starting && !s->sp && !s->lsp)
       return; /* nothing left to wait for (compute.c reports it) */
     int ms = next == UINT64_MAX ? -1 : (int)((next - now) / 1000000ull) + 1;
+    if (no_pidfd && (ms < 0 || ms > NO_PIDFD_MS))
+      ms = NO_PIDFD_MS; /* look at the processes themselves now and then */
     if (s->lsp) /* local work to do: only look whether results came */
       ms = 0;
     int n = poll(s->pf, (nfds_t)k, ms);
@@ -422,12 +439,24 @@ static void loop(psched *s) {
       fail_msg(s, UINT32_MAX, -1, WEFT_ESYS, "poll: %s", strerror(errno));
       return;
     }
-    for (int j = 0; j < k && n > 0; j++) {
+    for (int j = 0; j < k && n >= 0; j++) {
       short ev = s->pf[j].revents;
-      if (!ev)
-        continue;
-      weft__pworker *w = &p->w[s->who[j]];
+      bool pidfd = s->who[j] & WHO_PIDFD;
+      weft__pworker *w = &p->w[s->who[j] & ~WHO_PIDFD];
       if (w->state == WEFT__W_DEAD)
+        continue;
+      if (pidfd || (no_pidfd && w->pidfd < 0)) {
+        /* The process itself: gone even if its socket lives on in a
+         * background child. Asked again by pid, as the slot may hold a
+         * new worker by now. Read what it sent first. */
+        if ((pidfd && !ev) || !weft__procs_exited(w))
+          continue;
+        weft__procs_drain(p, w, on_result, s);
+        if (w->state != WEFT__W_DEAD && !stopped(s))
+          on_death(s, w);
+        continue;
+      }
+      if (!ev)
         continue;
       int rc = 0;
       if ((ev & POLLOUT) && weft__conn_flush(&w->conn) < 0)
@@ -449,8 +478,8 @@ static int run(weft_procs *p, weft__run *r, int retries) {
   s.p = p;
   s.retries = retries;
   s.ctx.graph = r->g;
-  s.pf = malloc((size_t)p->n * sizeof *s.pf);
-  s.who = malloc((size_t)p->n * sizeof *s.who);
+  s.pf = malloc(2 * (size_t)p->n * sizeof *s.pf);
+  s.who = malloc(2 * (size_t)p->n * sizeof *s.who);
   s.started = calloc((size_t)p->n, sizeof *s.started);
   s.avgdur = malloc((size_t)p->n * sizeof *s.avgdur);
   s.solo = calloc((size_t)p->n, sizeof *s.solo);

@@ -18,14 +18,26 @@
  * run without waiting (or 64 KiB of them are waiting): when the pool
  * queued many tiny tasks, their results go back in one write rather than
  * one each. A task that crashes takes the worker with it; the pool
- * sees the socket end, reaps the process and decides what to do. In an
- * ASan build the worker runs the leak check before it _exits. */
+ * sees the process end (its pidfd, or its socket), reaps it and decides
+ * what to do.
+ *
+ * The socket is made close-on-exec at once (posix_spawn's dup2 cleared the
+ * flag), so a program a task starts (`system("helper &")`) does not hold
+ * it. And since a program that ignores SIGCHLD makes its children's exit
+ * status vanish, a worker tells the pool itself how it ends: a handler of
+ * the fatal signals (on its own stack, so a stack overflow is reported
+ * too) and an on_exit() hook send one DYING frame, then the signal is
+ * raised again with its default action. Only SIGKILL and _exit() go
+ * unreported; the pool's reaping then tells what it can. In an ASan build
+ * the worker runs the leak check before it _exits. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +54,79 @@
                                  waiting for it to hand out more work */
 
 int weft__procs_worker_linked(void) { return 1; }
+
+/* ---- telling the pool how this worker ends ---- */
+
+/* The DYING frame, built before any task runs; the handlers only fill in
+ * its two numbers and send it (send() is async-signal-safe). */
+static int dying_fd = -1;
+static uint8_t dying_frame[WEFT_WIRE_HEADER_SIZE + 8];
+
+static void put_le32(uint8_t *p, uint32_t x) {
+  for (int k = 0; k < 4; k++)
+    p[k] = (uint8_t)(x >> (8 * k));
+}
+
+static void tell_pool(uint32_t how, uint32_t n) {
+  int fd = dying_fd;
+  if (fd < 0)
+    return;
+  dying_fd = -1; /* once */
+  put_le32(dying_frame + WEFT_WIRE_HEADER_SIZE, how);
+  put_le32(dying_frame + WEFT_WIRE_HEADER_SIZE + 4, n);
+  ssize_t k;
+  do
+    k = send(fd, dying_frame, sizeof dying_frame, MSG_NOSIGNAL);
+  while (k < 0 && errno == EINTR);
+}
+
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL,  SIGFPE,
+                                    SIGABRT, SIGTRAP, SIGSYS, SIGTERM};
+
+static void on_fatal(int sig) {
+  int saved = errno;
+  tell_pool(WEFT__DYING_SIGNAL, (uint32_t)sig);
+  /* Die of it: default action, raised again (pending until we return;
+   * a fault re-executes and faults again). */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  sigaction(sig, &sa, NULL);
+  raise(sig);
+  errno = saved;
+}
+
+static void on_exit_hook(int status, void *arg) {
+  (void)arg;
+  tell_pool(WEFT__DYING_EXIT, (uint32_t)status & 0xffu);
+}
+
+/* Prepares the DYING report on socket fd. Failing leaves the pool to learn
+ * it by reaping: not an error. */
+static void arm_death_report(int fd) {
+  uint8_t *h = dying_frame;
+  memcpy(h, "WEFT", 4);
+  h[4] = WEFT_WIRE_VERSION;
+  h[5] = WEFT__PK_DYING;
+  h[6] = h[7] = 0;
+  put_le32(h + 8, 8);
+  dying_fd = fd;
+  static uint8_t altstack[64 * 1024];
+  stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
+  sigaltstack(&ss, NULL);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_fatal;
+  sa.sa_flags = SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  for (size_t k = 0; k < sizeof fatal_signals / sizeof fatal_signals[0]; k++)
+    sigaction(fatal_signals[k], &sa, NULL);
+#if defined(__GLIBC__)
+  on_exit(on_exit_hook, NULL);
+#else
+  (void)on_exit_hook;
+#endif
+}
 
 /* Runs one task message; queues its RESULT. */
 static int run_task(weft__conn *c, const weft__fnres *fns, weft__ptask *t,
@@ -187,6 +272,8 @@ __attribute__((constructor)) static void weft__procs_worker_main(void) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != (pid_t)ppid) /* the pool's process is already gone */
     _exit(0);
+  fcntl(fd, F_SETFD, FD_CLOEXEC); /* not for the programs a task starts */
+  arm_death_report(fd);
   int status = serve(fd, id, shm_min ? (size_t)shm_min : WEFT__PROCS_SHM_MIN);
 #if WEFT__PROCS_LEAK_CHECK
   /* _exit skips the leak check ASan runs at exit: run it here. A leak is
