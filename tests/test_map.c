@@ -461,12 +461,15 @@ static void test_item_failure(void **state) {
       continue;
     weft_map_opts o = conf_opts(&confs[c], NULL);
     o.executor = NULL;
+    int code = 1;
+    o.item_code = &code;
     for (size_t batch = 0; batch < 3; batch++) {
       o.batch_size = batch == 2 ? SIZE_MAX : batch;
       for (size_t i = 0; i < n; i++)
         out[i] = weft_int(777); /* overwritten: every output ends as none */
       int rc = weft_map(WEFT_FN(tfail), n, in, out, &o);
       assert_rc(WEFT_ETASK, rc, NULL);
+      assert_rc(WEFT_ETASK, code, NULL); /* through weft_fail */
       assert_contains(errbuf, "weft_map(tfail)");
       assert_contains(errbuf, "item 4321: bad input 4321");
       for (size_t i = 0; i < n; i++)
@@ -476,8 +479,21 @@ static void test_item_failure(void **state) {
     in[17] = weft_int(-7);
     int rc = weft_map(WEFT_FN(tfail), n, in, out, &o);
     in[17] = weft_int(17);
-    assert_rc(WEFT_ETYPE, rc, NULL);
+    /* issue 7: any item failure is WEFT_ETASK, its own code kept */
+    assert_rc(WEFT_ETASK, rc, NULL);
+    assert_rc(WEFT_ETYPE, code, NULL);
     assert_contains(errbuf, "item 17: wrong value type");
+    /* and the same through map-reduce; a success clears the code */
+    weft_value r = weft_int(5);
+    in[17] = weft_int(-7);
+    rc = weft_map_reduce(WEFT_FN(tfail), WEFT_FN(tadd), n, in, &r, &o);
+    in[17] = weft_int(17);
+    assert_rc(WEFT_ETASK, rc, NULL);
+    assert_rc(WEFT_ETYPE, code, NULL);
+    assert_type(r, WEFT_T_NONE);
+    assert_map_ok(weft_map(WEFT_FN(tfail), 3, in, out, &o));
+    assert_int_equal(code, 0);
+    release_all(out, 3);
   }
   free(in);
   free(out);

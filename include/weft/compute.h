@@ -52,15 +52,33 @@ void weft_compute_opts_init(weft_compute_opts *opts);
  * runs once, and only what they need runs (the rest of g is culled).
  * On success outs[i] receives node i's result (the caller owns it).
  * Errors: the graph's sticky build error; WEFT_EINVAL (NULL graph, node or
- * out); WEFT_EGRAPH; WEFT_ENOTFOUND (a weft_ref to an undefined key);
- * WEFT_ECYCLE (the message names the cycle); WEFT_ETASK (a task failed: the
- * message names its key, function and message); WEFT_EKILLED (procs: a
- * worker died); WEFT_ENOMEM. On error, outputs that were computed before the
- * failure are still returned in outs; the others are none; tasks not yet
- * started are cancelled; nothing leaks. weft_graph_error(g) gives the
- * message. A graph may be computed many times, not concurrently. */
+ * out: the message counts nodes from 0, as keys do); WEFT_EGRAPH;
+ * WEFT_ENOTFOUND (a weft_ref to an undefined key); WEFT_ECYCLE (the message
+ * names the cycle); WEFT_ETASK (a task failed); WEFT_EKILLED (procs: a
+ * worker died running a task, retries exhausted); WEFT_ENOTSUP (procs: an
+ * argument cannot be sent to a worker); WEFT_ENOMEM.
+ *
+ * One rule for failing tasks: whatever code a task function returns
+ * (WEFT_EINVAL, WEFT_ETYPE, ... or WEFT_ETASK through weft_fail), and also
+ * when its result cannot come back from a worker process, the compute
+ * returns WEFT_ETASK, so a task's code is never mistaken for an error of
+ * the call itself. The message names the task's key, its function and its
+ * message (or the text of its code), and weft_graph_task_code(g) gives the
+ * task's own code.
+ *
+ * On error, outputs that were computed before the failure are still
+ * returned in outs; the others are none; tasks not yet started are
+ * cancelled; nothing leaks. weft_graph_error(g) gives the message; after a
+ * compute that succeeds it is "". A graph may be computed many times, not
+ * concurrently. */
 int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
                  weft_value *const outs[], const weft_compute_opts *opts);
+
+/* After a weft_compute of g that returned WEFT_ETASK: the code the failing
+ * task's function returned (WEFT_ETASK when it failed through weft_fail, or
+ * its own code, e.g. WEFT_EINVAL). 0 after any other outcome (success, or a
+ * failure that was not a task's), and for a NULL graph. */
+int weft_graph_task_code(const weft_graph *g);
 
 /* One node: weft_compute(g, 1, &node, &out, opts). */
 int weft_compute1(weft_graph *g, weft_node *node, weft_value *out,

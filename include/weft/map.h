@@ -27,9 +27,17 @@
  * message is written there too. A failing item (its function returned an
  * error or called weft_fail) makes the whole call fail, as in joblib: its
  * batch stops there, batches not yet started never start, and every result
- * already made is released. The message names the item's index and the
- * function's own message, e.g.
+ * already made is released. The call then returns WEFT_ETASK, whatever code
+ * the item's function returned (the same rule as weft_compute: a task's
+ * code is never mistaken for an error of the call); the item's own code goes
+ * to opts->item_code. The message names the item's index and the
+ * function's own message (or the text of its code), e.g.
  *   "weft_map(slow_square): item 5: bad input 5".
+ * On procs, an item that kills its worker process (crash, abort, exit) is
+ * retried with its batch (opts->retries); past that the call returns
+ * WEFT_EKILLED with e.g. "item 3 (crash) killed its worker 2 times (last:
+ * signal 11, Segmentation fault)" ("one of items 3 to 9 (crash) ..." when
+ * the batch held several items).
  * A task function sees a context of its own per item (weft_task_current()
  * works in WEFT_DELAYED functions); weft_task_key gives its batch's key.
  *
@@ -75,6 +83,10 @@ typedef struct weft_map_opts {
    * truncated to errbuf_size), and "" on success. */
   char *errbuf;
   size_t errbuf_size;
+  /* When not NULL, receives the failing item's own code when the call
+   * returns WEFT_ETASK (WEFT_ETASK when it failed through weft_fail, else
+   * what its function returned, e.g. WEFT_EINVAL), and 0 otherwise. */
+  int *item_code;
 } weft_map_opts;
 
 /* Sets every field to its default: scheduler DEFAULT, all cores, automatic
@@ -90,9 +102,10 @@ void weft_map_opts_init(weft_map_opts *opts);
  * arrays, bad option); WEFT_EARITY (fn does not take exactly one argument);
  * WEFT_ENOTFOUND (procs: fn is not registered under its name, so workers
  * could not find it); WEFT_ENOTSUP (procs: not in this build, or an input
- * or result is a ptr value, which cannot leave the process); WEFT_ETASK or
- * the item's own code (an item failed); WEFT_EKILLED (procs: a worker died,
- * retries exhausted); WEFT_EBUSY; WEFT_ENOMEM; WEFT_ESYS. */
+ * is a ptr value, which cannot leave the process); WEFT_ETASK (an item
+ * failed, or its result is a ptr value that cannot come back from a worker
+ * process: its own code in opts->item_code); WEFT_EKILLED (procs: a worker
+ * died, retries exhausted); WEFT_EBUSY; WEFT_ENOMEM; WEFT_ESYS. */
 int weft_map(const weft_fn_info *fn, size_t n, const weft_value *inputs,
              weft_value *outputs, const weft_map_opts *opts);
 

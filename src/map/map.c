@@ -39,11 +39,57 @@ int weft__map_error(const weft_map_opts *opts, int rc, const char *what,
   return rc;
 }
 
-const char *weft__map_item_msg(const char *m) {
+const char *weft__map_item_msg(const char *m, char *buf, size_t size) {
   /* weft_compute's message is "task '<key>' (<fn>) failed: <message>"; a
    * batch's own message starts with "item ". */
   const char *p = strstr(m, ") failed: item ");
-  return p ? p + strlen(") failed: ") : m;
+  if (p)
+    return p + strlen(") failed: ");
+  /* procs: "task '<f>[s:e]' (weft.map.batch) killed its worker ..." */
+  static const char *const batch_fns[] = {"' (weft.map.batch) killed ",
+                                          "' (weft.map.reduce_batch) killed "};
+  if (strncmp(m, "task '", 6) != 0)
+    return m;
+  for (size_t k = 0; k < 2; k++) {
+    const char *end = strstr(m, batch_fns[k]);
+    if (!end)
+      continue;
+    const char *open = NULL; /* the last '[' of the key */
+    for (const char *q = m + 6; q < end; q++)
+      if (*q == '[')
+        open = q;
+    unsigned long long s, e;
+    int used = 0;
+    if (!open || end[-1] != ']' ||
+        sscanf(open, "[%llu:%llu]%n", &s, &e, &used) != 2 ||
+        open + used != end || e <= s)
+      return m;
+    const char *rest = end + strlen(batch_fns[k]) - strlen("killed ");
+    int fn_len = (int)(open - (m + 6));
+    if (e == s + 1)
+      snprintf(buf, size, "item %llu (%.*s) %s", s, fn_len, m + 6, rest);
+    else
+      snprintf(buf, size, "one of items %llu to %llu (%.*s) %s", s, e - 1,
+               fn_len, m + 6, rest);
+    return buf;
+  }
+  return m;
+}
+
+void weft__map_begin(const weft_map_opts *opts) {
+  if (opts && opts->errbuf && opts->errbuf_size)
+    opts->errbuf[0] = '\0';
+  if (opts && opts->item_code)
+    *opts->item_code = 0;
+}
+
+int weft__map_compute_error(const weft_map_opts *opts, int rc, const char *what,
+                            const weft_graph *g) {
+  char buf[1200];
+  if (opts && opts->item_code && rc == WEFT_ETASK)
+    *opts->item_code = weft_graph_task_code(g);
+  return weft__map_error(
+      opts, rc, what, weft__map_item_msg(weft_graph_error(g), buf, sizeof buf));
 }
 
 int weft__map_check_fn(const char *what, const char *role,
@@ -231,7 +277,7 @@ static int map_local(const char *what, const weft_fn_info *fn, size_t n,
           out[i] = weft_none(); /* never written, or cleared on failure */
       }
     }
-    weft__map_error(opts, rc, what, weft__map_item_msg(weft_graph_error(bt.g)));
+    weft__map_compute_error(opts, rc, what, bt.g);
   }
   batches_free(&bt);
   free(job.done);
@@ -249,7 +295,7 @@ static int map_portable(const char *what, const weft_fn_info *fn, size_t n,
   int64_t pid = (int64_t)getpid();
   batches bt;
   weft_value name = weft_none();
-  char msg[1024];
+  char msg[1024] = "";
   int rc = batches_new(&bt, nb);
   if (!rc)
     rc = weft_str_new(&name, fn->name);
@@ -287,12 +333,13 @@ static int map_portable(const char *what, const weft_fn_info *fn, size_t n,
   }
   rc = weft_compute(bt.g, nb, bt.nodes, bt.resp, &cfg->copts);
   if (rc)
-    snprintf(msg, sizeof msg, "%s", weft__map_item_msg(weft_graph_error(bt.g)));
+    weft__map_compute_error(opts, rc, what, bt.g);
 done:
   if (rc) {
     for (size_t i = 0; i < n; i++)
       weft_value_release(&out[i]);
-    weft__map_error(opts, rc, what, msg);
+    if (msg[0]) /* failed before the compute */
+      weft__map_error(opts, rc, what, msg);
   }
   weft_value_release(&name);
   batches_free(&bt);
@@ -304,8 +351,7 @@ int weft_map(const weft_fn_info *fn, size_t n, const weft_value *inputs,
   char what[160], err[1024];
   snprintf(what, sizeof what, "weft_map(%s)",
            fn && fn->name ? fn->name : "NULL");
-  if (opts && opts->errbuf && opts->errbuf_size)
-    opts->errbuf[0] = '\0';
+  weft__map_begin(opts);
   if (n && (!inputs || !outputs))
     return weft__map_error(opts, WEFT_EINVAL, what,
                            inputs ? "NULL output array" : "NULL input array");

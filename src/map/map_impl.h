@@ -94,9 +94,19 @@ int weft__map_setup(const char *what, const weft_fn_info *fn,
 int weft__map_error(const weft_map_opts *opts, int rc, const char *what,
                     const char *msg);
 
-/* The part of a compute's error message that a batch wrote ("item 5:
- * ..."), or the whole message when no batch wrote it. */
-const char *weft__map_item_msg(const char *compute_msg);
+/* The message of a failed batch compute as a map's user reads it: the part
+ * a batch wrote ("item 5: ..."); for a batch that killed its worker, "item
+ * 3 (f) killed its worker ..." (or "one of items 3 to 9 (f) ..." when the
+ * batch held several); else the whole message. May use buf. */
+const char *weft__map_item_msg(const char *compute_msg, char *buf, size_t size);
+
+/* Starts a call: "" in opts->errbuf and 0 in *opts->item_code. */
+void weft__map_begin(const weft_map_opts *opts);
+
+/* After a batch compute of g failed with rc: writes "what: <message>" to
+ * errbuf and the failing item's own code to *opts->item_code. Returns rc. */
+int weft__map_compute_error(const weft_map_opts *opts, int rc, const char *what,
+                            const weft_graph *g);
 
 /* Checks that fn is a function of `arity` arguments (or any number).
  * Returns 0 or WEFT_EINVAL / WEFT_EARITY with a message in err. */

@@ -195,7 +195,7 @@ static int on_result(void *ud, weft__pworker *w, weft__presult *res) {
     s->ctx.task = i;
     s->ctx.fn = r->nodes[i].fn;
     s->ctx.message = res->msg[0] ? strdup(res->msg) : NULL;
-    weft__run_fail(r, &s->ctx, i, res->status);
+    weft__run_task_failed(r, &s->ctx, i, res->status);
     return 0;
   }
   if (r->listener)
