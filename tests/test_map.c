@@ -579,6 +579,28 @@ static void test_bad_calls(void **state) {
   if (have_procs()) {
     assert_rc(WEFT_ENOTFOUND, rc, NULL);
     assert_contains(errbuf, "'hidden_fn' is not registered");
+    assert_contains(errbuf, "WEFT_REGISTER(hidden_fn)");
+    assert_rc(WEFT_ENOTFOUND, weft_fn_registered(&hidden_info), NULL);
+    assert_ok(weft_fn_registered(WEFT_FN(tmix)), NULL);
+    /* issue 7: one rule for both: a procs compute refuses it the same way
+     * (it used to run it), and says how to register it */
+    weft_graph *g = weft_graph_new();
+    weft_node *h = weft_call_fn(g, &hidden_info, 1, (weft_value[]){in[2]});
+    weft_compute_opts co;
+    weft_compute_opts_init(&co);
+    co.scheduler = WEFT_SCHED_PROCS;
+    co.workers = 1;
+    co.ignore_env = 1;
+    weft_value hv = weft_int(9);
+    assert_rc(WEFT_ENOTFOUND, weft_compute1(g, h, &hv, &co), g);
+    assert_type(hv, WEFT_T_NONE);
+    assert_contains(weft_graph_error(g), "(hidden_fn)");
+    assert_contains(weft_graph_error(g), "'hidden_fn' is not registered");
+    assert_contains(weft_graph_error(g), "WEFT_REGISTER(hidden_fn)");
+    co.scheduler = WEFT_SCHED_THREADS; /* in-process: no name needed */
+    assert_ok(weft_compute1(g, h, &hv, &co), g);
+    assert_int_value(hv, 3);
+    weft_graph_free(g);
     weft_value p[2] = {weft_int(1), weft_none()};
     assert_ok(tu_tracked_new(&p[1], 5), NULL);
     assert_rc(WEFT_ENOTSUP, weft_map(WEFT_FN(tmix), 2, p, out, &o), NULL);

@@ -51,6 +51,13 @@ int weft_fn_register(weft_fn_info *info);
  * Thread-safe. */
 int weft_fn_find(const char *name, const weft_fn_info **out);
 
+/* 0 when info is the function registered under its name (so another
+ * process finds it); WEFT_ENOTFOUND when it is not registered (or another
+ * function is, under its name), WEFT_EEXIST when two functions share its
+ * name, WEFT_EINVAL for NULL. Worker processes (the procs scheduler and
+ * weft_map on procs) run only such functions. Thread-safe. */
+int weft_fn_registered(const weft_fn_info *info);
+
 /* Calls fn for every registered function (order unspecified). */
 void weft_fn_foreach(void (*fn)(const weft_fn_info *info, void *ud), void *ud);
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/graph_impl.h"
+#include "core/registry.h"
 #include "map_impl.h"
 #include "sched/config.h"
 #include "weft/procs.h"
@@ -107,23 +108,6 @@ int weft__map_check_fn(const char *what, const char *role,
   return 0;
 }
 
-/* Worker processes find functions by name: fn must be the function
- * registered under its name. */
-static int check_registered(const weft_fn_info *fn, char *err, size_t errsize) {
-  const weft_fn_info *found = NULL;
-  int rc = weft_fn_find(fn->name, &found);
-  if (!rc && found->fn == fn->fn)
-    return 0;
-  snprintf(err, errsize,
-           "function '%s' is %s, so worker processes cannot find it by name "
-           "(register it with WEFT_REGISTER or WEFT_DELAYED)",
-           fn->name,
-           rc == WEFT_EEXIST ? "registered twice"
-           : rc == 0         ? "not the function registered under that name"
-                             : "not registered");
-  return rc == WEFT_EEXIST ? WEFT_EEXIST : WEFT_ENOTFOUND;
-}
-
 static int setup(const weft_fn_info *fn, const weft_fn_info *rfn, size_t n,
                  const weft_map_opts *opts, weft__map_cfg *cfg, char *err,
                  size_t errsize) {
@@ -172,8 +156,8 @@ static int setup(const weft_fn_info *fn, const weft_fn_info *rfn, size_t n,
       snprintf(err, errsize, "the procs scheduler is not part of this build");
       return WEFT_ENOTSUP;
     }
-    if ((rc = check_registered(fn, err, errsize)) ||
-        (rfn && (rc = check_registered(rfn, err, errsize))))
+    if ((rc = weft__fn_check_registered(fn, err, errsize)) ||
+        (rfn && (rc = weft__fn_check_registered(rfn, err, errsize))))
       return rc;
   }
   size_t per = (size_t)8 * (size_t)(cfg->workers > 0 ? cfg->workers : 1);

@@ -16,14 +16,16 @@
  *
  * Tasks then name their function by its index in this table. The parent
  * keeps the table in the pool (a pointer-keyed hash gives an info's index),
- * adds functions registered since and unregistered infos used by a graph,
- * and sends each worker the entries it has not seen. */
+ * adds functions registered since, and sends each worker the entries it
+ * has not seen. A function that is not registered is refused, as weft_map
+ * refuses it: one rule for graphs and maps. */
 #include <dlfcn.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/registry.h"
 #include "impl.h"
 
 /* ---- parent side ---- */
@@ -117,13 +119,18 @@ int weft__fntab_sync(weft__fntab *t) {
   return s.rc;
 }
 
-int weft__fntab_index(weft__fntab *t, const weft_fn_info *fn, uint32_t *idx) {
+int weft__fntab_index(weft__fntab *t, const weft_fn_info *fn, uint32_t *idx,
+                      char *msg, size_t msgsize) {
   uint32_t i = lookup(t, fn);
   if (i != UINT32_MAX) {
     *idx = i;
     return 0;
   }
-  return add(t, fn, false, idx);
+  /* Registered since the pool last synced its table, or not at all: the
+   * same rule as weft_map's, so that a function runs in worker processes
+   * through a graph exactly when it does through a map. */
+  int rc = weft__fn_check_registered(fn, msg, msgsize);
+  return rc ? rc : add(t, fn, true, idx);
 }
 
 int weft__fntab_put_defs(const weft__fntab *t, uint32_t first, weft__conn *c) {
