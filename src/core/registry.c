@@ -96,3 +96,32 @@ int weft__fn_check_registered(const weft_fn_info *fn, char *msg,
            fn->name, fn->name);
   return rc == WEFT_EEXIST ? WEFT_EEXIST : WEFT_ENOTFOUND;
 }
+
+/* ---- defaults of typed functions (WEFT_DEFAULTS) ---- */
+
+static weft__fn_defaults *defaults_head; /* under registry_lock */
+
+void weft__fn_defaults_register(const weft_fn_info *info,
+                                weft__fn_defaults *d) {
+  pthread_mutex_lock(&registry_lock);
+  if (!d->info) {
+    d->info = info;
+    d->next = defaults_head;
+    defaults_head = d;
+  }
+  pthread_mutex_unlock(&registry_lock);
+}
+
+int weft_fn_min_arity(const weft_fn_info *fn) {
+  if (!fn || fn->arity < 0)
+    return -1;
+  int nd = 0;
+  pthread_mutex_lock(&registry_lock);
+  for (const weft__fn_defaults *d = defaults_head; d; d = d->next)
+    if (d->info == fn) {
+      nd = d->n;
+      break;
+    }
+  pthread_mutex_unlock(&registry_lock);
+  return fn->arity - nd;
+}

@@ -100,7 +100,8 @@ int weft__map_check_fn(const char *what, const char *role,
     snprintf(err, errsize, "%s: NULL %s", what, role);
     return WEFT_EINVAL;
   }
-  if (fn->arity != arity && fn->arity != -1) {
+  if (fn->arity != -1 && arity != fn->arity &&
+      (arity > fn->arity || arity < weft_fn_min_arity(fn))) {
     snprintf(err, errsize, "%s: the %s %s takes %d argument%s; it must take %d",
              what, role, fn->name, fn->arity, fn->arity == 1 ? "" : "s", arity);
     return WEFT_EARITY;
