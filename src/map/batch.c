@@ -252,9 +252,8 @@ static int find_fn(weft_task_ctx *ctx, const weft_value *name, int arity,
     return weft_fail(ctx, "function '%s' %s in this process", s,
                      rc == WEFT_EEXIST ? "is registered twice"
                                        : "is not registered");
-  /* (the caller checked the fewest arguments: defaults are not known here,
-   * in a worker process; a typed task checks its own count) */
-  if ((*fn)->arity != -1 && arity > (*fn)->arity)
+  if ((*fn)->arity != -1 && arity != (*fn)->arity &&
+      (arity > (*fn)->arity || arity < weft_fn_min_arity(*fn)))
     return weft_fail(ctx, "function '%s' takes %d arguments, not %d", s,
                      (*fn)->arity, arity);
   return 0;
