@@ -350,33 +350,41 @@ int weft__fill_defaults(weft_task_ctx *ctx, const char *name, int np,
 #define WEFT__DEFCHECK_7(a, ...) WEFT__DEFCHECK(a) WEFT__DEFCHECK_6(__VA_ARGS__)
 #define WEFT__DEFCHECK_8(a, ...) WEFT__DEFCHECK(a) WEFT__DEFCHECK_7(__VA_ARGS__)
 
+/* Conversions: the common case (the argument already has the parameter's
+ * type and fits) inline, everything else (conversions, refusals with a
+ * message) in typed.c. A typed task costs about what a generic one does,
+ * item after item in weft_map. */
 #define WEFT__FROM(ctx, a, i, p)                                               \
   _Generic((p),                                                                \
       bool *: weft__from_bool,                                                 \
-      int *: weft__from_int,                                                   \
-      long *: weft__from_long,                                                 \
-      long long *: weft__from_llong,                                           \
+      int *: weft__fromi_int,                                                  \
+      long *: weft__fromi_long,                                                \
+      long long *: weft__fromi_llong,                                          \
       unsigned *: weft__from_uint,                                             \
       unsigned long *: weft__from_ulong,                                       \
       unsigned long long *: weft__from_ullong,                                 \
       float *: weft__from_float,                                               \
-      double *: weft__from_double,                                             \
+      double *: weft__fromi_double,                                            \
       const char **: weft__from_cstr,                                          \
-      weft_value *: weft__from_value)(ctx, a, i, p)
+      weft_value *: weft__fromi_value)(ctx, a, i, p)
+/* Results: the failure a typed function may have declared with WEFT_FAIL
+ * is not looked at here: whoever runs a task (the schedulers, weft_map's
+ * batches, a worker process) checks the task's failed flag after the call
+ * and releases the result. */
 #define WEFT__RET(ctx, out, r)                                                 \
   _Generic((r),                                                                \
-      bool: weft__ret_bool,                                                    \
-      int: weft__ret_llong,                                                    \
-      long: weft__ret_llong,                                                   \
-      long long: weft__ret_llong,                                              \
-      unsigned: weft__ret_llong,                                               \
+      bool: weft__reti_bool,                                                   \
+      int: weft__reti_llong,                                                   \
+      long: weft__reti_llong,                                                  \
+      long long: weft__reti_llong,                                             \
+      unsigned: weft__reti_llong,                                              \
       unsigned long: weft__ret_ullong,                                         \
       unsigned long long: weft__ret_ullong,                                    \
-      float: weft__ret_double,                                                 \
-      double: weft__ret_double,                                                \
+      float: weft__reti_double,                                                \
+      double: weft__reti_double,                                               \
       char *: weft__ret_cstr,                                                  \
       const char *: weft__ret_cstr,                                            \
-      weft_value: weft__ret_value)(ctx, out, r)
+      weft_value: weft__reti_value)(ctx, out, r)
 
 int weft__from_bool(weft_task_ctx *, const weft_value *, int, bool *);
 int weft__from_int(weft_task_ctx *, const weft_value *, int, int *);
@@ -398,6 +406,72 @@ int weft__ret_double(weft_task_ctx *, weft_value *, double);
 int weft__ret_cstr(weft_task_ctx *, weft_value *, const char *);
 int weft__ret_value(weft_task_ctx *, weft_value *, weft_value);
 int weft__ret_none(weft_task_ctx *, weft_value *);
+
+static inline int weft__fromi_int(weft_task_ctx *ctx, const weft_value *a,
+                                  int i, int *p) {
+  if (__builtin_expect(a[i].type == WEFT_T_INT && a[i].as.i >= -2147483647 - 1 &&
+                           a[i].as.i <= 2147483647 &&
+                           sizeof(int) == 4,
+                       1)) {
+    *p = (int)a[i].as.i;
+    return 0;
+  }
+  return weft__from_int(ctx, a, i, p);
+}
+static inline int weft__fromi_long(weft_task_ctx *ctx, const weft_value *a,
+                                   int i, long *p) {
+  if (__builtin_expect(a[i].type == WEFT_T_INT && sizeof(long) == 8, 1)) {
+    *p = (long)a[i].as.i;
+    return 0;
+  }
+  return weft__from_long(ctx, a, i, p);
+}
+static inline int weft__fromi_llong(weft_task_ctx *ctx, const weft_value *a,
+                                    int i, long long *p) {
+  if (__builtin_expect(a[i].type == WEFT_T_INT, 1)) {
+    *p = (long long)a[i].as.i;
+    return 0;
+  }
+  return weft__from_llong(ctx, a, i, p);
+}
+static inline int weft__fromi_double(weft_task_ctx *ctx, const weft_value *a,
+                                     int i, double *p) {
+  if (__builtin_expect(a[i].type == WEFT_T_DOUBLE, 1)) {
+    *p = a[i].as.d;
+    return 0;
+  }
+  return weft__from_double(ctx, a, i, p);
+}
+static inline int weft__fromi_value(weft_task_ctx *ctx, const weft_value *a,
+                                    int i, weft_value *p) {
+  (void)ctx;
+  *p = a[i]; /* borrowed for the call */
+  return 0;
+}
+static inline int weft__reti_bool(weft_task_ctx *ctx, weft_value *out,
+                                  bool v) {
+  (void)ctx;
+  *out = weft_bool(v);
+  return 0;
+}
+static inline int weft__reti_llong(weft_task_ctx *ctx, weft_value *out,
+                                   long long v) {
+  (void)ctx;
+  *out = weft_int(v);
+  return 0;
+}
+static inline int weft__reti_double(weft_task_ctx *ctx, weft_value *out,
+                                    double v) {
+  (void)ctx;
+  *out = weft_double(v);
+  return 0;
+}
+static inline int weft__reti_value(weft_task_ctx *ctx, weft_value *out,
+                                   weft_value v) {
+  (void)ctx;
+  *out = v;
+  return 0;
+}
 
 #ifdef __cplusplus
 }
