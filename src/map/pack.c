@@ -23,7 +23,7 @@
  * malformed payload is an error, never a bad read. */
 #include <string.h>
 
-#include "map_impl.h"
+#include "pack.h"
 
 #define PACK_MAGIC 0x50414d57u /* "WMAP" read as a little-endian u32 */
 #define PACK_SCALARS 1u
