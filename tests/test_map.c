@@ -14,6 +14,7 @@
 
 #include <math.h>
 
+#include "core/obj.h"     /* how unpacked lists are laid out */
 #include "map/map_impl.h" /* the packing of batches, tested directly */
 
 /* ---- task functions ---- */
@@ -364,6 +365,52 @@ static void log_end(const weft_event *ev, void *ud) {
     l->kind[l->n++] = 'u';
     l->bad_worker |= ev->worker != -1;
   }
+}
+
+/* Issue 7, point 16: the lists of a batch that comes back from a worker
+ * are unpacked into one block each batch, not one allocation per item;
+ * they stay ordinary lists: readable, settable, released in any order
+ * (the block goes with the last one; ASan checks that nothing leaks). */
+static void test_procs_results_share_a_block(void **state) {
+  (void)state;
+  if (!have_procs()) {
+    print_message("procs scheduler not in this build: skipped\n");
+    skip();
+  }
+  enum { N = 400 };
+  weft_value in[N], out[N];
+  for (int i = 0; i < N; i++)
+    in[i] = weft_int(i);
+  weft_map_opts o;
+  weft_map_opts_init(&o);
+  o.scheduler = WEFT_SCHED_PROCS;
+  o.workers = 2;
+  o.batch_size = 100;
+  o.ignore_env = 1;
+  assert_map_ok(weft_map(WEFT_FN(tlist), N, in, out, &o));
+  for (int i = 0; i < N; i++) {
+    assert_type(out[i], WEFT_T_LIST);
+    assert_int_equal(weft_value_len(&out[i]), i % 5);
+    for (int k = 0; k < i % 5; k++)
+      assert_int_value(*weft_list_get(&out[i], (size_t)k), i + k);
+    assert_true(out[i].as.obj->kind & WEFT__OBJ_ARENA);
+  }
+  /* lists of one batch lie in one block, one after the other */
+  const char *p1 = (const char *)out[1].as.obj, *p2 = (const char *)out[2].as.obj;
+  assert_true(p2 > p1 && p2 - p1 < 256);
+  /* a heap value set into one, which outlives the others */
+  weft_value s;
+  assert_ok(weft_str_new(&s, "kept"), NULL);
+  assert_ok(weft_list_set(&out[103], 0, s), NULL);
+  for (int i = N - 1; i >= 0; i--)
+    if (i != 103)
+      weft_value_release(&out[i]);
+  assert_string_equal(weft_value_str(weft_list_get(&out[103], 0)), "kept");
+  assert_int_value(*weft_list_get(&out[103], 2), 105);
+  weft_value copy = weft_value_retain(&out[103]);
+  weft_value_release(&out[103]);
+  assert_int_equal(weft_value_len(&copy), 3);
+  weft_value_release(&copy);
 }
 
 static void test_procs_unpack_as_they_come(void **state) {
@@ -1150,6 +1197,7 @@ int main(void) {
       cmocka_unit_test(test_map_nodes),
       cmocka_unit_test(test_portable_batches),
       cmocka_unit_test(test_pack),
+      cmocka_unit_test(test_procs_results_share_a_block),
       cmocka_unit_test(test_list_items),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
