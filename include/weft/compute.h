@@ -5,8 +5,10 @@
  *   threads  (default) one worker per core with work-stealing deques.
  *   procs    worker processes (weft/procs.h).
  * The scheduler and worker count come from weft_compute_opts, else from the
- * environment (WEFT_SCHEDULER=sync|threads|procs, WEFT_WORKERS=N), else the
- * defaults (threads, all cores).
+ * environment (WEFT_SCHEDULER=sync|threads|procs in any case, or Dask's
+ * threading|processes|synchronous; WEFT_WORKERS=N from 1 to 4096, or -1
+ * for all cores as joblib's n_jobs=-1), else the defaults (threads, all
+ * cores). A bad value fails the compute with WEFT_EINVAL naming it.
  *
  * An executor is a pool of worker threads kept between computes (Taskflow's
  * tf::Executor): pass one in the options to run many graphs without starting
@@ -91,8 +93,9 @@ int weft_compute1(weft_graph *g, weft_node *node, weft_value *out,
       (weft_node *const[]){__VA_ARGS__}
 #define WEFT_OUT(...) (weft_value *const[]){__VA_ARGS__}
 
-/* The scheduler's name ("sync", "threads", "procs"), and the reverse
- * (WEFT_EINVAL for an unknown name). */
+/* The scheduler's name ("sync", "threads", "procs"), and the reverse: any
+ * case, blanks around ignored, Dask's names too (WEFT_EINVAL for an
+ * unknown name). */
 const char *weft_scheduler_name(weft_scheduler s);
 int weft_scheduler_parse(const char *name, weft_scheduler *out);
 /* Whether this build has scheduler s. */

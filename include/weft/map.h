@@ -11,7 +11,8 @@
  *   o.scheduler = WEFT_SCHED_PROCS;      // or threads (default), sync
  *   if (weft_map(WEFT_FN(slow_square), 4, in, out, &o)) ...
  *
- * The function is any task function (weft/fn.h) that takes one argument;
+ * The function is any task function (weft/fn.h) that takes one argument
+ * (or more, when the others have defaults: WEFT_DEFAULTS);
  * item i is fn(inputs[i]) and results come back in input order. Items are
  * grouped into batches, one task per batch, so that a million tiny items
  * cost about as much as a plain loop (batch_size 0 picks the size: about 8
@@ -19,9 +20,13 @@
  * schedulers the batches read the inputs and write the outputs in place;
  * on procs they carry the function's registered name and the items (scalars
  * packed in one byte buffer, other values as a list) to the workers, so
- * there the function must be registered (WEFT_REGISTER / WEFT_DELAYED) and
- * inputs and results must be values that can leave the process (not
- * WEFT_T_PTR).
+ * there the function must be registered (WEFT_REGISTER / WEFT_DELAYED; the
+ * same rule as a procs compute: weft/procs.h) and inputs and results must
+ * be values that can leave the process (not WEFT_T_PTR). The results of a
+ * procs batch that are lists of numbers come back in one block per batch:
+ * each is an ordinary list (read it, set it, release it in any order), and
+ * the block is freed with the last of its lists. A typed (WEFT_DELAYED)
+ * function costs about what a generic one does per item.
  *
  * Errors are returned as negative WEFT_E* codes; with opts->errbuf set, a
  * message is written there too. A failing item (its function returned an
