@@ -90,8 +90,12 @@ bench: deps-bench
 	  WEFT_SOURCE_DIR="$(CURDIR)" bash bench/run.sh; \
 	else echo "no bench/run.sh yet: benchmarks built in build-bench/"; fi
 
-install: build
-	$(call step,install: $(DESTDIR)$(PREFIX))
+# Only the library and the command are built for install: not the tests,
+# not the example programs (their code is inside the command).
+install: deps
+	$(call step,install: build/ (library and command) - $(DESTDIR)$(PREFIX))
+	@$(call configure,build,)
+	@$(CMAKE) --build build -j$(JOBS) --target weft weft_cli
 	@DESTDIR="$(DESTDIR)" $(CMAKE) --install build --prefix "$(PREFIX)"
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 

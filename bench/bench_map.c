@@ -7,6 +7,9 @@
  *            1,000,000 trivial items (inc: x + 1), on a kept executor and
  *            on a fresh pool per call;
  *   procs    the same over worker processes, on a kept pool;
+ *   typed    the same trivial map on a kept executor through a typed
+ *            function (WEFT_DELAYED: long inc_t(long)) beside the generic
+ *            one (inc), 1,000,000 items: what the typed path costs;
  *   start    procs pool start-up: weft_procs_new and the first tiny map;
  *   factors  trial-division factorisation of 10,000 (and 100,000) random
  *            integers in [20000, 100000000] (Python's random.Random(0), the
@@ -78,6 +81,10 @@ static int check_inc(const weft_value *out, size_t n) {
   return 1;
 }
 
+/* The same as a plain typed C function, made a task by WEFT_DELAYED. */
+static long inc_t(long x) { return x + 1; }
+WEFT_DELAYED(inc_t, long, long);
+
 /* Median seconds of the plain loop over n items. */
 static double loop_time(const weft_value *in, weft_value *out, size_t n) {
   double t[MAXREPS];
@@ -92,15 +99,16 @@ static double loop_time(const weft_value *in, weft_value *out, size_t n) {
 }
 
 /* Median seconds of weft_map over n items with options o. */
-static double map_time(const char *what, const weft_value *in, weft_value *out,
-                       size_t n, weft_map_opts *o) {
+static double map_fn_time(const weft_fn_info *fn, const char *what,
+                          const weft_value *in, weft_value *out, size_t n,
+                          weft_map_opts *o) {
   double t[MAXREPS];
   char err[512];
   o->errbuf = err;
   o->errbuf_size = sizeof err;
   for (int r = -1; r < reps; r++) {
     double t0 = now_s();
-    int rc = weft_map(WEFT_FN(inc), n, in, out, o);
+    int rc = weft_map(fn, n, in, out, o);
     double dt = now_s() - t0;
     if (rc) {
       fail(what, err);
@@ -114,6 +122,11 @@ static double map_time(const char *what, const weft_value *in, weft_value *out,
       t[r] = dt;
   }
   return median(t, reps);
+}
+
+static double map_time(const char *what, const weft_value *in, weft_value *out,
+                       size_t n, weft_map_opts *o) {
+  return map_fn_time(WEFT_FN(inc), what, in, out, n, o);
 }
 
 static void overhead_line(const char *sys, size_t n, double loop, double map,
@@ -152,6 +165,30 @@ static void unit_threads(const weft_value *in, weft_value *out) {
     if (m >= 0)
       overhead_line("weft-threads-fresh", n, loop, m, workers);
   }
+  weft_executor_free(ex);
+}
+
+/* Typed (WEFT_DELAYED) against generic, same run, same executor. */
+static void unit_typed(const weft_value *in, weft_value *out) {
+  int workers = weft_cpu_count();
+  weft_executor *ex;
+  if (weft_executor_new(workers, &ex)) {
+    fail("typed", "weft_executor_new failed");
+    return;
+  }
+  size_t n = sizes[1];
+  double loop = loop_time(in, out, n);
+  weft_map_opts o;
+  weft_map_opts_init(&o);
+  o.ignore_env = 1;
+  o.executor = ex;
+  double gen = map_fn_time(WEFT_FN(inc), "typed/generic", in, out, n, &o);
+  double typ = map_fn_time(WEFT_FN(inc_t), "typed", in, out, n, &o);
+  if (gen >= 0 && typ >= 0)
+    printf("MAP sys=weft-threads what=typed n=%zu workers=%d loop_ms=%.3f "
+           "generic_ms=%.3f typed_ms=%.3f typed_over_generic=%.2f reps=%d\n",
+           n, workers, loop * 1e3, gen * 1e3, typ * 1e3, typ / gen, reps);
+  fflush(stdout);
   weft_executor_free(ex);
 }
 
@@ -450,17 +487,17 @@ int main(int argc, char **argv) {
   if (r && atoi(r) > 0)
     reps = atoi(r) < MAXREPS ? atoi(r) : MAXREPS;
   bool all = argc < 2;
-  bool want[5] = {all, all, all, all, all};
+  bool want[6] = {all, all, all, all, all, all};
   for (int k = 1; k < argc; k++) {
-    const char *names[5] = {"threads", "procs", "start", "factors",
-                            "factors100k"};
+    const char *names[6] = {"threads", "procs", "start", "factors",
+                            "factors100k", "typed"};
     int found = 0;
-    for (int u = 0; u < 5; u++)
+    for (int u = 0; u < 6; u++)
       if (strcmp(argv[k], names[u]) == 0)
         want[u] = (found = 1);
     if (!found) {
       fprintf(stderr, "usage: bench_map [threads] [procs] [start] [factors] "
-                      "[factors100k]\n");
+                      "[factors100k] [typed]\n");
       return 2;
     }
   }
@@ -481,6 +518,8 @@ int main(int argc, char **argv) {
     unit_factors(10000);
   if (want[4])
     unit_factors(100000);
+  if (want[5])
+    unit_typed(in, out);
   free(in);
   free(out);
   return failures ? 1 : 0;

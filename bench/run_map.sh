@@ -2,7 +2,8 @@
 # bench/run_map.sh - the parallel-map benchmark of issue 3: weft_map over
 # threads and over worker processes (bench_map) beside Python's joblib (loky,
 # threading) and multiprocessing.Pool (bench/map_python.py), all in the same
-# run, and one table with the ratios and the issue's targets:
+# run, and one table with the ratios and the issue's targets (plus issue 7's
+# line: a typed WEFT_DELAYED function against a generic one, same run):
 #   per-item overhead < 20 ns with threads, < 200 ns with processes (batched);
 #   procs pool start-up (new pool + first tiny map) < 5 ms;
 #   factorisation of 10,000 integers: speedup >= 1.9x on 2 cores.
@@ -140,6 +141,7 @@ run_unit "weft procs" "$prog" procs
 run_unit "weft pool start" "$prog" start
 run_unit "weft factors" "$prog" factors
 run_unit "weft factors 100k" "$prog" factors100k
+run_unit "weft typed" "$prog" typed
 if [ "$have_py" = 1 ]; then
   run_unit "joblib loky" "$py" "$here/map_python.py" loky
   run_unit "joblib threading" "$py" "$here/map_python.py" threading
@@ -161,7 +163,7 @@ function kv(line, key,   m) {
 # V[sys, what, n, field] = value (with a * when noisy)
 /^MAP / {
   s = kv($0, "sys"); w = kv($0, "what"); n = kv($0, "n"); mark = kv($0, "noisy") == 1 ? "*" : ""
-  split("over_ns map_ns loop_ns wall_ms speedup first_ms new_ms start_ms sum_inputs n_factors sum_factors", F, " ")
+  split("over_ns map_ns loop_ns wall_ms speedup first_ms new_ms start_ms sum_inputs n_factors sum_factors loop_ms generic_ms typed_ms typed_over_generic", F, " ")
   for (k in F) { v = kv($0, F[k]); if (v != "") { V[s, w, n, F[k]] = v; M[s, w, n, F[k]] = mark } }
   got++
 }
@@ -225,6 +227,10 @@ END {
   printf "; checksums (inputs, factors, sum): C %s %s %s, Python %s %s %s\n",
     cell("c-seq", "factors", n, "sum_inputs", "%s"), cell("c-seq", "factors", n, "n_factors", "%s"), cell("c-seq", "factors", n, "sum_factors", "%s"),
     cell("py-seq", "factors", n, "sum_inputs", "%s"), cell("py-seq", "factors", n, "n_factors", "%s"), cell("py-seq", "factors", n, "sum_factors", "%s")
+  if (("weft-threads", "typed", 1000000, "typed_ms") in V)
+    printf "typed task (WEFT_DELAYED long inc_t(long)) against generic (weft_fn inc), weft_map of 1,000,000 items on a kept executor: typed %s ms, generic %s ms (typed / generic %s, target about 1); plain C loop %s ms\n",
+      cell("weft-threads", "typed", 1000000, "typed_ms", "%.2f"), cell("weft-threads", "typed", 1000000, "generic_ms", "%.2f"),
+      cell("weft-threads", "typed", 1000000, "typed_over_generic", "%.2fx"), cell("weft-threads", "typed", 1000000, "loop_ms", "%.2f")
   printf "weft: thr = a kept executor (weft_executor_new), thr new = a new thread pool in every call, procs = a kept pool (weft_procs_new);\n"
   printf "start-up: weft_procs_new + first map of 2 items | loky, threading: first Parallel call of 10 tasks | Pool(2) constructor + first map.\n"
   printf "factorisation: each on its running pool (start-up apart: weft procs %s ms, Pool %s ms); threads start their pool in the call.\n",

@@ -4,6 +4,8 @@
 #   bin/weft                             the command (rpath $ORIGIN/../lib)
 #   lib/pkgconfig/weft.pc                for pkg-config --cflags --libs weft
 #   lib/cmake/weft/                      for find_package(weft CONFIG), target weft::weft
+#   share/weft/lsan.supp                 LeakSanitizer suppressions for
+#                                        programs that draw pictures
 # The pkg-config file is written at install time, so that its prefix is the
 # one given to `cmake --install --prefix` (the CMake package is relocatable
 # by itself).
@@ -25,6 +27,8 @@ install(TARGETS weft EXPORT weftTargets
 if(TARGET weft_cli)
   install(TARGETS weft_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 endif()
+install(FILES "${PROJECT_SOURCE_DIR}/share/weft/lsan.supp"
+  DESTINATION "${CMAKE_INSTALL_DATADIR}/weft")
 
 # CMake package.
 install(EXPORT weftTargets NAMESPACE weft:: DESTINATION "${WEFT_CMAKEDIR}")

@@ -447,6 +447,173 @@ static void test_delayed_fail(void **state) {
   weft_graph_free(g);
 }
 
+/* ---- issue 7: defaults, zero arguments, void results, NULL, failing ---- */
+
+/* Python's ma_fonction(x, y=1) */
+static long ma_fonction(long x, long y) { return x * 10 + y; }
+WEFT_DELAYED(ma_fonction, long, long, long);
+WEFT_DEFAULTS(ma_fonction, 1);
+
+/* two defaults, a double and an int */
+static double affine(double x, double k, int off) { return x * k + off; }
+WEFT_DELAYED(affine, double, double, double, int);
+WEFT_DEFAULTS(affine, 2.5, 3);
+
+static long answer(void) { return 42; }
+WEFT_DELAYED(answer, long, void);
+static long seven(void) { return 7; }
+WEFT_DELAYED(seven, long);
+
+static int generic_zero(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                        weft_value *out) {
+  (void)ctx, (void)a;
+  *out = weft_int((int64_t)n + 100);
+  return 0;
+}
+WEFT_REGISTER(generic_zero);
+
+static long bumped;
+static void bump(long by) { bumped += by; }
+WEFT_DELAYED(bump, void, long);
+
+static bool is_none(weft_value v) { return v.type == WEFT_T_NONE; }
+WEFT_DELAYED(is_none, bool, weft_value);
+
+static double ratio(double a, double b) {
+  if (b == 0)
+    return WEFT_FAIL("ratio(%g, 0): division by zero", a);
+  return a / b;
+}
+WEFT_DELAYED(ratio, double, double, double);
+
+static const char *name_of(int k) {
+  if (k < 0)
+    return WEFT_FAIL_NULL("no name for %d", k);
+  return k ? "one" : "zero";
+}
+WEFT_DELAYED(name_of, const char *, int);
+
+static void must_be_positive(long x) {
+  if (x <= 0) {
+    WEFT_FAIL("%ld is not positive", x);
+    return;
+  }
+  bumped += x;
+}
+WEFT_DELAYED(must_be_positive, void, long);
+
+static void test_delayed_defaults(void **state) {
+  (void)state;
+  weft_graph *g = weft_graph_new();
+  assert_int_value(compute_ok(g, weft_call(g, ma_fonction, 4)),
+                   ma_fonction(4, 1));
+  assert_int_value(compute_ok(g, weft_call(g, ma_fonction, 4, 2)),
+                   ma_fonction(4, 2));
+  assert_double_value(compute_ok(g, weft_call(g, affine, 2.0)),
+                      affine(2.0, 2.5, 3));
+  assert_double_value(compute_ok(g, weft_call(g, affine, 2.0, 4.0)),
+                      affine(2.0, 4.0, 3));
+  assert_double_value(compute_ok(g, weft_call(g, affine, 2.0, 4.0, -1)),
+                      affine(2.0, 4.0, -1));
+  assert_int_equal(weft_fn_min_arity(WEFT_FN(ma_fonction)), 1);
+  assert_int_equal(weft_fn_min_arity(WEFT_FN(affine)), 1);
+  assert_int_equal(weft_fn_min_arity(WEFT_FN(hyp)), 2);
+  assert_int_equal(weft_fn_min_arity(WEFT_FN(gen_inc)), -1);
+  assert_int_equal(weft_fn_min_arity(NULL), -1);
+  /* too few or too many: refused when the node is built */
+  assert_null(weft_call(g, ma_fonction));
+  assert_rc(WEFT_EARITY, weft_graph_status(g), g);
+  assert_string_equal(weft_graph_error(g),
+                      "ma_fonction takes 1 to 2 arguments, 0 given");
+  weft_graph_free(g);
+  g = weft_graph_new();
+  assert_null(weft_call(g, ma_fonction, 1, 2, 3));
+  assert_contains(weft_graph_error(g), "takes 1 to 2 arguments, 3 given");
+  weft_graph_free(g);
+
+  /* the defaults are static data: worker processes fill them in too, and
+   * weft_map maps a two-parameter function with one default */
+  for (int s = 0; s < 3; s++) {
+    weft_scheduler sched = s == 0   ? WEFT_SCHED_SYNC
+                           : s == 1 ? WEFT_SCHED_THREADS
+                                    : WEFT_SCHED_PROCS;
+    if (!weft_scheduler_available(sched))
+      continue;
+    g = weft_graph_new();
+    weft_compute_opts o;
+    weft_compute_opts_init(&o);
+    o.scheduler = sched;
+    o.workers = 2;
+    o.ignore_env = 1;
+    weft_value v;
+    assert_ok(weft_compute1(g, weft_call(g, affine, 1.0, 2.0), &v, &o), g);
+    assert_double_value(v, affine(1.0, 2.0, 3));
+    weft_graph_free(g);
+    weft_value in[50], out[50];
+    for (int i = 0; i < 50; i++)
+      in[i] = weft_int(i - 25);
+    weft_map_opts mo;
+    weft_map_opts_init(&mo);
+    mo.scheduler = sched;
+    mo.workers = 2;
+    mo.ignore_env = 1;
+    assert_ok(weft_map(WEFT_FN(ma_fonction), 50, in, out, &mo), NULL);
+    for (int i = 0; i < 50; i++)
+      assert_int_value(out[i], ma_fonction(i - 25, 1));
+  }
+}
+
+static void test_delayed_forms(void **state) {
+  (void)state;
+  weft_graph *g = weft_graph_new();
+  /* no parameters: void or nothing; weft_call(g, f) with no arguments */
+  assert_int_value(compute_ok(g, weft_call(g, answer)), 42);
+  assert_int_value(compute_ok(g, weft_call(g, seven)), 7);
+  assert_int_value(compute_ok(g, weft_call(g, generic_zero)), 100);
+  assert_int_value(compute_ok(g, weft_call(g, generic_zero, 1, 2)), 102);
+  assert_int_equal(WEFT_FN(answer)->arity, 0);
+  assert_int_equal(WEFT_FN(seven)->arity, 0);
+  /* a void result is none, and the function ran */
+  bumped = 0;
+  weft_value v = compute_ok(g, weft_call(g, bump, 5));
+  assert_type(v, WEFT_T_NONE);
+  assert_int_equal(bumped, 5);
+  /* NULL is none; another void * is refused when built */
+  {
+    weft_value b = compute_ok(g, weft_call(g, is_none, NULL));
+    assert_type(b, WEFT_T_BOOL);
+    assert_true(b.as.b);
+    b = compute_ok(g, weft_call(g, is_none, 3));
+    assert_type(b, WEFT_T_BOOL);
+    assert_false(b.as.b);
+  }
+  void *p = &bumped;
+  assert_null(weft_call(g, is_none, p));
+  assert_rc(WEFT_EINVAL, weft_graph_status(g), g);
+  assert_contains(weft_graph_error(g), "argument 1 of is_none is a void *");
+  weft_graph_free(g);
+
+  /* failing from a typed function without a dummy value */
+  g = weft_graph_new();
+  assert_double_value(compute_ok(g, weft_call(g, ratio, 3.0, 2.0)), 1.5);
+  const char *m = compute_fails(g, weft_call(g, ratio, 3.0, 0.0));
+  assert_contains(m, "(ratio) failed: ratio(3, 0): division by zero");
+  weft_value s = compute_ok(g, weft_call(g, name_of, 1));
+  assert_string_equal(weft_value_str(&s), "one");
+  weft_value_release(&s);
+  m = compute_fails(g, weft_call(g, name_of, -2));
+  assert_contains(m, "(name_of) failed: no name for -2");
+  bumped = 0;
+  m = compute_fails(g, weft_call(g, must_be_positive, -4));
+  assert_contains(m, "-4 is not positive");
+  assert_type(compute_ok(g, weft_call(g, must_be_positive, 4)), WEFT_T_NONE);
+  assert_int_equal(bumped, 4);
+  /* outside a task: only the value */
+  assert_true(WEFT_FAIL("nobody") == 0);
+  assert_null(WEFT_FAIL_NULL("nobody"));
+  weft_graph_free(g);
+}
+
 /* ---- what a running task knows ---- */
 
 static char seen_key[64];
@@ -572,6 +739,8 @@ int main(void) {
       cmocka_unit_test(test_delayed_lossless),
       cmocka_unit_test(test_delayed_lossy),
       cmocka_unit_test(test_delayed_fail),
+      cmocka_unit_test(test_delayed_defaults),
+      cmocka_unit_test(test_delayed_forms),
       cmocka_unit_test(test_task_context),
       cmocka_unit_test(test_arity),
   };

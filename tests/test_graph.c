@@ -287,6 +287,40 @@ static void test_float_floordiv_python(void **state) {
       0);
 }
 
+/* Issue 7: an integer overflow names its operands for every operator. */
+static void test_overflow_messages(void **state) {
+  (void)state;
+  const struct {
+    weft_op op;
+    int64_t x, y;
+    const char *want;
+  } cases[] = {
+      {WEFT_OP_MUL, 4294967296, 2147483648,
+       "integer overflow in 4294967296 * 2147483648"},
+      {WEFT_OP_SUB, INT64_MIN, 1,
+       "integer overflow in -9223372036854775808 - 1"},
+      {WEFT_OP_ADD, INT64_MAX, 1, "integer overflow in 9223372036854775807 + 1"},
+      {WEFT_OP_POW, 10, 19, "integer overflow in 10 ** 19"},
+      {WEFT_OP_POW, 3, 40, "integer overflow in 3 ** 40"},
+      {WEFT_OP_FLOORDIV, INT64_MIN, -1,
+       "integer overflow in -9223372036854775808 // -1"},
+  };
+  weft_graph *g = weft_graph_new();
+  weft_compute_opts o = tu_opts(&scheds[0], NULL);
+  weft_value v;
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    weft_node *n = weft__binop(g, cases[k].op, weft_int(cases[k].x),
+                               weft_int(cases[k].y));
+    assert_rc(WEFT_ETASK, tu_compute1(g, n, &v, &o), g);
+    assert_contains(weft_graph_error(g), cases[k].want);
+  }
+  weft_node *m = weft_neg(g, INT64_MIN);
+  assert_rc(WEFT_ETASK, tu_compute1(g, m, &v, &o), g);
+  assert_contains(weft_graph_error(g),
+                  "integer overflow in -(-9223372036854775808)");
+  weft_graph_free(g);
+}
+
 static void test_neg_sum_list(void **state) {
   (void)state;
   const tu_sched *c = &scheds[0];
@@ -409,7 +443,7 @@ static void test_null_node(void **state) {
             tu_compute(g, 2, (weft_node *const[]){ok, ok},
                        (weft_value *const[]){&v, NULL}, NULL),
             g);
-  assert_contains(weft_graph_error(g), "output 2");
+  assert_contains(weft_graph_error(g), "output 1"); /* from 0, as keys */
   assert_ok(tu_compute(g, 0, NULL, NULL, NULL), g); /* nothing to do */
   /* these were not build errors: the graph still works */
   assert_ok(weft_graph_status(g), g);
@@ -967,6 +1001,7 @@ int main(void) {
       cmocka_unit_test(test_arithmetic),
       cmocka_unit_test(test_float_floordiv_python),
       cmocka_unit_test(test_neg_sum_list),
+      cmocka_unit_test(test_overflow_messages),
       cmocka_unit_test(test_null_graph),
       cmocka_unit_test(test_null_node),
       cmocka_unit_test(test_other_graph),

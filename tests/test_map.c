@@ -15,6 +15,7 @@
 
 #include <math.h>
 
+#include "core/obj.h"     /* how unpacked lists are laid out */
 #include "map/map_impl.h" /* the packing of batches, tested directly */
 
 /* ---- task functions ---- */
@@ -367,6 +368,52 @@ static void log_end(const weft_event *ev, void *ud) {
   }
 }
 
+/* Issue 7, point 16: the lists of a batch that comes back from a worker
+ * are unpacked into one block each batch, not one allocation per item;
+ * they stay ordinary lists: readable, settable, released in any order
+ * (the block goes with the last one; ASan checks that nothing leaks). */
+static void test_procs_results_share_a_block(void **state) {
+  (void)state;
+  if (!have_procs()) {
+    print_message("procs scheduler not in this build: skipped\n");
+    skip();
+  }
+  enum { N = 400 };
+  weft_value in[N], out[N];
+  for (int i = 0; i < N; i++)
+    in[i] = weft_int(i);
+  weft_map_opts o;
+  weft_map_opts_init(&o);
+  o.scheduler = WEFT_SCHED_PROCS;
+  o.workers = 2;
+  o.batch_size = 100;
+  o.ignore_env = 1;
+  assert_map_ok(weft_map(WEFT_FN(tlist), N, in, out, &o));
+  for (int i = 0; i < N; i++) {
+    assert_type(out[i], WEFT_T_LIST);
+    assert_int_equal(weft_value_len(&out[i]), i % 5);
+    for (int k = 0; k < i % 5; k++)
+      assert_int_value(*weft_list_get(&out[i], (size_t)k), i + k);
+    assert_true(out[i].as.obj->kind & WEFT__OBJ_ARENA);
+  }
+  /* lists of one batch lie in one block, one after the other */
+  const char *p1 = (const char *)out[1].as.obj, *p2 = (const char *)out[2].as.obj;
+  assert_true(p2 > p1 && p2 - p1 < 256);
+  /* a heap value set into one, which outlives the others */
+  weft_value s;
+  assert_ok(weft_str_new(&s, "kept"), NULL);
+  assert_ok(weft_list_set(&out[103], 0, s), NULL);
+  for (int i = N - 1; i >= 0; i--)
+    if (i != 103)
+      weft_value_release(&out[i]);
+  assert_string_equal(weft_value_str(weft_list_get(&out[103], 0)), "kept");
+  assert_int_value(*weft_list_get(&out[103], 2), 105);
+  weft_value copy = weft_value_retain(&out[103]);
+  weft_value_release(&out[103]);
+  assert_int_equal(weft_value_len(&copy), 3);
+  weft_value_release(&copy);
+}
+
 static void test_procs_unpack_as_they_come(void **state) {
   (void)state;
   if (!have_procs()) {
@@ -462,12 +509,15 @@ static void test_item_failure(void **state) {
       continue;
     weft_map_opts o = conf_opts(&confs[c], NULL);
     o.executor = NULL;
+    int code = 1;
+    o.item_code = &code;
     for (size_t batch = 0; batch < 3; batch++) {
       o.batch_size = batch == 2 ? SIZE_MAX : batch;
       for (size_t i = 0; i < n; i++)
         out[i] = weft_int(777); /* overwritten: every output ends as none */
       int rc = weft_map(WEFT_FN(tfail), n, in, out, &o);
       assert_rc(WEFT_ETASK, rc, NULL);
+      assert_rc(WEFT_ETASK, code, NULL); /* through weft_fail */
       assert_contains(errbuf, "weft_map(tfail)");
       assert_contains(errbuf, "item 4321: bad input 4321");
       for (size_t i = 0; i < n; i++)
@@ -477,8 +527,21 @@ static void test_item_failure(void **state) {
     in[17] = weft_int(-7);
     int rc = weft_map(WEFT_FN(tfail), n, in, out, &o);
     in[17] = weft_int(17);
-    assert_rc(WEFT_ETYPE, rc, NULL);
+    /* issue 7: any item failure is WEFT_ETASK, its own code kept */
+    assert_rc(WEFT_ETASK, rc, NULL);
+    assert_rc(WEFT_ETYPE, code, NULL);
     assert_contains(errbuf, "item 17: wrong value type");
+    /* and the same through map-reduce; a success clears the code */
+    weft_value r = weft_int(5);
+    in[17] = weft_int(-7);
+    rc = weft_map_reduce(WEFT_FN(tfail), WEFT_FN(tadd), n, in, &r, &o);
+    in[17] = weft_int(17);
+    assert_rc(WEFT_ETASK, rc, NULL);
+    assert_rc(WEFT_ETYPE, code, NULL);
+    assert_type(r, WEFT_T_NONE);
+    assert_map_ok(weft_map(WEFT_FN(tfail), 3, in, out, &o));
+    assert_int_equal(code, 0);
+    release_all(out, 3);
   }
   free(in);
   free(out);
@@ -564,6 +627,28 @@ static void test_bad_calls(void **state) {
   if (have_procs()) {
     assert_rc(WEFT_ENOTFOUND, rc, NULL);
     assert_contains(errbuf, "'hidden_fn' is not registered");
+    assert_contains(errbuf, "WEFT_REGISTER(hidden_fn)");
+    assert_rc(WEFT_ENOTFOUND, weft_fn_registered(&hidden_info), NULL);
+    assert_ok(weft_fn_registered(WEFT_FN(tmix)), NULL);
+    /* issue 7: one rule for both: a procs compute refuses it the same way
+     * (it used to run it), and says how to register it */
+    weft_graph *g = weft_graph_new();
+    weft_node *h = weft_call_fn(g, &hidden_info, 1, (weft_value[]){in[2]});
+    weft_compute_opts co;
+    weft_compute_opts_init(&co);
+    co.scheduler = WEFT_SCHED_PROCS;
+    co.workers = 1;
+    co.ignore_env = 1;
+    weft_value hv = weft_int(9);
+    assert_rc(WEFT_ENOTFOUND, weft_compute1(g, h, &hv, &co), g);
+    assert_type(hv, WEFT_T_NONE);
+    assert_contains(weft_graph_error(g), "(hidden_fn)");
+    assert_contains(weft_graph_error(g), "'hidden_fn' is not registered");
+    assert_contains(weft_graph_error(g), "WEFT_REGISTER(hidden_fn)");
+    co.scheduler = WEFT_SCHED_THREADS; /* in-process: no name needed */
+    assert_ok(weft_compute1(g, h, &hv, &co), g);
+    assert_int_value(hv, 3);
+    weft_graph_free(g);
     weft_value p[2] = {weft_int(1), weft_none()};
     assert_ok(tu_tracked_new(&p[1], 5), NULL);
     assert_rc(WEFT_ENOTSUP, weft_map(WEFT_FN(tmix), 2, p, out, &o), NULL);
@@ -1113,6 +1198,7 @@ int main(void) {
       cmocka_unit_test(test_map_nodes),
       cmocka_unit_test(test_portable_batches),
       cmocka_unit_test(test_pack),
+      cmocka_unit_test(test_procs_results_share_a_block),
       cmocka_unit_test(test_list_items),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -683,6 +683,53 @@ static void test_crash_in_batch(void **state) {
   assert_no_children();
 }
 
+/* x + 1, but kills its worker process on 3. */
+static int t_crash_on_3(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                        weft_value *out) {
+  (void)ctx, (void)n;
+  if (a[0].as.i == 3)
+    segfault();
+  *out = weft_int(a[0].as.i + 1);
+  return 0;
+}
+WEFT_REGISTER_AS(t_crash_on_3, "crash_on_3", t_crash_on_3, 1);
+
+/* Issue 7: an item that kills its worker inside weft_map is named as the
+ * user knows it (item and function), not by the internal batch task. */
+static void test_map_crash_message(void **state) {
+  (void)state;
+  weft_procs *pool = new_pool(2);
+  weft_value in[8], out[8];
+  for (int i = 0; i < 8; i++)
+    in[i] = weft_int(i);
+  char err[300];
+  weft_map_opts mo;
+  weft_map_opts_init(&mo);
+  mo.procs = pool;
+  mo.retries = 0;
+  mo.ignore_env = 1;
+  mo.errbuf = err;
+  mo.errbuf_size = sizeof err;
+  mo.batch_size = 1;
+  assert_int_equal(weft_map(WEFT_FN(t_crash_on_3), 8, in, out, &mo),
+                   WEFT_EKILLED);
+  assert_string_equal(err,
+                      "weft_map(crash_on_3): item 3 (crash_on_3) killed its "
+                      "worker 1 time (last: signal 11, Segmentation fault)");
+  mo.batch_size = 4; /* the batch of items 0 to 3 dies */
+  mo.retries = 1;
+  assert_int_equal(weft_map(WEFT_FN(t_crash_on_3), 8, in, out, &mo),
+                   WEFT_EKILLED);
+  assert_string_equal(err,
+                      "weft_map(crash_on_3): one of items 0 to 3 (crash_on_3) "
+                      "killed its worker 2 times (last: signal 11, "
+                      "Segmentation fault)");
+  for (int i = 0; i < 8; i++)
+    assert_int_equal(out[i].type, WEFT_T_NONE);
+  weft_procs_free(pool);
+  assert_no_children();
+}
+
 /* Crashes on its first attempt only: with a retry the compute succeeds and
  * every other result is right. */
 static void test_crash_once_retried(void **state) {
@@ -814,7 +861,9 @@ static void test_task_failure(void **state) {
   assert_non_null(strstr(weft_graph_error(g), "cannot be sent to a worker"));
   /* Nor can a user pointer come back from one. */
   weft_node *pr = weft_call0(g, t_ptr_result);
-  assert_int_equal(weft_compute1(g, pr, &v, &o), WEFT_ENOTSUP);
+  /* a task failure (issue 7's rule): WEFT_ETASK, the code kept */
+  assert_int_equal(weft_compute1(g, pr, &v, &o), WEFT_ETASK);
+  assert_int_equal(weft_graph_task_code(g), WEFT_ENOTSUP);
   assert_non_null(strstr(weft_graph_error(g),
                          "its result cannot leave the worker process"));
   /* ... but a literal alone is computed without a worker. */
@@ -1315,9 +1364,13 @@ static void test_function_table(void **state) {
   (void)state;
   weft__fntab t = {0};
   uint32_t i1, i2, i3;
-  assert_int_equal(weft__fntab_index(&t, WEFT_FN(t_add1), &i1), 0);
-  assert_int_equal(weft__fntab_index(&t, weft_op_fn(WEFT_OP_NEG), &i2), 0);
-  assert_int_equal(weft__fntab_index(&t, WEFT_FN(t_add1), &i3), 0);
+  char m[400];
+  assert_int_equal(weft__fntab_index(&t, WEFT_FN(t_add1), &i1, m, sizeof m),
+                   0);
+  assert_int_equal(
+      weft__fntab_index(&t, weft_op_fn(WEFT_OP_NEG), &i2, m, sizeof m), 0);
+  assert_int_equal(weft__fntab_index(&t, WEFT_FN(t_add1), &i3, m, sizeof m),
+                   0);
   assert_int_equal(i1, i3);
   assert_int_equal(t.ents[i1].module[0], '\0'); /* the program itself */
   assert_true(strstr(t.ents[i2].module, "libweft") != NULL ||
@@ -1389,6 +1442,7 @@ int main(void) {
       cmocka_unit_test(test_retries_exhausted),
       cmocka_unit_test(test_crash_once_retried),
       cmocka_unit_test(test_crash_in_batch),
+      cmocka_unit_test(test_map_crash_message),
       cmocka_unit_test(test_sigkill_no_retry),
       cmocka_unit_test(test_sigkill_retried),
       cmocka_unit_test(test_task_failure),

@@ -340,6 +340,44 @@ static int raw_io(weft_task_ctx *ctx, const weft_value *a, size_t n,
 }
 WEFT_REGISTER(raw_io);
 
+/* Returns WEFT_EINVAL for a negative argument, else x * 2. */
+static int raw_einval(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                      weft_value *out) {
+  (void)ctx, (void)n;
+  if (a[0].as.i < 0)
+    return WEFT_EINVAL;
+  *out = weft_int(a[0].as.i * 2);
+  return 0;
+}
+WEFT_REGISTER_ARITY(raw_einval, 1);
+
+/* Issue 7, points 2 and 3: a task returning WEFT_EINVAL makes the compute
+ * return WEFT_ETASK (not the code of a bad argument to compute itself), its
+ * own code readable; a later successful compute leaves no stale message. */
+static void test_task_code_and_stale_message(void **state) {
+  (void)state;
+  for (size_t c = 0; c < NSCHEDS; c++) {
+    weft_compute_opts o = opts_for(&scheds[c]);
+    weft_graph *g = weft_graph_new();
+    weft_node *bad = weft_call(g, raw_einval, -1);
+    weft_node *good = weft_call(g, raw_einval, 21);
+    weft_value v = weft_int(3);
+    assert_rc(WEFT_ETASK, tu_compute1(g, bad, &v, &o), g);
+    assert_rc(WEFT_EINVAL, weft_graph_task_code(g), g);
+    assert_contains(weft_graph_error(g), "task 'raw_einval-0' (raw_einval)");
+    assert_contains(weft_graph_error(g), weft_strerror(WEFT_EINVAL));
+    assert_ok(tu_compute1(g, good, &v, &o), g);
+    assert_int_value(v, 42);
+    assert_string_equal(weft_graph_error(g), "");
+    assert_int_equal(weft_graph_task_code(g), 0);
+    /* a bad argument to compute itself: WEFT_EINVAL, no task code */
+    assert_rc(WEFT_EINVAL, tu_compute1(g, NULL, &v, &o), g);
+    assert_int_equal(weft_graph_task_code(g), 0);
+    weft_graph_free(g);
+  }
+  assert_int_equal(weft_graph_task_code(NULL), 0);
+}
+
 static int raw_positive(weft_task_ctx *ctx, const weft_value *a, size_t n,
                         weft_value *out) {
   (void)ctx, (void)a, (void)n, (void)out;
@@ -374,7 +412,9 @@ static void test_raw_codes(void **state) {
     weft_graph *g = weft_graph_new();
     weft_node *io = weft_call(g, raw_io, 1);
     weft_value v = weft_int(3);
-    assert_rc(WEFT_EIO, tu_compute1(g, weft_add(g, io, 1), &v, &o), g);
+    /* issue 7: any task failure is WEFT_ETASK; its own code is kept */
+    assert_rc(WEFT_ETASK, tu_compute1(g, weft_add(g, io, 1), &v, &o), g);
+    assert_rc(WEFT_EIO, weft_graph_task_code(g), g);
     assert_type(v, WEFT_T_NONE);
     assert_contains(weft_graph_error(g), "'raw_io-0'");
     assert_contains(weft_graph_error(g), "(raw_io)");
@@ -573,6 +613,7 @@ int main(void) {
       cmocka_unit_test(test_many_failures),
       cmocka_unit_test(test_outputs_before_failure),
       cmocka_unit_test(test_raw_codes),
+      cmocka_unit_test(test_task_code_and_stale_message),
       cmocka_unit_test(test_nested_compute),
       cmocka_unit_test(test_executor_reuse),
       cmocka_unit_test(test_recompute_after_failure),

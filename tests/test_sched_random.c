@@ -822,6 +822,25 @@ static void test_environment(void **state) {
   assert_int_equal(s.workers, 2);
   assert_in_range(s.max_worker, 0, 1);
 
+  /* as people write them (issue 7): any case, blanks around, and
+   * joblib's n_jobs=-1 for every core */
+  {
+    weft_scheduler sc = WEFT_SCHED_DEFAULT;
+    assert_ok(weft_scheduler_parse(" Threads ", &sc), NULL);
+    assert_int_equal(sc, WEFT_SCHED_THREADS);
+    assert_ok(weft_scheduler_parse("PROCS", &sc), NULL);
+    assert_int_equal(sc, WEFT_SCHED_PROCS);
+    assert_rc(WEFT_EINVAL, weft_scheduler_parse("thread", &sc), NULL);
+  }
+  setenv("WEFT_SCHEDULER", "Sync", 1);
+  assert_ok(env_compute(&s, NULL), NULL);
+  assert_string_equal(s.scheduler, "sync");
+  setenv("WEFT_SCHEDULER", "THREADS", 1);
+  setenv("WEFT_WORKERS", "-1", 1);
+  assert_ok(env_compute(&s, NULL), NULL);
+  assert_string_equal(s.scheduler, "threads");
+  assert_int_equal(s.workers, weft_cpu_count());
+
   /* options win over the environment */
   {
     weft_graph *g = weft_graph_new();
@@ -852,7 +871,8 @@ static void test_environment(void **state) {
   weft_graph_free(g);
 
   setenv("WEFT_SCHEDULER", "threads", 1);
-  const char *bad_workers[] = {"many", "0", "-2", "3x", "99999"};
+  const char *bad_workers[] = {
+      "many", "0", "-2", "3x", "99999", "-", "99999999999999999999"};
   for (size_t k = 0; k < sizeof bad_workers / sizeof bad_workers[0]; k++) {
     setenv("WEFT_WORKERS", bad_workers[k], 1);
     assert_rc(WEFT_EINVAL, env_compute(&s, &g), g);
@@ -900,7 +920,7 @@ static void test_options_and_names(void **state) {
     assert_int_equal(s, names[k].s);
   }
   weft_scheduler s;
-  assert_rc(WEFT_EINVAL, weft_scheduler_parse("Sync", &s), NULL);
+  assert_rc(WEFT_EINVAL, weft_scheduler_parse("Syncs", &s), NULL);
   assert_rc(WEFT_EINVAL, weft_scheduler_parse("", &s), NULL);
   assert_rc(WEFT_EINVAL, weft_scheduler_parse("default", &s), NULL);
   assert_rc(WEFT_EINVAL, weft_scheduler_parse(NULL, &s), NULL);

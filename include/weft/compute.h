@@ -5,8 +5,10 @@
  *   threads  (default) one worker per core with work-stealing deques.
  *   procs    worker processes (weft/procs.h).
  * The scheduler and worker count come from weft_compute_opts, else from the
- * environment (WEFT_SCHEDULER=sync|threads|procs, WEFT_WORKERS=N), else the
- * defaults (threads, all cores).
+ * environment (WEFT_SCHEDULER=sync|threads|procs in any case, or Dask's
+ * threading|processes|synchronous; WEFT_WORKERS=N from 1 to 4096, or -1
+ * for all cores as joblib's n_jobs=-1), else the defaults (threads, all
+ * cores). A bad value fails the compute with WEFT_EINVAL naming it.
  *
  * An executor is a pool of worker threads kept between computes (Taskflow's
  * tf::Executor): pass one in the options to run many graphs without starting
@@ -52,15 +54,33 @@ void weft_compute_opts_init(weft_compute_opts *opts);
  * runs once, and only what they need runs (the rest of g is culled).
  * On success outs[i] receives node i's result (the caller owns it).
  * Errors: the graph's sticky build error; WEFT_EINVAL (NULL graph, node or
- * out); WEFT_EGRAPH; WEFT_ENOTFOUND (a weft_ref to an undefined key);
- * WEFT_ECYCLE (the message names the cycle); WEFT_ETASK (a task failed: the
- * message names its key, function and message); WEFT_EKILLED (procs: a
- * worker died); WEFT_ENOMEM. On error, outputs that were computed before the
- * failure are still returned in outs; the others are none; tasks not yet
- * started are cancelled; nothing leaks. weft_graph_error(g) gives the
- * message. A graph may be computed many times, not concurrently. */
+ * out: the message counts nodes from 0, as keys do); WEFT_EGRAPH;
+ * WEFT_ENOTFOUND (a weft_ref to an undefined key); WEFT_ECYCLE (the message
+ * names the cycle); WEFT_ETASK (a task failed); WEFT_EKILLED (procs: a
+ * worker died running a task, retries exhausted); WEFT_ENOTSUP (procs: an
+ * argument cannot be sent to a worker); WEFT_ENOMEM.
+ *
+ * One rule for failing tasks: whatever code a task function returns
+ * (WEFT_EINVAL, WEFT_ETYPE, ... or WEFT_ETASK through weft_fail), and also
+ * when its result cannot come back from a worker process, the compute
+ * returns WEFT_ETASK, so a task's code is never mistaken for an error of
+ * the call itself. The message names the task's key, its function and its
+ * message (or the text of its code), and weft_graph_task_code(g) gives the
+ * task's own code.
+ *
+ * On error, outputs that were computed before the failure are still
+ * returned in outs; the others are none; tasks not yet started are
+ * cancelled; nothing leaks. weft_graph_error(g) gives the message; after a
+ * compute that succeeds it is "". A graph may be computed many times, not
+ * concurrently. */
 int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
                  weft_value *const outs[], const weft_compute_opts *opts);
+
+/* After a weft_compute of g that returned WEFT_ETASK: the code the failing
+ * task's function returned (WEFT_ETASK when it failed through weft_fail, or
+ * its own code, e.g. WEFT_EINVAL). 0 after any other outcome (success, or a
+ * failure that was not a task's), and for a NULL graph. */
+int weft_graph_task_code(const weft_graph *g);
 
 /* One node: weft_compute(g, 1, &node, &out, opts). */
 int weft_compute1(weft_graph *g, weft_node *node, weft_value *out,
@@ -73,8 +93,9 @@ int weft_compute1(weft_graph *g, weft_node *node, weft_value *out,
       (weft_node *const[]){__VA_ARGS__}
 #define WEFT_OUT(...) (weft_value *const[]){__VA_ARGS__}
 
-/* The scheduler's name ("sync", "threads", "procs"), and the reverse
- * (WEFT_EINVAL for an unknown name). */
+/* The scheduler's name ("sync", "threads", "procs"), and the reverse: any
+ * case, blanks around ignored, Dask's names too (WEFT_EINVAL for an
+ * unknown name). */
 const char *weft_scheduler_name(weft_scheduler s);
 int weft_scheduler_parse(const char *name, weft_scheduler *out);
 /* Whether this build has scheduler s. */

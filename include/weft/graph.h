@@ -80,12 +80,19 @@ weft_node *weft_call_name(weft_graph *g, const char *name, size_t nargs,
 
 /* weft_call(g, f, args...): f is a function registered in this translation
  * unit with WEFT_REGISTER or WEFT_DELAYED; each argument is a weft_node *, a
- * number, a string (copied) or a weft_value (taken over). 1 to 16 args;
- * weft_call0 for none. */
+ * number, a string (copied), NULL (none) or a weft_value (taken over). 0 to
+ * 16 args: weft_call(g, f) for none (weft_call0 is the same). A non-NULL
+ * void * is refused (WEFT_EINVAL, naming the argument): pass pointers as
+ * weft_ptr_new values. */
 #define weft_call(g, f, ...)                                                   \
-  weft_call_fn((g), WEFT_FN(f), WEFT__NARG(__VA_ARGS__),                       \
-               (const weft_value[]){WEFT__ARGS(__VA_ARGS__)})
+  weft_call_fn((g), WEFT_FN(f), WEFT__NARG0(__VA_ARGS__),                      \
+               WEFT__ARGV(__VA_ARGS__))
 #define weft_call0(g, f) weft_call_fn((g), WEFT_FN(f), 0, NULL)
+/* The argument array, or NULL for none. */
+#define WEFT__ARGV(...)                                                        \
+  WEFT__FIRST(__VA_OPT__(((const weft_value[]){WEFT__ARGS(__VA_ARGS__)}), )    \
+                  NULL, ~)
+#define WEFT__FIRST(a, ...) a
 
 /* A node whose result is v (the graph takes over v's reference). */
 weft_node *weft_literal(weft_graph *g, weft_value v);
@@ -183,6 +190,7 @@ const weft_fn_info *weft_node_fn(const weft_graph *g, const weft_node *n);
       double: weft__arg_double,                                                \
       char *: weft__arg_cstr,                                                  \
       const char *: weft__arg_cstr,                                            \
+      void *: weft__arg_voidp,                                                 \
       weft_value: weft__arg_value)(x)
 
 static inline weft_value weft__arg_bool(bool b) { return weft_bool(b); }
@@ -194,6 +202,13 @@ static inline weft_value weft__arg_ullong(unsigned long long u) {
                                            : weft_int((int64_t)u);
 }
 weft_value weft__arg_cstr(const char *s); /* allocates a str */
+/* NULL is none; another void * is marked, and weft_call_fn refuses it. */
+static inline weft_value weft__arg_voidp(const void *p) {
+  weft_value v = weft_none();
+  if (p)
+    v.aux = 1; /* a none with aux 1: "a non-NULL void * pointer" */
+  return v;
+}
 
 #define WEFT__ARGS(...)                                                        \
   WEFT__CAT(WEFT__ARGS_, WEFT__NARG(__VA_ARGS__))(__VA_ARGS__)

@@ -11,7 +11,8 @@
  *   o.scheduler = WEFT_SCHED_PROCS;      // or threads (default), sync
  *   if (weft_map(WEFT_FN(slow_square), 4, in, out, &o)) ...
  *
- * The function is any task function (weft/fn.h) that takes one argument;
+ * The function is any task function (weft/fn.h) that takes one argument
+ * (or more, when the others have defaults: WEFT_DEFAULTS);
  * item i is fn(inputs[i]) and results come back in input order. Items are
  * grouped into batches, one task per batch, so that a million tiny items
  * cost about as much as a plain loop (batch_size 0 picks the size: about 8
@@ -19,17 +20,29 @@
  * schedulers the batches read the inputs and write the outputs in place;
  * on procs they carry the function's registered name and the items (scalars
  * packed in one byte buffer, other values as a list) to the workers, so
- * there the function must be registered (WEFT_REGISTER / WEFT_DELAYED) and
- * inputs and results must be values that can leave the process (not
- * WEFT_T_PTR).
+ * there the function must be registered (WEFT_REGISTER / WEFT_DELAYED; the
+ * same rule as a procs compute: weft/procs.h) and inputs and results must
+ * be values that can leave the process (not WEFT_T_PTR). The results of a
+ * procs batch that are lists of numbers come back in one block per batch:
+ * each is an ordinary list (read it, set it, release it in any order), and
+ * the block is freed with the last of its lists. A typed (WEFT_DELAYED)
+ * function costs about what a generic one does per item.
  *
  * Errors are returned as negative WEFT_E* codes; with opts->errbuf set, a
  * message is written there too. A failing item (its function returned an
  * error or called weft_fail) makes the whole call fail, as in joblib: its
  * batch stops there, batches not yet started never start, and every result
- * already made is released. The message names the item's index and the
- * function's own message, e.g.
+ * already made is released. The call then returns WEFT_ETASK, whatever code
+ * the item's function returned (the same rule as weft_compute: a task's
+ * code is never mistaken for an error of the call); the item's own code goes
+ * to opts->item_code. The message names the item's index and the
+ * function's own message (or the text of its code), e.g.
  *   "weft_map(slow_square): item 5: bad input 5".
+ * On procs, an item that kills its worker process (crash, abort, exit) is
+ * retried with its batch (opts->retries); past that the call returns
+ * WEFT_EKILLED with e.g. "item 3 (crash) killed its worker 2 times (last:
+ * signal 11, Segmentation fault)" ("one of items 3 to 9 (crash) ..." when
+ * the batch held several items).
  * A task function sees a context of its own per item (weft_task_current()
  * works in WEFT_DELAYED functions); weft_task_key gives its batch's key.
  *
@@ -75,6 +88,10 @@ typedef struct weft_map_opts {
    * truncated to errbuf_size), and "" on success. */
   char *errbuf;
   size_t errbuf_size;
+  /* When not NULL, receives the failing item's own code when the call
+   * returns WEFT_ETASK (WEFT_ETASK when it failed through weft_fail, else
+   * what its function returned, e.g. WEFT_EINVAL), and 0 otherwise. */
+  int *item_code;
 } weft_map_opts;
 
 /* Sets every field to its default: scheduler DEFAULT, all cores, automatic
@@ -90,9 +107,10 @@ void weft_map_opts_init(weft_map_opts *opts);
  * arrays, bad option); WEFT_EARITY (fn does not take exactly one argument);
  * WEFT_ENOTFOUND (procs: fn is not registered under its name, so workers
  * could not find it); WEFT_ENOTSUP (procs: not in this build, or an input
- * or result is a ptr value, which cannot leave the process); WEFT_ETASK or
- * the item's own code (an item failed); WEFT_EKILLED (procs: a worker died,
- * retries exhausted); WEFT_EBUSY; WEFT_ENOMEM; WEFT_ESYS. */
+ * is a ptr value, which cannot leave the process); WEFT_ETASK (an item
+ * failed, or its result is a ptr value that cannot come back from a worker
+ * process: its own code in opts->item_code); WEFT_EKILLED (procs: a worker
+ * died, retries exhausted); WEFT_EBUSY; WEFT_ENOMEM; WEFT_ESYS. */
 int weft_map(const weft_fn_info *fn, size_t n, const weft_value *inputs,
              weft_value *outputs, const weft_map_opts *opts);
 

@@ -38,9 +38,12 @@
  * So:
  *   - the program must link libweft (a program that dlopen()s it cannot
  *     have workers: they fail to start within start_timeout_ms);
- *   - task functions must be in static storage of the program or of a
- *     shared library (WEFT_REGISTER / WEFT_DELAYED make them so). The pool
- *     tells each worker where every registered function is, so
+ *   - task functions must be registered under their name (WEFT_REGISTER,
+ *     WEFT_DELAYED or weft_fn_register: see weft_fn_registered) and in
+ *     static storage of the program or of a shared library. A function
+ *     that is not is refused with WEFT_ENOTFOUND and a message that says
+ *     how to register it - by a graph's compute and by weft_map alike. The
+ *     pool tells each worker where every registered function is, so
  *     weft_fn_find() works in tasks as in the program;
  *   - in a worker, the program's own constructors (C++ static initialisers
  *     of the program included) have not run: a task may not rely on them;

@@ -2,7 +2,12 @@
  *
  * Writes the graph that computing `nodes` would run as Graphviz DOT; through
  * the Graphviz library it renders SVG, PNG or PDF. Tasks are ellipses
- * labelled with their function; results are boxes. */
+ * labelled with their function; results are boxes.
+ *
+ * Under LeakSanitizer: Graphviz's text layout (fontconfig) keeps caches
+ * until exit, which LeakSanitizer reports after an SVG/PNG/PDF; run with
+ * LSAN_OPTIONS=suppressions=<prefix>/share/weft/lsan.supp (installed with
+ * weft). */
 #ifndef WEFT_VISUALIZE_H
 #define WEFT_VISUALIZE_H
 

@@ -52,13 +52,13 @@ static int number(const weft_value *v, bool *is_int, int64_t *i, double *d) {
 }
 
 static int int_pow(weft_task_ctx *ctx, int64_t b, int64_t e, int64_t *out) {
-  int64_t r = 1;
+  int64_t r = 1, b0 = b, e0 = e;
   while (e > 0) {
-    if ((e & 1) && __builtin_mul_overflow(r, b, &r))
-      return weft_fail(ctx, "integer overflow in **");
+    if (((e & 1) && __builtin_mul_overflow(r, b, &r)) ||
+        ((e >> 1) && __builtin_mul_overflow(b, b, &b)))
+      return weft_fail(ctx, "integer overflow in %lld ** %lld", (long long)b0,
+                       (long long)e0);
     e >>= 1;
-    if (e && __builtin_mul_overflow(b, b, &b))
-      return weft_fail(ctx, "integer overflow in **");
   }
   *out = r;
   return 0;
@@ -190,7 +190,8 @@ static int arith(weft_task_ctx *ctx, weft_op op, const weft_value *a,
           return 0;
         }
         if (x == INT64_MIN)
-          return weft_fail(ctx, "integer overflow in //");
+          return weft_fail(ctx, "integer overflow in %lld // -1",
+                           (long long)x);
         *out = weft_int(-x);
         return 0;
       }
@@ -271,7 +272,7 @@ static int op_neg(weft_task_ctx *ctx, const weft_value *a, size_t n,
                      weft_type_name(a[0].type));
   if (is_int) {
     if (i == INT64_MIN)
-      return weft_fail(ctx, "integer overflow in -");
+      return weft_fail(ctx, "integer overflow in -(%lld)", (long long)i);
     *out = weft_int(-i);
   } else {
     *out = weft_double(-d);

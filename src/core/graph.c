@@ -168,8 +168,12 @@ weft_node *weft_call_fn(weft_graph *g, const weft_fn_info *fn, size_t nargs,
   if (nargs && !args)
     return build_fail(g, WEFT_EINVAL, "weft_call(%s): NULL argument array",
                       fn->name);
-  if (fn->arity >= 0 && nargs != (size_t)fn->arity) {
+  if (fn->arity >= 0 && nargs != (size_t)fn->arity &&
+      (nargs > (size_t)fn->arity || nargs < (size_t)weft_fn_min_arity(fn))) {
     release_args(nargs, args);
+    if (weft_fn_min_arity(fn) != fn->arity) /* defaults (WEFT_DEFAULTS) */
+      return build_fail(g, WEFT_EARITY, "%s takes %d to %d arguments, %zu given",
+                        fn->name, weft_fn_min_arity(fn), fn->arity, nargs);
     return build_fail(g, WEFT_EARITY, "%s takes %d argument%s, %zu given",
                       fn->name, fn->arity, fn->arity == 1 ? "" : "s", nargs);
   }
@@ -212,6 +216,12 @@ weft_node *weft_call_fn(weft_graph *g, const weft_fn_info *fn, size_t nargs,
       }
       v.as.i = p;
       nrefs++;
+    } else if (__builtin_expect(v.type == WEFT_T_NONE && v.aux == 1, 0)) {
+      release_args(nargs, args);
+      return build_fail(g, WEFT_EINVAL,
+                        "argument %zu of %s is a void * pointer that is not "
+                        "NULL: pass a pointer as a weft_ptr_new value",
+                        i + 1, fn->name);
     } else if (__builtin_expect(v.type == WEFT__T_BAD, 0)) {
       release_args(nargs, args);
       return build_fail(g, WEFT_ENOMEM,

@@ -71,6 +71,7 @@ struct weft_graph {
   weft__vec vroots;
   weft__keys keys;
   char err[1024];   /* message of the last error */
+  int task_code;    /* last compute: the failing task's own code, or 0 */
   /* scratch reused by every compute of this graph */
   weft__vec scratch_bits, scratch_roots, scratch_stack;
 };

@@ -29,6 +29,10 @@ typedef struct weft__str_obj { /* WEFT_T_STR and WEFT_T_BYTES */
  * it (weft__ext_obj), e.g. a shared-memory mapping received from a worker
  * process. weft_value_bytes() and weft_value_len() see no difference. */
 #define WEFT__OBJ_EXTERNAL 0x10000u
+/* Flag in weft_obj.kind: a WEFT_T_LIST object that lives inside a block
+ * shared with other lists (the results of a map batch, src/map/pack.c):
+ * it is freed only by its own destroy, never with free() on its address. */
+#define WEFT__OBJ_ARENA 0x20000u
 #define WEFT__OBJ_KIND_MASK 0xffffu
 
 typedef struct weft__ext_obj { /* WEFT_T_BYTES | WEFT__OBJ_EXTERNAL */

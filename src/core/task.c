@@ -37,6 +37,39 @@ int weft_fail(weft_task_ctx *ctx, const char *fmt, ...) {
   return WEFT_ETASK;
 }
 
+/* WEFT_FAIL / WEFT_FAIL_NULL: weft_fail on the current task, then the value
+ * a typed function returns (ignored: the task failed). */
+static void fail_current(const char *fmt, va_list ap) {
+  weft_task_ctx *ctx = current_task;
+  if (!ctx || ctx->failed)
+    return;
+  va_list aq;
+  va_copy(aq, ap);
+  int n = vsnprintf(NULL, 0, fmt, aq);
+  va_end(aq);
+  char *msg = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (msg)
+    vsnprintf(msg, (size_t)n + 1, fmt, ap);
+  weft_fail(ctx, msg ? "%s" : NULL, msg);
+  free(msg);
+}
+
+int weft__fail0(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fail_current(fmt, ap);
+  va_end(ap);
+  return 0;
+}
+
+void *weft__fail_null(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fail_current(fmt, ap);
+  va_end(ap);
+  return NULL;
+}
+
 int weft_task_worker(const weft_task_ctx *ctx) { return ctx ? ctx->worker : -1; }
 
 const weft_fn_info *weft_task_fn(const weft_task_ctx *ctx) {

@@ -168,3 +168,27 @@ int weft__ret_cstr(weft_task_ctx *ctx, weft_value *out, const char *s) {
 int weft__ret_value(weft_task_ctx *ctx, weft_value *out, weft_value v) {
   return finish(ctx, out, v);
 }
+
+int weft__ret_none(weft_task_ctx *ctx, weft_value *out) {
+  return finish(ctx, out, weft_none());
+}
+
+int weft__fill_defaults(weft_task_ctx *ctx, const char *name, int np,
+                        const weft__fn_defaults *d, const weft_value *a,
+                        size_t n, weft_value *full) {
+  int nd = d ? d->n : 0;
+  if (n > (size_t)np || n + (size_t)nd < (size_t)np) {
+    if (nd)
+      return weft_fail(ctx, "%s takes %d to %d arguments, %zu given", name,
+                       np - nd, np, n);
+    return weft_fail(ctx, "%s takes %d argument%s, %zu given", name, np,
+                     np == 1 ? "" : "s", n);
+  }
+  if (n)
+    memcpy(full, a, n * sizeof *a);
+  for (size_t k = n; k < (size_t)np; k++) {
+    const weft__fn_default *v = &d->v[k - (size_t)(np - nd)];
+    full[k] = v->type == WEFT_T_DOUBLE ? weft_double(v->d) : weft_int(v->i);
+  }
+  return 0;
+}

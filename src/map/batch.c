@@ -197,7 +197,7 @@ static int map_local(weft_task_ctx *ctx, const weft_value *args, size_t nargs,
   return rc;
 }
 WEFT_REGISTER_AS(map_local, "weft.map.local", map_local, 4);
-const weft_fn_info *const weft__map_local_fn = &weft__fninfo_map_local;
+const weft_fn_info *const weft__map_local_fn = WEFT_FN(map_local);
 
 /* A portable batch's results, unpacked into the caller's outputs as soon as
  * they come back (the procs scheduler runs this task in the program, while
@@ -223,7 +223,7 @@ static int map_unpack(weft_task_ctx *ctx, const weft_value *args, size_t nargs,
   return 0;
 }
 WEFT_REGISTER_AS(map_unpack, "weft.map.unpack", map_unpack, 5);
-const weft_fn_info *const weft__map_unpack_fn = &weft__fninfo_map_unpack;
+const weft_fn_info *const weft__map_unpack_fn = WEFT_FN(map_unpack);
 
 static int reduce_local(weft_task_ctx *ctx, const weft_value *args,
                         size_t nargs, weft_value *out) {
@@ -237,7 +237,7 @@ static int reduce_local(weft_task_ctx *ctx, const weft_value *args,
 }
 WEFT_REGISTER_AS(reduce_local, "weft.map.reduce_local", reduce_local, 4);
 const weft_fn_info *const weft__map_reduce_local_fn =
-    &weft__fninfo_reduce_local;
+    WEFT_FN(reduce_local);
 
 /* ---- portable batches: (name(s), first index, items) ---- */
 
@@ -252,7 +252,8 @@ static int find_fn(weft_task_ctx *ctx, const weft_value *name, int arity,
     return weft_fail(ctx, "function '%s' %s in this process", s,
                      rc == WEFT_EEXIST ? "is registered twice"
                                        : "is not registered");
-  if ((*fn)->arity != arity && (*fn)->arity != -1)
+  if ((*fn)->arity != -1 && arity != (*fn)->arity &&
+      (arity > (*fn)->arity || arity < weft_fn_min_arity(*fn)))
     return weft_fail(ctx, "function '%s' takes %d arguments, not %d", s,
                      (*fn)->arity, arity);
   return 0;
@@ -324,7 +325,7 @@ static int map_batch(weft_task_ctx *ctx, const weft_value *args, size_t nargs,
   return rc;
 }
 WEFT_REGISTER_AS(map_batch, "weft.map.batch", map_batch, 3);
-const weft_fn_info *const weft__map_batch_fn = &weft__fninfo_map_batch;
+const weft_fn_info *const weft__map_batch_fn = WEFT_FN(map_batch);
 
 static int reduce_batch(weft_task_ctx *ctx, const weft_value *args,
                         size_t nargs, weft_value *out) {
@@ -344,4 +345,4 @@ static int reduce_batch(weft_task_ctx *ctx, const weft_value *args,
 }
 WEFT_REGISTER_AS(reduce_batch, "weft.map.reduce_batch", reduce_batch, 4);
 const weft_fn_info *const weft__map_reduce_batch_fn =
-    &weft__fninfo_reduce_batch;
+    WEFT_FN(reduce_batch);

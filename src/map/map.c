@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/graph_impl.h"
+#include "core/registry.h"
 #include "map_impl.h"
 #include "sched/config.h"
 #include "weft/procs.h"
@@ -39,11 +40,57 @@ int weft__map_error(const weft_map_opts *opts, int rc, const char *what,
   return rc;
 }
 
-const char *weft__map_item_msg(const char *m) {
+const char *weft__map_item_msg(const char *m, char *buf, size_t size) {
   /* weft_compute's message is "task '<key>' (<fn>) failed: <message>"; a
    * batch's own message starts with "item ". */
   const char *p = strstr(m, ") failed: item ");
-  return p ? p + strlen(") failed: ") : m;
+  if (p)
+    return p + strlen(") failed: ");
+  /* procs: "task '<f>[s:e]' (weft.map.batch) killed its worker ..." */
+  static const char *const batch_fns[] = {"' (weft.map.batch) killed ",
+                                          "' (weft.map.reduce_batch) killed "};
+  if (strncmp(m, "task '", 6) != 0)
+    return m;
+  for (size_t k = 0; k < 2; k++) {
+    const char *end = strstr(m, batch_fns[k]);
+    if (!end)
+      continue;
+    const char *open = NULL; /* the last '[' of the key */
+    for (const char *q = m + 6; q < end; q++)
+      if (*q == '[')
+        open = q;
+    unsigned long long s, e;
+    int used = 0;
+    if (!open || end[-1] != ']' ||
+        sscanf(open, "[%llu:%llu]%n", &s, &e, &used) != 2 ||
+        open + used != end || e <= s)
+      return m;
+    const char *rest = end + strlen(batch_fns[k]) - strlen("killed ");
+    int fn_len = (int)(open - (m + 6));
+    if (e == s + 1)
+      snprintf(buf, size, "item %llu (%.*s) %s", s, fn_len, m + 6, rest);
+    else
+      snprintf(buf, size, "one of items %llu to %llu (%.*s) %s", s, e - 1,
+               fn_len, m + 6, rest);
+    return buf;
+  }
+  return m;
+}
+
+void weft__map_begin(const weft_map_opts *opts) {
+  if (opts && opts->errbuf && opts->errbuf_size)
+    opts->errbuf[0] = '\0';
+  if (opts && opts->item_code)
+    *opts->item_code = 0;
+}
+
+int weft__map_compute_error(const weft_map_opts *opts, int rc, const char *what,
+                            const weft_graph *g) {
+  char buf[1200];
+  if (opts && opts->item_code && rc == WEFT_ETASK)
+    *opts->item_code = weft_graph_task_code(g);
+  return weft__map_error(
+      opts, rc, what, weft__map_item_msg(weft_graph_error(g), buf, sizeof buf));
 }
 
 int weft__map_check_fn(const char *what, const char *role,
@@ -53,29 +100,13 @@ int weft__map_check_fn(const char *what, const char *role,
     snprintf(err, errsize, "%s: NULL %s", what, role);
     return WEFT_EINVAL;
   }
-  if (fn->arity != arity && fn->arity != -1) {
+  if (fn->arity != -1 && arity != fn->arity &&
+      (arity > fn->arity || arity < weft_fn_min_arity(fn))) {
     snprintf(err, errsize, "%s: the %s %s takes %d argument%s; it must take %d",
              what, role, fn->name, fn->arity, fn->arity == 1 ? "" : "s", arity);
     return WEFT_EARITY;
   }
   return 0;
-}
-
-/* Worker processes find functions by name: fn must be the function
- * registered under its name. */
-static int check_registered(const weft_fn_info *fn, char *err, size_t errsize) {
-  const weft_fn_info *found = NULL;
-  int rc = weft_fn_find(fn->name, &found);
-  if (!rc && found->fn == fn->fn)
-    return 0;
-  snprintf(err, errsize,
-           "function '%s' is %s, so worker processes cannot find it by name "
-           "(register it with WEFT_REGISTER or WEFT_DELAYED)",
-           fn->name,
-           rc == WEFT_EEXIST ? "registered twice"
-           : rc == 0         ? "not the function registered under that name"
-                             : "not registered");
-  return rc == WEFT_EEXIST ? WEFT_EEXIST : WEFT_ENOTFOUND;
 }
 
 static int setup(const weft_fn_info *fn, const weft_fn_info *rfn, size_t n,
@@ -126,8 +157,8 @@ static int setup(const weft_fn_info *fn, const weft_fn_info *rfn, size_t n,
       snprintf(err, errsize, "the procs scheduler is not part of this build");
       return WEFT_ENOTSUP;
     }
-    if ((rc = check_registered(fn, err, errsize)) ||
-        (rfn && (rc = check_registered(rfn, err, errsize))))
+    if ((rc = weft__fn_check_registered(fn, err, errsize)) ||
+        (rfn && (rc = weft__fn_check_registered(rfn, err, errsize))))
       return rc;
   }
   size_t per = (size_t)8 * (size_t)(cfg->workers > 0 ? cfg->workers : 1);
@@ -231,7 +262,7 @@ static int map_local(const char *what, const weft_fn_info *fn, size_t n,
           out[i] = weft_none(); /* never written, or cleared on failure */
       }
     }
-    weft__map_error(opts, rc, what, weft__map_item_msg(weft_graph_error(bt.g)));
+    weft__map_compute_error(opts, rc, what, bt.g);
   }
   batches_free(&bt);
   free(job.done);
@@ -249,7 +280,7 @@ static int map_portable(const char *what, const weft_fn_info *fn, size_t n,
   int64_t pid = (int64_t)getpid();
   batches bt;
   weft_value name = weft_none();
-  char msg[1024];
+  char msg[1024] = "";
   int rc = batches_new(&bt, nb);
   if (!rc)
     rc = weft_str_new(&name, fn->name);
@@ -287,12 +318,13 @@ static int map_portable(const char *what, const weft_fn_info *fn, size_t n,
   }
   rc = weft_compute(bt.g, nb, bt.nodes, bt.resp, &cfg->copts);
   if (rc)
-    snprintf(msg, sizeof msg, "%s", weft__map_item_msg(weft_graph_error(bt.g)));
+    weft__map_compute_error(opts, rc, what, bt.g);
 done:
   if (rc) {
     for (size_t i = 0; i < n; i++)
       weft_value_release(&out[i]);
-    weft__map_error(opts, rc, what, msg);
+    if (msg[0]) /* failed before the compute */
+      weft__map_error(opts, rc, what, msg);
   }
   weft_value_release(&name);
   batches_free(&bt);
@@ -304,8 +336,7 @@ int weft_map(const weft_fn_info *fn, size_t n, const weft_value *inputs,
   char what[160], err[1024];
   snprintf(what, sizeof what, "weft_map(%s)",
            fn && fn->name ? fn->name : "NULL");
-  if (opts && opts->errbuf && opts->errbuf_size)
-    opts->errbuf[0] = '\0';
+  weft__map_begin(opts);
   if (n && (!inputs || !outputs))
     return weft__map_error(opts, WEFT_EINVAL, what,
                            inputs ? "NULL output array" : "NULL input array");

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pack.h"
 #include "weft/compute.h"
 #include "weft/fn.h"
 #include "weft/map.h"
@@ -44,33 +45,6 @@ extern const weft_fn_info *const weft__map_unpack_fn;
 extern const weft_fn_info *const weft__map_reduce_local_fn;
 extern const weft_fn_info *const weft__map_reduce_batch_fn;
 
-/* ---- pack.c: a batch's values on their way to and from a worker ---- */
-
-/* Scalars (none, bool, int, double) pack as their weft_value structs. */
-static inline bool weft__map_scalar(const weft_value *v) {
-  return v->type <= WEFT_T_DOUBLE;
-}
-
-/* The payload of items in[0..count): packed bytes when every item is a
- * scalar, or a scalar or a list of scalars; else a list holding a reference
- * to each item. 0, WEFT_ENOMEM, or WEFT_ENOTSUP with *bad set to the
- * offending item (a ptr value cannot leave the process). */
-int weft__map_pack(const weft_value *in, size_t count, weft_value *payload,
-                   size_t *bad);
-
-/* The number of items in a payload: 0, or WEFT_EWIRE when it is not one. */
-int weft__map_payload_count(const weft_value *p, size_t *count);
-
-/* The values of a payload of packed scalars (unaligned: copy them out), or
- * NULL when p is not one or holds a value that is not a scalar. */
-const unsigned char *weft__map_packed_scalars(const weft_value *p);
-
-/* The items of a payload (packed bytes or a list of exactly count items)
- * into out[0..count), each owning a reference; res keeps its own. 0,
- * WEFT_EWIRE when res is not a well-formed payload of count items, or
- * WEFT_ENOMEM; on error out is untouched or released (none). */
-int weft__map_unpack(const weft_value *res, size_t count, weft_value *out);
-
 /* Resolved settings of one weft_map / weft_map_reduce call. */
 typedef struct weft__map_cfg {
   weft_compute_opts copts; /* passed to weft_compute; scheduler resolved */
@@ -94,9 +68,19 @@ int weft__map_setup(const char *what, const weft_fn_info *fn,
 int weft__map_error(const weft_map_opts *opts, int rc, const char *what,
                     const char *msg);
 
-/* The part of a compute's error message that a batch wrote ("item 5:
- * ..."), or the whole message when no batch wrote it. */
-const char *weft__map_item_msg(const char *compute_msg);
+/* The message of a failed batch compute as a map's user reads it: the part
+ * a batch wrote ("item 5: ..."); for a batch that killed its worker, "item
+ * 3 (f) killed its worker ..." (or "one of items 3 to 9 (f) ..." when the
+ * batch held several); else the whole message. May use buf. */
+const char *weft__map_item_msg(const char *compute_msg, char *buf, size_t size);
+
+/* Starts a call: "" in opts->errbuf and 0 in *opts->item_code. */
+void weft__map_begin(const weft_map_opts *opts);
+
+/* After a batch compute of g failed with rc: writes "what: <message>" to
+ * errbuf and the failing item's own code to *opts->item_code. Returns rc. */
+int weft__map_compute_error(const weft_map_opts *opts, int rc, const char *what,
+                            const weft_graph *g);
 
 /* Checks that fn is a function of `arity` arguments (or any number).
  * Returns 0 or WEFT_EINVAL / WEFT_EARITY with a message in err. */

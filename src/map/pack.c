@@ -21,9 +21,12 @@
  * copies of the program). A reader checks the magic, kind, count, every
  * length against the bytes that are there and every value's type, so a
  * malformed payload is an error, never a bad read. */
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "map_impl.h"
+#include "core/obj.h"
+#include "pack.h"
 
 #define PACK_MAGIC 0x50414d57u /* "WMAP" read as a little-endian u32 */
 #define PACK_SCALARS 1u
@@ -33,6 +36,32 @@
 #define VAL sizeof(weft_value)
 
 static size_t pad16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* ---- the block that unpacked lists live in ----
+ * [arena: reference count, one per list not yet released] then per list:
+ * [LIST_SLOT bytes: the arena's address][weft__list_obj and its items].
+ * The lists are ordinary list values (weft_list_get, weft_list_set, the
+ * wire format); only their destroy differs: it releases the items (a user
+ * may have set heap values into them) and gives the list's reference on
+ * the block back. */
+typedef struct arena {
+  _Atomic size_t refs;
+  size_t pad;
+} arena;
+#define ARENA_HDR sizeof(arena)
+#define LIST_SLOT 16u
+#define LIST_BLOCK (LIST_SLOT + sizeof(weft__list_obj))
+
+static void arena_list_destroy(weft_obj *o) {
+  weft__list_obj *l = (weft__list_obj *)o;
+  for (size_t i = 0; i < l->n; i++)
+    if (weft_value_is_obj(&l->items[i]))
+      weft_value_release(&l->items[i]);
+  arena *a;
+  memcpy(&a, (unsigned char *)o - LIST_SLOT, sizeof a);
+  if (atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) == 1)
+    free(a);
+}
 
 /* Whether v is a scalar or a list of scalars; *nvals: its values. */
 static bool flat_item(const weft_value *v, size_t *nvals) {
@@ -189,6 +218,27 @@ static int unpack_flat(const weft_value *p, size_t count, weft_value *out) {
     if (!weft__map_scalar(&x))
       return WEFT_EWIRE;
   }
+  /* The lists all go into one block (an arena), each a list object of its
+   * own that holds a reference on the block: one allocation and one copy
+   * of the values per batch, not one per item, and releasing them is a
+   * count going down (the last one frees the block). */
+  size_t nlists = 0, nlistvals = 0;
+  for (size_t k = 0; k < count; k++) {
+    uint32_t tag;
+    memcpy(&tag, t + 4 * k, 4);
+    if (tag != PACK_SCALAR_TAG) {
+      nlists++;
+      nlistvals += tag;
+    }
+  }
+  unsigned char *a = NULL;
+  if (nlists) {
+    a = malloc(ARENA_HDR + nlists * LIST_BLOCK + nlistvals * VAL);
+    if (!a)
+      return WEFT_ENOMEM;
+    atomic_init(&((arena *)a)->refs, nlists);
+  }
+  unsigned char *at = a ? a + ARENA_HDR : NULL;
   for (size_t k = 0; k < count; k++) {
     uint32_t tag;
     memcpy(&tag, t + 4 * k, 4);
@@ -197,16 +247,15 @@ static int unpack_flat(const weft_value *p, size_t count, weft_value *out) {
       v += VAL;
       continue;
     }
-    if (weft_list_new(&out[k], tag)) {
-      for (size_t j = 0; j < k; j++)
-        weft_value_release(&out[j]);
-      return WEFT_ENOMEM;
-    }
-    for (uint32_t j = 0; j < tag; j++, v += VAL) {
-      weft_value x;
-      memcpy(&x, v, VAL);
-      weft_list_set(&out[k], j, x);
-    }
+    memcpy(at, &a, sizeof a); /* the list's way back to its block */
+    weft__list_obj *l = (weft__list_obj *)(at + LIST_SLOT);
+    weft__obj_init(&l->hdr, WEFT_T_LIST | WEFT__OBJ_ARENA, arena_list_destroy);
+    l->n = tag;
+    if (tag)
+      memcpy(l->items, v, (size_t)tag * VAL);
+    v += (size_t)tag * VAL;
+    at += LIST_BLOCK + (size_t)tag * VAL;
+    out[k] = (weft_value){WEFT_T_LIST, 0, {.obj = &l->hdr}};
   }
   return 0;
 }

@@ -106,12 +106,11 @@ weft_node *weft_map_reduce_nodes(weft_graph *g, const weft_fn_info *map_fn,
 int weft_map_reduce(const weft_fn_info *map_fn, const weft_fn_info *reduce_fn,
                     size_t n, const weft_value *inputs, weft_value *out,
                     const weft_map_opts *opts) {
-  char what[200], err[1024], msg[1024];
+  char what[200], err[1024], msg[1024] = "";
   snprintf(what, sizeof what, "weft_map_reduce(%s, %s)",
            map_fn && map_fn->name ? map_fn->name : "NULL",
            reduce_fn && reduce_fn->name ? reduce_fn->name : "NULL");
-  if (opts && opts->errbuf && opts->errbuf_size)
-    opts->errbuf[0] = '\0';
+  weft__map_begin(opts);
   if (!out)
     return weft__map_error(opts, WEFT_EINVAL, what, "NULL output");
   *out = weft_none();
@@ -182,10 +181,12 @@ int weft_map_reduce(const weft_fn_info *map_fn, const weft_fn_info *reduce_fn,
   }
   weft_node *root = weft_graph_status(g) ? NULL : tree(g, reduce_fn, nb, nodes);
   rc = weft_compute1(g, root, out, &cfg.copts);
-  if (rc)
-    snprintf(msg, sizeof msg, "%s", weft__map_item_msg(weft_graph_error(g)));
+  if (rc) {
+    weft__map_compute_error(opts, rc, what, g);
+    msg[0] = '\0';
+  }
 done:
-  if (rc)
+  if (rc && msg[0]) /* failed before the compute */
     weft__map_error(opts, rc, what, msg);
   weft_value_release(&names[0]);
   weft_value_release(&names[1]);

@@ -84,7 +84,7 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
       return weft__graph_msg(g, WEFT_EINVAL,
                              "weft_compute: output %zu has a NULL value "
                              "pointer",
-                             k + 1);
+                             k);
     *outs[k] = weft_none();
   }
   if (g->status)
@@ -93,6 +93,10 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
     return weft__graph_msg(g, WEFT_EBUSY,
                            "weft_compute: this graph is already being "
                            "computed");
+  /* A new compute: the previous one's message and task code are gone, so
+   * after a success weft_graph_error(g) says nothing. */
+  g->err[0] = '\0';
+  g->task_code = 0;
   if (n == 0)
     return 0;
   uint32_t small[16];
@@ -103,7 +107,7 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
   for (size_t k = 0; k < n && !rc; k++) {
     rc = weft__node_index(g, nodes[k], &idx[k]);
     if (rc)
-      weft__graph_msg(g, rc, "weft_compute: node %zu is %s", k + 1,
+      weft__graph_msg(g, rc, "weft_compute: node %zu is %s", k,
                       rc == WEFT_EINVAL ? "NULL (did an earlier call fail?)"
                                         : "a node of another graph");
   }
@@ -155,6 +159,7 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
   if (rc) {
     sweep_results(&r);
     snprintf(g->err, sizeof g->err, "%s", r.msg);
+    g->task_code = rc == WEFT_ETASK ? r.task_code : 0;
   }
   if (r.listener)
     weft__run_emit(&r, WEFT_EV_COMPUTE_END, -1, 0, rc, rc ? r.msg : NULL);
@@ -164,6 +169,15 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
     free(idx);
   return rc;
 }
+
+/* Here rather than in config.c, which reads settings and knows no back end:
+ * the dispatcher is the one file that knows them all. */
+int weft_scheduler_available(weft_scheduler s) {
+  return s == WEFT_SCHED_SYNC || s == WEFT_SCHED_THREADS ||
+         (s == WEFT_SCHED_PROCS && weft__procs_available());
+}
+
+int weft_graph_task_code(const weft_graph *g) { return g ? g->task_code : 0; }
 
 int weft_compute1(weft_graph *g, weft_node *node, weft_value *out,
                   const weft_compute_opts *opts) {

@@ -3,9 +3,11 @@
  * processor counts. */
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -17,33 +19,33 @@ const char *weft_scheduler_name(weft_scheduler s) {
   return (unsigned)s < WEFT_SCHED__COUNT ? sched_names[s] : "unknown";
 }
 
+/* Names are compared in any case, ignoring surrounding blanks, as people
+ * write them in the environment (WEFT_SCHEDULER=PROCS). */
 int weft_scheduler_parse(const char *name, weft_scheduler *out) {
+  static const struct {
+    const char *name;
+    weft_scheduler s;
+  } aliases[] = {{"sync", WEFT_SCHED_SYNC},
+                 {"threads", WEFT_SCHED_THREADS},
+                 {"procs", WEFT_SCHED_PROCS},
+                 {"threading", WEFT_SCHED_THREADS}, /* Dask's spellings */
+                 {"single-threaded", WEFT_SCHED_SYNC},
+                 {"synchronous", WEFT_SCHED_SYNC},
+                 {"processes", WEFT_SCHED_PROCS}};
   if (!name || !out)
     return WEFT_EINVAL;
-  for (int s = 1; s < WEFT_SCHED__COUNT; s++)
-    if (strcmp(name, sched_names[s]) == 0) {
-      *out = (weft_scheduler)s;
+  while (isspace((unsigned char)*name))
+    name++;
+  size_t len = strlen(name);
+  while (len && isspace((unsigned char)name[len - 1]))
+    len--;
+  for (size_t k = 0; k < sizeof aliases / sizeof aliases[0]; k++)
+    if (strlen(aliases[k].name) == len &&
+        strncasecmp(name, aliases[k].name, len) == 0) {
+      *out = aliases[k].s;
       return 0;
     }
-  if (strcmp(name, "threading") == 0) { /* Dask's spelling */
-    *out = WEFT_SCHED_THREADS;
-    return 0;
-  }
-  if (strcmp(name, "single-threaded") == 0 ||
-      strcmp(name, "synchronous") == 0) {
-    *out = WEFT_SCHED_SYNC;
-    return 0;
-  }
-  if (strcmp(name, "processes") == 0) {
-    *out = WEFT_SCHED_PROCS;
-    return 0;
-  }
   return WEFT_EINVAL;
-}
-
-int weft_scheduler_available(weft_scheduler s) {
-  return s == WEFT_SCHED_SYNC || s == WEFT_SCHED_THREADS ||
-         (s == WEFT_SCHED_PROCS && weft__procs_available());
 }
 
 int weft_cpu_count(void) {
@@ -102,23 +104,28 @@ int weft__config_resolve(const weft_compute_opts *opts, weft__config *cfg,
     if (cfg->scheduler == WEFT_SCHED_DEFAULT && s && *s &&
         weft_scheduler_parse(s, &cfg->scheduler)) {
       snprintf(msg, msgsize,
-               "WEFT_SCHEDULER='%s' is not a scheduler (sync, threads, procs)",
+               "WEFT_SCHEDULER='%s' is not a scheduler (sync, threads or "
+               "procs, in any case)",
                s);
       return WEFT_EINVAL;
     }
     const char *w = getenv("WEFT_WORKERS");
     if (cfg->workers <= 0 && w && *w) {
       char *end;
+      errno = 0;
       long n = strtol(w, &end, 10);
       while (isspace((unsigned char)*end))
         end++;
-      if (*end || n <= 0 || n > 4096) {
+      if (end == w || *end || errno || (n <= 0 && n != -1) || n > 4096) {
         snprintf(msg, msgsize,
-                 "WEFT_WORKERS='%s' is not a number of workers (1 to 4096)",
+                 "WEFT_WORKERS='%s' is not a number of workers (1 to 4096, "
+                 "or -1 for all cores)",
                  w);
         return WEFT_EINVAL;
       }
-      cfg->workers = (int)n;
+      /* -1: joblib's n_jobs=-1, every core (the default below) */
+      if (n > 0)
+        cfg->workers = (int)n;
     }
   }
   if (cfg->scheduler == WEFT_SCHED_DEFAULT)

@@ -17,7 +17,4 @@ typedef struct weft__config {
 int weft__config_resolve(const weft_compute_opts *opts, weft__config *cfg,
                          char *msg, size_t msgsize);
 
-/* Whether worker processes can be started here (sched/procs/sched.c). */
-int weft__procs_available(void);
-
 #endif

@@ -41,7 +41,8 @@ void weft__run_emit(const weft__run *r, weft_event_kind kind, int worker,
       l->fn(&ev, l->ud);
 }
 
-void weft__run_fail(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc) {
+static void record(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc,
+                   int status) {
   int expected = 0;
   if (atomic_compare_exchange_strong(&r->failed, &expected, 1)) {
     char key[256];
@@ -49,11 +50,21 @@ void weft__run_fail(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc) {
     const char *why = ctx->message ? ctx->message : weft_strerror(rc);
     snprintf(r->msg, sizeof r->msg, "task '%s' (%s) failed: %s", key,
              r->nodes[i].fn->name, why);
-    r->status = rc == WEFT_ETASK || rc > 0 ? WEFT_ETASK : rc;
+    r->status = status;
+    r->task_code = status == WEFT_ETASK ? (rc < 0 ? rc : WEFT_ETASK) : 0;
     if (r->listener)
       weft__run_emit(r, WEFT_EV_TASK_FAIL, ctx->worker, i, r->status, r->msg);
   }
   free(ctx->message);
   weft__task_reset(ctx);
   atomic_store_explicit(&r->stop, 1, memory_order_release);
+}
+
+void weft__run_fail(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc) {
+  record(r, ctx, i, rc, rc >= 0 || rc == WEFT_ETASK ? WEFT_ETASK : rc);
+}
+
+void weft__run_task_failed(weft__run *r, weft_task_ctx *ctx, uint32_t i,
+                           int rc) {
+  record(r, ctx, i, rc, WEFT_ETASK);
 }

@@ -33,6 +33,7 @@ typedef struct weft__run {
   _Atomic int stop;   /* a task failed: take no more tasks */
   _Atomic int failed; /* claimed by the first failure */
   int status;         /* that failure's code */
+  int task_code;      /* a task failed: the code its function returned */
   char msg[1024];     /* and its message */
 } weft__run;
 
@@ -44,8 +45,16 @@ typedef struct weft__scratch {
 
 void weft__run_emit(const weft__run *r, weft_event_kind kind, int worker,
                     uint32_t task, int status, const char *message);
-/* Records the failure of task i (first one wins) and stops the run. */
+/* Records the failure of task i (first one wins) and stops the run: rc is
+ * the compute's code (a scheduler's own trouble: out of memory, a value
+ * that cannot be sent); a positive rc counts as WEFT_ETASK. */
 void weft__run_fail(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc);
+/* Task i's function failed with rc (WEFT_ETASK through weft_fail): the
+ * compute returns WEFT_ETASK, whatever rc was, and keeps rc as the task's
+ * own code (weft_graph_task_code), so a task returning WEFT_EINVAL is never
+ * mistaken for a bad argument given to weft_compute. */
+void weft__run_task_failed(weft__run *r, weft_task_ctx *ctx, uint32_t i,
+                           int rc);
 int weft__scratch_grow(weft__scratch *s, size_t n);
 
 static inline bool weft__run_needs(const weft__run *r, uint32_t i) {
@@ -154,7 +163,7 @@ static inline int weft__run_task(weft__run *r, weft_task_ctx *ctx,
   int rc = n->fn->fn(ctx, argv, n->nargs, &n->result);
   if (__builtin_expect(rc != 0 || ctx->failed, 0)) {
     weft_value_release(&n->result);
-    weft__run_fail(r, ctx, i, rc ? rc : WEFT_ETASK);
+    weft__run_task_failed(r, ctx, i, rc ? rc : WEFT_ETASK);
     return -1;
   }
   if (r->listener)
@@ -168,5 +177,7 @@ int weft__sched_threads(weft__run *r, weft_executor *ex);
 struct weft__config;
 int weft__sched_procs(weft__run *r, const struct weft__config *cfg,
                       const weft_compute_opts *opts);
+/* Whether worker processes can be started here (sched/procs/sched.c). */
+int weft__procs_available(void);
 
 #endif

@@ -28,6 +28,8 @@ pc=$(find "$prefix" -name weft.pc -path '*/pkgconfig/*' -print -quit)
 [ -n "$pc" ] || fail "no weft.pc installed"
 libdir=$(dirname "$(dirname "$pc")")
 [ -f "$prefix/include/weft.h" ] || fail "no include/weft.h installed"
+grep -q '^leak:libfontconfig' "$prefix/share/weft/lsan.supp" ||
+  fail "no share/weft/lsan.supp installed (LeakSanitizer suppressions)"
 
 step "pkg-config consumer"
 PKG_CONFIG_PATH=$(dirname "$pc")

@@ -16,14 +16,16 @@
  *
  * Tasks then name their function by its index in this table. The parent
  * keeps the table in the pool (a pointer-keyed hash gives an info's index),
- * adds functions registered since and unregistered infos used by a graph,
- * and sends each worker the entries it has not seen. */
+ * adds functions registered since, and sends each worker the entries it
+ * has not seen. A function that is not registered is refused, as weft_map
+ * refuses it: one rule for graphs and maps. */
 #include <dlfcn.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/registry.h"
 #include "impl.h"
 
 /* ---- parent side ---- */
@@ -117,13 +119,18 @@ int weft__fntab_sync(weft__fntab *t) {
   return s.rc;
 }
 
-int weft__fntab_index(weft__fntab *t, const weft_fn_info *fn, uint32_t *idx) {
+int weft__fntab_index(weft__fntab *t, const weft_fn_info *fn, uint32_t *idx,
+                      char *msg, size_t msgsize) {
   uint32_t i = lookup(t, fn);
   if (i != UINT32_MAX) {
     *idx = i;
     return 0;
   }
-  return add(t, fn, false, idx);
+  /* Registered since the pool last synced its table, or not at all: the
+   * same rule as weft_map's, so that a function runs in worker processes
+   * through a graph exactly when it does through a map. */
+  int rc = weft__fn_check_registered(fn, msg, msgsize);
+  return rc ? rc : add(t, fn, true, idx);
 }
 
 int weft__fntab_put_defs(const weft__fntab *t, uint32_t first, weft__conn *c) {
@@ -139,10 +146,15 @@ int weft__fntab_put_defs(const weft__fntab *t, uint32_t first, weft__conn *c) {
     const weft__fnent *e = &t->ents[i];
     const char *mod = e->module ? e->module : "";
     uint8_t flags = (uint8_t)((e->registered ? 1 : 0) | (e->module ? 0 : 2));
+    /* the parameters with defaults (WEFT_DEFAULTS), which the worker's
+     * registry cannot know: its copy of the program ran no constructor */
+    int nd = e->info->arity >= 0 ? e->info->arity - weft_fn_min_arity(e->info)
+                                 : 0;
     if (!(rc = weft__pput_bytes(b, e->info->name, strlen(e->info->name))) &&
         !(rc = weft__pput_bytes(b, mod, strlen(mod))) &&
-        !(rc = weft__pput_u64(b, e->offset)))
-      rc = weft__pput_u8(b, flags);
+        !(rc = weft__pput_u64(b, e->offset)) &&
+        !(rc = weft__pput_u8(b, flags)))
+      rc = weft__pput_varint(b, (uint64_t)nd);
   }
   if (!rc)
     rc = weft_wire_frame_end(b, mark);
@@ -310,10 +322,11 @@ int weft__fnres_add(weft__fnres *t, weft__prd *r) {
   for (uint64_t k = 0; k < count; k++) {
     const uint8_t *name, *mod;
     size_t nn, nm;
-    uint64_t offset;
+    uint64_t offset, nd;
     uint8_t flags;
     if (weft__prd_bytes(r, &name, &nn) || weft__prd_bytes(r, &mod, &nm) ||
-        weft__prd_u64(r, &offset) || weft__prd_u8(r, &flags))
+        weft__prd_u64(r, &offset) || weft__prd_u8(r, &flags) ||
+        weft__prd_varint(r, &nd) || nd > 8)
       return WEFT_EWIRE;
     char *sname = strndup((const char *)name, nn);
     char *smod = strndup((const char *)mod, nm);
@@ -323,6 +336,15 @@ int weft__fnres_add(weft__fnres *t, weft__prd *r) {
                       : NULL;
     free(sname);
     free(smod);
+    if (fn && nd && (int)nd <= fn->arity &&
+        weft_fn_min_arity(fn) == fn->arity) {
+      /* kept for the worker's life, like its registry */
+      weft__fn_defaults *d = calloc(1, sizeof *d);
+      if (!d)
+        return WEFT_ENOMEM;
+      d->n = (int)nd;
+      weft__fn_defaults_register(fn, d);
+    }
     t->fns[t->n] = fn;
     t->errs[t->n] = fn ? NULL : strdup(why[0] ? why : "out of memory");
     t->n++;

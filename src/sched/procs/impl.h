@@ -229,8 +229,11 @@ typedef struct weft__fntab {
 
 /* Adds every registered function not in the table yet. 0 or WEFT_ENOMEM. */
 int weft__fntab_sync(weft__fntab *t);
-/* The index of fn, added (as unregistered) when missing. */
-int weft__fntab_index(weft__fntab *t, const weft_fn_info *fn, uint32_t *idx);
+/* The index of fn, added when missing. Only a function registered under its
+ * name is added (weft_fn_registered): else WEFT_ENOTFOUND / WEFT_EEXIST
+ * with a message in msg that says how to register it; or WEFT_ENOMEM. */
+int weft__fntab_index(weft__fntab *t, const weft_fn_info *fn, uint32_t *idx,
+                      char *msg, size_t msgsize);
 /* Queues a FNDEFS frame for entries [first, t->n) on c. */
 int weft__fntab_put_defs(const weft__fntab *t, uint32_t first, weft__conn *c);
 void weft__fntab_free(weft__fntab *t);

@@ -201,7 +201,7 @@ static int on_result(void *ud, weft__pworker *w, weft__presult *res) {
     s->ctx.task = i;
     s->ctx.fn = r->nodes[i].fn;
     s->ctx.message = res->msg[0] ? strdup(res->msg) : NULL;
-    weft__run_fail(r, &s->ctx, i, res->status);
+    weft__run_task_failed(r, &s->ctx, i, res->status);
     return 0;
   }
   if (r->listener)
@@ -220,7 +220,8 @@ static int send_task(psched *s, weft__pworker *w, uint32_t i) {
   weft__node *n = &r->nodes[i];
   uint32_t fn;
   const weft_value *args = NULL;
-  int rc = weft__fntab_index(&p->fns, n->fn, &fn);
+  char fnmsg[400] = "";
+  int rc = weft__fntab_index(&p->fns, n->fn, &fn, fnmsg, sizeof fnmsg);
   if (!rc)
     rc = weft__procs_send_fns(p, w);
   if (!rc && !(args = weft__run_gather(r, &s->sc, i)) && n->nargs)
@@ -235,7 +236,9 @@ static int send_task(psched *s, weft__pworker *w, uint32_t i) {
   if (rc) {
     s->ctx.worker = w->id;
     s->ctx.message = NULL;
-    if (rc == WEFT_ENOTSUP || rc == WEFT_EINVAL) {
+    if (fnmsg[0]) {
+      s->ctx.message = strdup(fnmsg);
+    } else if (rc == WEFT_ENOTSUP || rc == WEFT_EINVAL) {
       char m[300];
       snprintf(m, sizeof m, "cannot be sent to a worker process: %s", err.text);
       s->ctx.message = strdup(m);
