@@ -6,7 +6,8 @@
  *   procs    worker processes (weft/procs.h).
  * The scheduler and worker count come from weft_compute_opts, else from the
  * environment (WEFT_SCHEDULER=sync|threads|procs, WEFT_WORKERS=N), else the
- * defaults (threads, all cores).
+ * defaults (threads, all cores). WEFT_PROGRESS, WEFT_TRACE and WEFT_PROFILE
+ * switch diagnostics on (weft/diag.h).
  *
  * An executor is a pool of worker threads kept between computes (Taskflow's
  * tf::Executor): pass one in the options to run many graphs without starting
@@ -43,6 +44,13 @@ typedef struct weft_compute_opts {
   const weft_listener *listener;   /* events of this compute, or NULL */
   int retries;                     /* procs: reruns of a task whose worker died (-1: default) */
   int ignore_env;                  /* nonzero: do not read WEFT_* variables */
+  /* Diagnostics (weft/diag.h), also switched on by WEFT_PROGRESS=1,
+   * WEFT_TRACE=file.json and WEFT_PROFILE=1 for computes that do not run
+   * inside a task: */
+  int progress;      /* nonzero: a progress bar on stderr */
+  const char *trace; /* a Chrome trace of the compute written there; "%n"
+                        in it becomes the compute's number in the process */
+  int profile;       /* nonzero: a per-function profile on stderr at the end */
 } weft_compute_opts;
 
 /* Sets every field to its default (scheduler DEFAULT, workers 0, ...). */

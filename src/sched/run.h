@@ -26,6 +26,10 @@ typedef struct weft__run {
   const weft__edge *edges;
   weft__plan plan;
   const weft_listener *listener;
+  uint32_t want;      /* kinds some listener wants (WEFT_EV_BIT) */
+  uint8_t *fin;       /* with a listener: fin[i] once task i ended, failed
+                         or was cancelled (the others are cancelled when
+                         the compute fails) */
   const char *scheduler;
   int workers;
   _Atomic int32_t outputs_left;
@@ -44,8 +48,20 @@ typedef struct weft__scratch {
 
 void weft__run_emit(const weft__run *r, weft_event_kind kind, int worker,
                     uint32_t task, int status, const char *message);
+/* Publishes ev to the listeners that want its kind, the run's fields
+ * (graph, scheduler, workers, ntasks) and, when 0, its time filled in. */
+void weft__run_publish(const weft__run *r, weft_event *ev);
+/* Task i starts on `worker`: TASK_START when a listener wants it; returns
+ * the start time. Task i ended (its result in its node): TASK_END with
+ * both times and the result's size. */
+uint64_t weft__run_begin(const weft__run *r, int worker, uint32_t i);
+void weft__run_end(const weft__run *r, int worker, uint32_t i,
+                   uint64_t start_ns);
 /* Records the failure of task i (first one wins) and stops the run. */
 void weft__run_fail(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc);
+/* The same for a task that started at start_ns (0: unknown). */
+void weft__run_fail_at(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc,
+                       uint64_t start_ns);
 int weft__scratch_grow(weft__scratch *s, size_t n);
 
 static inline bool weft__run_needs(const weft__run *r, uint32_t i) {
@@ -146,19 +162,20 @@ static inline int weft__run_task(weft__run *r, weft_task_ctx *ctx,
     weft__run_fail(r, ctx, i, WEFT_ENOMEM);
     return -1;
   }
+  uint64_t t0 = 0;
   if (r->listener)
-    weft__run_emit(r, WEFT_EV_TASK_START, ctx->worker, i, 0, NULL);
+    t0 = weft__run_begin(r, ctx->worker, i);
   /* The task writes its result straight into the node: no 16-byte copy
    * that would stall on store forwarding. */
   n->result = weft_none();
   int rc = n->fn->fn(ctx, argv, n->nargs, &n->result);
   if (__builtin_expect(rc != 0 || ctx->failed, 0)) {
     weft_value_release(&n->result);
-    weft__run_fail(r, ctx, i, rc ? rc : WEFT_ETASK);
+    weft__run_fail_at(r, ctx, i, rc ? rc : WEFT_ETASK, t0);
     return -1;
   }
   if (r->listener)
-    weft__run_emit(r, WEFT_EV_TASK_END, ctx->worker, i, 0, NULL);
+    weft__run_end(r, ctx->worker, i, t0);
   return weft__run_complete_in_place(r, i);
 }
 
