@@ -38,7 +38,9 @@ typedef enum weft_event_kind {
   WEFT_EV_TASK_CANCEL,   /* the compute failed and this task, which it
                             needed, never finished: it was never started
                             (worker -1) or its worker was stopped (procs) */
-  WEFT_EV_WORKER_START,  /* procs: a worker process is ready (pid) */
+  WEFT_EV_WORKER_START,  /* procs: a worker process takes part in the
+                            compute (at its start, or once a replacement
+                            is ready): pid */
   WEFT_EV_WORKER_LOST,   /* procs: a worker process died (pid; signal, or 0
                             with status = its exit status; message) */
   WEFT_EV_MAP_BEGIN,     /* weft_map / weft_map_reduce: items = number of

@@ -75,6 +75,12 @@ typedef struct weft_map_opts {
    * truncated to errbuf_size), and "" on success. */
   char *errbuf;
   size_t errbuf_size;
+  /* Diagnostics of the call (weft/diag.h), also switched on by
+   * WEFT_PROGRESS=1, WEFT_TRACE=file.json, WEFT_PROFILE=1: a progress bar
+   * counting items, a Chrome trace of its batches, a profile at the end. */
+  int progress;
+  const char *trace;
+  int profile;
 } weft_map_opts;
 
 /* Sets every field to its default: scheduler DEFAULT, all cores, automatic

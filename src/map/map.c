@@ -107,6 +107,9 @@ static int setup(const weft_fn_info *fn, const weft_fn_info *rfn, size_t n,
   c->listener = opts->listener;
   c->retries = opts->retries;
   c->ignore_env = opts->ignore_env;
+  c->progress = opts->progress;
+  c->trace = opts->trace;
+  c->profile = opts->profile;
 
   weft__config rc_cfg;
   int rc = weft__config_resolve(c, &rc_cfg, err, errsize);

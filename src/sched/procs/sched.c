@@ -18,6 +18,9 @@
  * WEFT__NF_LOCAL (weft_map's unpacking of a batch into the caller's
  * outputs); their events say worker -1. Beyond a task's start, end and
  * failure, events tell when a task is queued behind a worker's running one,
+ * (a task's times are as this thread sees them: from when it was sent to
+ * an idle worker, or when the result before it came back, to when its own
+ * result came back),
  * when a worker is ready or lost, when a task is retried, and which tasks a
  * failure cancelled on their workers (all from this thread).
  *
@@ -166,7 +169,7 @@ static void ready_successors(psched *s, uint32_t i) {
 /* Events beyond weft__run_emit's: a task's end with its start time and
  * result size; a worker's start or loss (with how it ended). */
 static void emit_end(psched *s, int worker, uint32_t i, uint64_t start,
-                     const weft_value *v) {
+                     uint64_t end, const weft_value *v) {
   weft_event ev;
   memset(&ev, 0, sizeof ev);
   ev.kind = WEFT_EV_TASK_END;
@@ -174,6 +177,7 @@ static void emit_end(psched *s, int worker, uint32_t i, uint64_t start,
   ev.task = i;
   ev.fn = s->r->nodes[i].fn;
   ev.start_ns = start;
+  ev.time_ns = end; /* the next queued task starts then: no overlap */
   ev.bytes = weft_value_nbytes(v);
   weft__run_publish(s->r, &ev);
 }
@@ -235,7 +239,7 @@ static int on_result(void *ud, weft__pworker *w, weft__presult *res) {
     return 0;
   }
   if (r->listener)
-    emit_end(s, w->id, i, t_start, &res->value);
+    emit_end(s, w->id, i, t_start, now, &res->value);
   weft_value v = res->value;
   res->value = weft_none();
   if (weft__run_complete(r, i, v) == 0)
@@ -523,6 +527,8 @@ static int run(weft_procs *p, weft__run *r, int retries) {
         fail_msg(&s, UINT32_MAX, k, WEFT_ESYS, "%s", msg);
       else if (w->state != WEFT__W_DEAD && weft__procs_send_fns(p, w))
         fail_msg(&s, UINT32_MAX, k, WEFT_ENOMEM, "out of memory");
+      else if (w->state == WEFT__W_READY && r->listener)
+        emit_worker(&s, WEFT_EV_WORKER_START, w, w->pid); /* in this compute */
     }
     weft_task_ctx *outer = weft_task_current();
     weft__task_set_current(&s.ctx);
