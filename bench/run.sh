@@ -210,6 +210,11 @@ END {
   if (ENVIRON["SHAPES_RUN"] != "abcd") printf "  (only shapes %s were run)\n", ENVIRON["SHAPES_RUN"]
 }' "$raw"
 
+# issue 9: what publishing events and the trace cost on the same shapes
+if [ -f "$here/run_overhead.sh" ] && [ -z "${SKIP_OVERHEAD:-}" ]; then
+  bash "$here/run_overhead.sh" "$build"
+fi
+
 # issue 3: the parallel map and the process pool beside joblib and
 # multiprocessing, in the same run
 here=$(cd "$(dirname "$0")" && pwd)

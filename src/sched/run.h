@@ -44,6 +44,9 @@ typedef struct weft__run {
 typedef struct weft__scratch {
   weft_value *args;
   size_t cap;
+  uint64_t last_ns; /* with a listener: when this worker's last task ended,
+                       the start of the next when it runs straight on; the
+                       scheduler sets 0 when the worker goes idle */
 } weft__scratch;
 
 void weft__run_emit(const weft__run *r, weft_event_kind kind, int worker,
@@ -54,9 +57,10 @@ void weft__run_publish(const weft__run *r, weft_event *ev);
 /* Task i starts on `worker`: TASK_START when a listener wants it; returns
  * the start time. Task i ended (its result in its node): TASK_END with
  * both times and the result's size. */
-uint64_t weft__run_begin(const weft__run *r, int worker, uint32_t i);
-void weft__run_end(const weft__run *r, int worker, uint32_t i,
-                   uint64_t start_ns);
+uint64_t weft__run_begin(const weft__run *r, weft__scratch *sc, int worker,
+                         uint32_t i);
+void weft__run_end(const weft__run *r, weft__scratch *sc, int worker,
+                   uint32_t i, uint64_t start_ns);
 /* Records the failure of task i (first one wins) and stops the run. */
 void weft__run_fail(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc);
 /* The same for a task that started at start_ns (0: unknown). */
@@ -164,18 +168,19 @@ static inline int weft__run_task(weft__run *r, weft_task_ctx *ctx,
   }
   uint64_t t0 = 0;
   if (r->listener)
-    t0 = weft__run_begin(r, ctx->worker, i);
+    t0 = weft__run_begin(r, sc, ctx->worker, i);
   /* The task writes its result straight into the node: no 16-byte copy
    * that would stall on store forwarding. */
   n->result = weft_none();
   int rc = n->fn->fn(ctx, argv, n->nargs, &n->result);
   if (__builtin_expect(rc != 0 || ctx->failed, 0)) {
     weft_value_release(&n->result);
+    sc->last_ns = 0;
     weft__run_fail_at(r, ctx, i, rc ? rc : WEFT_ETASK, t0);
     return -1;
   }
   if (r->listener)
-    weft__run_end(r, ctx->worker, i, t0);
+    weft__run_end(r, sc, ctx->worker, i, t0);
   return weft__run_complete_in_place(r, i);
 }
 
