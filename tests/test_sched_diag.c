@@ -554,7 +554,8 @@ static void test_progress_plain(void **state) {
   char *last = strstr(buf, "100%");
   assert_true(last != buf); /* an earlier line came first */
   weft_graph_free(g);
-  assert_rc(WEFT_EINVAL, weft_progress_new(&(weft_progress_opts){-1, -1, 0, 0}, &p), NULL);
+  po.fd = -1;
+  assert_rc(WEFT_EINVAL, weft_progress_new(&po, &p), NULL);
 }
 
 int main(void) {

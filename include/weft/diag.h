@@ -8,8 +8,12 @@
  * Listeners chain (weft_listener.next), so one compute can feed several.
  * The quick way needs no code: WEFT_PROGRESS=1, WEFT_TRACE=file.json and
  * WEFT_PROFILE=1 in the environment (or the progress / trace / profile
- * fields of the options) attach them to every compute of the program that
- * does not run inside a task.
+ * fields of the options) attach them to every compute (and weft_map call)
+ * of the program that does not run inside a task: a bar for computes
+ * longer than 0.5 s; the trace written to the file after each compute
+ * ("%n" in the name: a number per compute, so that several computes do not
+ * overwrite one file), with, for a name ending in .json, the task stream
+ * beside it (file.svg); the profile table printed on stderr.
  *
  *   weft_trace *t;  weft_trace_new(&t);
  *   weft_compute_opts o;  weft_compute_opts_init(&o);
@@ -46,6 +50,9 @@ typedef struct weft_progress_opts {
   double interval_s;  /* between redraws; 0: 0.1 s on a terminal, 5 s in
                          plain lines */
   int width;          /* bar width in characters; 0: 30 */
+  double min_s;       /* draw nothing for a compute shorter than this
+                         (Dask's `minimum`); 0 (default): draw every one.
+                         WEFT_PROGRESS=1 uses 0.5 s */
 } weft_progress_opts;
 
 void weft_progress_opts_init(weft_progress_opts *opts);

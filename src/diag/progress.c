@@ -28,7 +28,8 @@ typedef struct pcount {
 struct weft_progress {
   weft_listener l;
   int fd, tty, width;
-  double interval;
+  double interval, min_s;
+  bool drawn; /* something was drawn for this compute */
   pthread_mutex_t mu; /* the drawing thread's start and stop */
   pthread_cond_t cv;
   pthread_t th;
@@ -100,6 +101,9 @@ static void write_all(int fd, const char *s, size_t n) {
 
 /* One line of the bar; final: the last one. */
 static void draw(weft_progress *p, bool final) {
+  if (!p->drawn && (double)(weft_now_ns() - p->t0) / 1e9 < p->min_s)
+    return; /* a short compute: nothing at all */
+  p->drawn = true;
   uint64_t done, failed;
   sums(p, &done, &failed);
   uint64_t total = p->total;
@@ -185,6 +189,7 @@ static void start(weft_progress *p, const weft_event *ev, bool items) {
   p->status = 0;
   atomic_store(&p->cancelled, 0);
   p->stop = false;
+  p->drawn = false;
   if (p->tty)
     draw(p, false); /* at once: the first redraw comes after an interval */
   p->running = pthread_create(&p->th, NULL, draw_main, p) == 0;
@@ -263,7 +268,7 @@ int weft_progress_new(const weft_progress_opts *opts, weft_progress **out) {
     opts = &def;
   }
   if (opts->fd < 0 || opts->width < 0 || opts->width > 200 ||
-      opts->interval_s < 0 || opts->interval_s > 3600)
+      opts->interval_s < 0 || opts->interval_s > 3600 || opts->min_s < 0)
     return WEFT_EINVAL;
   weft_progress *p = calloc(1, sizeof *p);
   if (!p)
@@ -272,6 +277,7 @@ int weft_progress_new(const weft_progress_opts *opts, weft_progress **out) {
   p->tty = opts->tty < 0 ? isatty(opts->fd) : opts->tty != 0;
   p->width = opts->width ? opts->width : 30;
   p->interval = opts->interval_s > 0 ? opts->interval_s : p->tty ? 0.1 : 5.0;
+  p->min_s = opts->min_s;
   pthread_mutex_init(&p->mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);

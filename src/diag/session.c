@@ -79,8 +79,12 @@ int weft__diag_open(int progress, const char *trace, int profile,
     return 0;
   weft__diag *d = calloc(1, sizeof *d);
   int rc = d ? 0 : WEFT_ENOMEM;
-  if (!rc && progress)
-    rc = weft_progress_new(NULL, &d->pr);
+  if (!rc && progress) {
+    weft_progress_opts po;
+    weft_progress_opts_init(&po);
+    po.min_s = 0.5; /* no bar for the many short computes of a program */
+    rc = weft_progress_new(&po, &d->pr);
+  }
   if (!rc && profile)
     rc = weft_profile_new(&d->pf);
   if (!rc && trace) {
@@ -132,6 +136,11 @@ int weft__diag_close(weft__diag *d, char *msg, size_t msgsize) {
   if (d->tr && d->trace_path && d->head) {
     char err[512];
     rc = weft_trace_write(d->tr, d->trace_path, err, sizeof err);
+    size_t len = strlen(d->trace_path);
+    if (!rc && len > 5 && strcmp(d->trace_path + len - 5, ".json") == 0) {
+      strcpy(d->trace_path + len - 5, ".svg"); /* the task stream beside */
+      rc = weft_trace_svg(d->tr, d->trace_path, err, sizeof err);
+    }
     if (rc && msg)
       snprintf(msg, msgsize, "%s", err);
   }

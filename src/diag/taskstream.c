@@ -4,8 +4,8 @@
  * stream, for people who read a report rather than open Perfetto.
  *
  * The picture has a fixed width, so a bar is at least a pixel wide: tasks
- * of one function that follow each other on a row closer than a pixel are
- * drawn as one bar, which keeps the file small for a million tasks (its
+ * narrower than a pixel that follow a bar of their function on a row
+ * closer than a pixel are drawn into it, which keeps the file small for a million tasks (its
  * title says how many tasks it stands for). Failed tasks are outlined in
  * red; retries, cancellations and worker deaths are marks above the row.
  * SVG is text, written here directly. */
@@ -165,8 +165,8 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
         const char *fn = r ? (r->fn ? r->fn->name : "?") : NULL;
         if (r) {
           note_fn(&lg, &nlg, &lgcap, fn, (double)(r->end - r->start));
-          if (bfn && fn == bfn && x0 - bx1 < 1.0 && !bfail &&
-              r->kind == WEFT__TR_TASK) {
+          if (bfn && fn == bfn && x0 - bx1 < 1.0 && x1 - x0 < 1.0 &&
+              !bfail && r->kind == WEFT__TR_TASK) {
             bx1 = x1; /* merge into the open bar */
             bn++;
             continue;
@@ -175,7 +175,8 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
         if (bfn) { /* close the open bar */
           double w = bx1 - bx0 < 0.5 ? 0.5 : bx1 - bx0;
           fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
-                     "height=\"%.0f\" fill=\"%s\"%s><title>",
+                     "height=\"%.0f\" fill=\"%s\" stroke=\"white\" "
+                     "stroke-width=\"0.5\"%s><title>",
                   bx0, y + 4, w, ROW_H - 8, weft__fn_colour(bfn),
                   bfail ? " stroke=\"#d62728\" stroke-width=\"2\"" : "");
           weft__xml_str(f, bfn);
