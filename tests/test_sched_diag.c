@@ -558,7 +558,80 @@ static void test_progress_plain(void **state) {
   assert_rc(WEFT_EINVAL, weft_progress_new(&po, &p), NULL);
 }
 
-int main(void) {
+/* ---- pictures after a run ---- */
+
+static void test_pictures(void **state) {
+  (void)state;
+  weft_node *root;
+  weft_graph *g = make_graph(3, &root);
+  weft_trace *t;
+  assert_ok(weft_trace_new(&t), NULL);
+  weft_compute_opts o = tu_opts(&scheds[1], NULL);
+  o.listener = weft_trace_listener(t);
+  weft_value v;
+  assert_ok(weft_compute1(g, root, &v, &o), g);
+  weft_visualize_opts vo;
+  weft_visualize_opts_init(&vo);
+  vo.color = 1;
+  vo.trace = t;
+  char *dot = NULL;
+  assert_ok(weft_graph_to_dot(g, 1, &root, &vo, &dot), g);
+  /* each of the 7 tasks coloured and noted (an int result: 8 B) */
+  size_t filled = 0, noted = 0;
+  for (const char *p = dot; (p = strstr(p, "fillcolor=")); p++)
+    filled++;
+  for (const char *p = dot; (p = strstr(p, ", 8 B")); p++)
+    noted++;
+  assert_i64((int64_t)filled, 7);
+  assert_i64((int64_t)noted, 7);
+  assert_contains(dot, "fillcolor=\"#");
+  free(dot);
+  weft_graph_free(g);
+
+  /* a big graph, summarised by function: counts on nodes and edges */
+  g = make_graph(300, &root);
+  assert_ok(weft_compute1(g, root, &v, &o), g);
+  vo.max_tasks = 100;
+  assert_ok(weft_graph_to_dot(g, 1, &root, &vo, &dot), g);
+  assert_contains(dot, "leaf x300");
+  assert_contains(dot, "twice x300");
+  assert_contains(dot, "x1\\n"); /* the sum, noted */
+  assert_contains(dot, "[label=\"300\"]"); /* leaf -> twice, twice -> sum */
+  assert_not_contains(dot, "t5 ");           /* no single task drawn */
+  free(dot);
+  vo.trace = NULL;
+  vo.max_tasks = 0; /* default 500: 601 tasks are summarised too */
+  assert_ok(weft_graph_to_dot(g, 1, &root, &vo, &dot), g);
+  assert_contains(dot, "summary");
+  assert_not_contains(dot, " us,");
+  free(dot);
+  weft_trace_free(t);
+  weft_graph_free(g);
+}
+
+/* `test_sched_diag --tty-map`: a weft_map of 40 items of 50 ms on two
+ * threads (about 1 s) with WEFT_PROGRESS from the environment, for
+ * tests/progress_tty.sh to watch in a terminal. */
+static int tty_map(void) {
+  weft_value in[40], out[40];
+  for (int i = 0; i < 40; i++)
+    in[i] = weft_int(50);
+  weft_map_opts mo;
+  weft_map_opts_init(&mo);
+  mo.scheduler = WEFT_SCHED_THREADS;
+  mo.workers = 2;
+  mo.batch_size = 1;
+  int rc = weft_map(WEFT_FN(snooze), 40, in, out, &mo);
+  long sum = 0;
+  for (int i = 0; i < 40 && !rc; i++)
+    sum += out[i].as.i;
+  printf("map: rc %d, sum %ld\n", rc, sum);
+  return rc || sum != 2000;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--tty-map") == 0)
+    return tty_map();
   unsetenv("WEFT_SCHEDULER");
   unsetenv("WEFT_WORKERS");
   unsetenv("WEFT_TRACE");
@@ -574,6 +647,7 @@ int main(void) {
       cmocka_unit_test(test_slow_listener),
       cmocka_unit_test(test_environment),
       cmocka_unit_test(test_progress_plain),
+      cmocka_unit_test(test_pictures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,7 +139,7 @@ static int cmd_demo(int argc, char **argv) {
       printf("usage: weft demo [--list] [NAME...]\n\nRuns the course's "
              "examples (every one, or the named ones) and\nsays which "
              "passed. Pictures are written to the current directory.\n"
-             "Computes longer than 0.5 s show a progress bar on stderr "
+             "Computes longer than 0.2 s show a progress bar on stderr "
              "(WEFT_PROGRESS=0 turns\nit off); %s is traced: its Chrome "
              "trace (weft-demo-trace-N.json) and\ntask stream "
              "(weft-demo-trace-N.svg) are written here too.\n",

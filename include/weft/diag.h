@@ -10,7 +10,7 @@
  * WEFT_PROFILE=1 in the environment (or the progress / trace / profile
  * fields of the options) attach them to every compute (and weft_map call)
  * of the program that does not run inside a task: a bar for computes
- * longer than 0.5 s; the trace written to the file after each compute
+ * longer than 0.2 s; the trace written to the file after each compute
  * ("%n" in the name: a number per compute, so that several computes do not
  * overwrite one file), with, for a name ending in .json, the task stream
  * beside it (file.svg); the profile table printed on stderr.
@@ -52,7 +52,7 @@ typedef struct weft_progress_opts {
   int width;          /* bar width in characters; 0: 30 */
   double min_s;       /* draw nothing for a compute shorter than this
                          (Dask's `minimum`); 0 (default): draw every one.
-                         WEFT_PROGRESS=1 uses 0.5 s */
+                         WEFT_PROGRESS=1 uses 0.2 s */
 } weft_progress_opts;
 
 void weft_progress_opts_init(weft_progress_opts *opts);

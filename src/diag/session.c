@@ -82,7 +82,7 @@ int weft__diag_open(int progress, const char *trace, int profile,
   if (!rc && progress) {
     weft_progress_opts po;
     weft_progress_opts_init(&po);
-    po.min_s = 0.5; /* no bar for the many short computes of a program */
+    po.min_s = 0.2; /* no bar for the many short computes of a program */
     rc = weft_progress_new(&po, &d->pr);
   }
   if (!rc && profile)
