@@ -21,25 +21,36 @@ typedef enum {
   WEFT__TR_WLOST,
 } weft__tr_kind;
 
+/* A task that ended: 40 bytes, the one record per task of a trace. */
 typedef struct weft__trec {
-  uint32_t task;
-  uint8_t kind;           /* weft__tr_kind */
-  int32_t aux;            /* WLOST: signal; WSTART/WLOST: pid in aux2 */
-  int32_t aux2;
-  const weft_fn_info *fn; /* task records */
-  uint64_t start, end;    /* absolute ns (CLOCK_MONOTONIC) */
+  const weft_fn_info *fn;
+  uint64_t start, end; /* absolute ns (CLOCK_MONOTONIC) */
   uint64_t bytes;
-  char *key;              /* NULL: automatic ("fn-node") */
-  char *msg;              /* failures, retries, deaths: owned copy */
+  uint32_t task;
+  uint32_t kind; /* WEFT__TR_TASK */
 } weft__trec;
+
+/* Anything else (failures, retries, cancellations, workers): rare. */
+typedef struct weft__tevt {
+  weft__trec r;  /* kind: a weft__tr_kind; start == end for an instant */
+  int32_t signal, pid;
+  char *msg;     /* owned copy, or NULL */
+} weft__tevt;
 
 /* The records of one worker in one compute; written by one thread at a
  * time (the worker's), read after the compute. */
 typedef struct weft__lane {
   weft__trec *v;
   size_t n, cap;
+  weft__tevt *e;
+  size_t ne, ecap;
   bool oom;
 } __attribute__((aligned(64))) weft__lane;
+
+typedef struct weft__tkey { /* a keyed node's key, copied at the end */
+  uint32_t task;
+  char *key;
+} weft__tkey;
 
 typedef struct weft__tcomp {
   unsigned id;
@@ -52,6 +63,8 @@ typedef struct weft__tcomp {
   int status;
   char *msg;
   bool ended;
+  weft__tkey *keys; /* by task */
+  size_t nkeys;
 } weft__tcomp;
 
 struct weft_trace {
@@ -78,7 +91,8 @@ const char *weft__fn_colour(const char *name);
 void weft__json_str(FILE *f, const char *s);
 /* Writes s escaped for XML text or attributes (invalid UTF-8 replaced). */
 void weft__xml_str(FILE *f, const char *s);
-/* The key of record r into buf. */
-void weft__trec_key(const weft__trec *r, char *buf, size_t size);
+/* The key of record r of compute c into buf. */
+void weft__trec_key(const weft__tcomp *c, const weft__trec *r, char *buf,
+                    size_t size);
 
 #endif

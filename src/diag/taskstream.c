@@ -46,6 +46,19 @@ static void note_fn(legend **lg, size_t *n, size_t *cap, const char *name,
   (*lg)[(*n)++] = (legend){name, 1, ns};
 }
 
+/* One bar of n tasks of function fn from x0 to x1 on the row at y. */
+static void bar(FILE *f, double x0, double x1, double y, const char *fn,
+                size_t n, bool failed) {
+  double w = x1 - x0 < 0.5 ? 0.5 : x1 - x0;
+  fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" "
+             "fill=\"%s\" stroke=\"%s\" stroke-width=\"%s\"><title>",
+          x0, y + 4, w, ROW_H - 8, weft__fn_colour(fn),
+          failed ? "#d62728" : "white", failed ? "2" : "0.5");
+  weft__xml_str(f, fn);
+  fprintf(f, ": %zu task%s%s</title></rect>\n", n, n == 1 ? "" : "s",
+          failed ? " (failed)" : "");
+}
+
 static void nice_step(double span_s, double *step, const char **unit,
                       double *scale) {
   double raw = span_s / 8, p = 1e-9;
@@ -80,10 +93,13 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
   for (size_t c = 0; c < t->ncomps; c++)
     for (int k = 0; k < t->comps[c]->nlanes; k++) {
       const weft__lane *l = &t->comps[c]->lanes[k];
-      nrows += l->n > 0 || k > 0;
+      nrows += l->n > 0 || l->ne > 0 || k > 0;
       for (size_t i = 0; i < l->n; i++)
         if (l->v[i].end > tmax)
           tmax = l->v[i].end;
+      for (size_t i = 0; i < l->ne; i++)
+        if (l->e[i].r.end > tmax)
+          tmax = l->e[i].r.end;
     }
   double span = (double)(tmax - t->t0);
   if (span <= 0)
@@ -115,7 +131,7 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
     const weft__tcomp *cp = t->comps[c];
     for (int k = 0; k < cp->nlanes; k++) {
       const weft__lane *l = &cp->lanes[k];
-      if (!l->n && k == 0)
+      if (!l->n && !l->ne && k == 0)
         continue;
       double y = TOP + (double)row * ROW_H;
       fprintf(f, "<text x=\"4\" y=\"%.1f\">", y + 16);
@@ -126,70 +142,61 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
       fprintf(f, "</text>\n<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" "
                  "height=\"%.0f\" fill=\"#f4f4f4\"/>\n",
               X0, y + 2, W_PLOT, ROW_H - 4);
-      /* bars: records of a lane are in time order (one worker) */
+      /* bars: a lane's tasks are in time order (one worker) */
       double bx0 = -1, bx1 = -1;
       const char *bfn = NULL;
       size_t bn = 0;
-      bool bfail = false;
       for (size_t i = 0; i <= l->n; i++) {
         const weft__trec *r = i < l->n ? &l->v[i] : NULL;
-        bool bar = r && (r->kind == WEFT__TR_TASK ||
-                         (r->kind == WEFT__TR_FAILED && r->start < r->end));
-        if (r && !bar) { /* an instant: a mark above the row */
-          const char *col = r->kind == WEFT__TR_WSTART ? "#59a14f"
-                            : r->kind == WEFT__TR_FAILED ? "#d62728"
-                                                         : "#333333";
-          double x = X0 + (double)(r->end - t->t0) * px;
-          fprintf(f, "<path d=\"M%.1f %.1f l-4 -6 h8 z\" fill=\"%s\">"
-                     "<title>",
-                  x, y + 8, col);
-          static const char *const what[] = {"task", "failed", "retry",
-                                             "cancelled", "worker started",
-                                             "worker lost"};
-          fprintf(f, "%s", what[r->kind]);
-          if (r->fn) {
-            char key[600];
-            weft__trec_key(r, key, sizeof key);
-            fputs(" ", f);
-            weft__xml_str(f, key);
-          }
-          if (r->msg) {
-            fputs(": ", f);
-            weft__xml_str(f, r->msg);
-          }
-          fputs("</title></path>\n", f);
-          continue;
-        }
         double x0 = r ? X0 + (double)(r->start - t->t0) * px : 0;
         double x1 = r ? X0 + (double)(r->end - t->t0) * px : 0;
         const char *fn = r ? (r->fn ? r->fn->name : "?") : NULL;
         if (r) {
           note_fn(&lg, &nlg, &lgcap, fn, (double)(r->end - r->start));
-          if (bfn && fn == bfn && x0 - bx1 < 1.0 && x1 - x0 < 1.0 &&
-              !bfail && r->kind == WEFT__TR_TASK) {
+          if (bfn && fn == bfn && x0 - bx1 < 1.0 && x1 - x0 < 1.0) {
             bx1 = x1; /* merge into the open bar */
             bn++;
             continue;
           }
         }
-        if (bfn) { /* close the open bar */
-          double w = bx1 - bx0 < 0.5 ? 0.5 : bx1 - bx0;
-          fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
-                     "height=\"%.0f\" fill=\"%s\" stroke=\"white\" "
-                     "stroke-width=\"0.5\"%s><title>",
-                  bx0, y + 4, w, ROW_H - 8, weft__fn_colour(bfn),
-                  bfail ? " stroke=\"#d62728\" stroke-width=\"2\"" : "");
-          weft__xml_str(f, bfn);
-          fprintf(f, ": %zu task%s%s</title></rect>\n", bn, bn == 1 ? "" : "s",
-                  bfail ? " (failed)" : "");
-        }
-        if (!r)
-          break;
+        if (bfn)
+          bar(f, bx0, bx1, y, bfn, bn, false);
         bfn = fn;
         bx0 = x0;
         bx1 = x1;
         bn = 1;
-        bfail = r->kind == WEFT__TR_FAILED;
+      }
+      /* failures as bars outlined in red; the rest as marks above */
+      for (size_t i = 0; i < l->ne; i++) {
+        const weft__tevt *e = &l->e[i];
+        const weft__trec *r = &e->r;
+        if (r->kind == WEFT__TR_FAILED && r->start < r->end) {
+          bar(f, X0 + (double)(r->start - t->t0) * px,
+              X0 + (double)(r->end - t->t0) * px, y,
+              r->fn ? r->fn->name : "?", 1, true);
+          continue;
+        }
+        const char *col = r->kind == WEFT__TR_WSTART   ? "#59a14f"
+                          : r->kind == WEFT__TR_FAILED ? "#d62728"
+                                                       : "#333333";
+        double x = X0 + (double)(r->end - t->t0) * px;
+        fprintf(f, "<path d=\"M%.1f %.1f l-4 -6 h8 z\" fill=\"%s\"><title>",
+                x, y + 8, col);
+        static const char *const what[] = {"task",      "failed",
+                                           "retry",     "cancelled",
+                                           "worker started", "worker lost"};
+        fprintf(f, "%s", what[r->kind]);
+        if (r->fn) {
+          char key[600];
+          weft__trec_key(cp, r, key, sizeof key);
+          fputs(" ", f);
+          weft__xml_str(f, key);
+        }
+        if (e->msg) {
+          fputs(": ", f);
+          weft__xml_str(f, e->msg);
+        }
+        fputs("</title></path>\n", f);
       }
       row++;
     }

@@ -92,9 +92,23 @@ void weft__xml_str(FILE *f, const char *s) {
   }
 }
 
-void weft__trec_key(const weft__trec *r, char *buf, size_t size) {
-  if (r->key)
-    snprintf(buf, size, "%s", r->key);
+static const char *key_of(const weft__tcomp *c, uint32_t task) {
+  size_t lo = 0, hi = c->nkeys;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (c->keys[mid].task < task)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < c->nkeys && c->keys[lo].task == task ? c->keys[lo].key : NULL;
+}
+
+void weft__trec_key(const weft__tcomp *c, const weft__trec *r, char *buf,
+                    size_t size) {
+  const char *k = key_of(c, r->task);
+  if (k)
+    snprintf(buf, size, "%s", k);
   else
     snprintf(buf, size, "%s-%u", r->fn ? r->fn->name : "?", r->task);
 }
@@ -102,8 +116,8 @@ void weft__trec_key(const weft__trec *r, char *buf, size_t size) {
 /* ---- recording ---- */
 
 static weft__trec *lane_add(weft__lane *l) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : 256;
+  if (__builtin_expect(l->n == l->cap, 0)) {
+    size_t cap = l->cap ? 2 * l->cap : 1024;
     weft__trec *v = realloc(l->v, cap * sizeof *v);
     if (!v) {
       l->oom = true;
@@ -112,21 +126,37 @@ static weft__trec *lane_add(weft__lane *l) {
     l->v = v;
     l->cap = cap;
   }
-  weft__trec *r = &l->v[l->n++];
-  memset(r, 0, sizeof *r);
-  return r;
+  return &l->v[l->n++];
+}
+
+static weft__tevt *lane_event(weft__lane *l) {
+  if (l->ne == l->ecap) {
+    size_t cap = l->ecap ? 2 * l->ecap : 16;
+    weft__tevt *v = realloc(l->e, cap * sizeof *v);
+    if (!v) {
+      l->oom = true;
+      return NULL;
+    }
+    l->e = v;
+    l->ecap = cap;
+  }
+  weft__tevt *e = &l->e[l->ne++];
+  memset(e, 0, sizeof *e);
+  return e;
 }
 
 static void comp_free(weft__tcomp *c) {
   if (!c)
     return;
   for (int k = 0; k < c->nlanes; k++) {
-    for (size_t i = 0; i < c->lanes[k].n; i++) {
-      free(c->lanes[k].v[i].key);
-      free(c->lanes[k].v[i].msg);
-    }
+    for (size_t i = 0; i < c->lanes[k].ne; i++)
+      free(c->lanes[k].e[i].msg);
     free(c->lanes[k].v);
+    free(c->lanes[k].e);
   }
+  for (size_t i = 0; i < c->nkeys; i++)
+    free(c->keys[i].key);
+  free(c->keys);
   free(c->lanes);
   free(c->msg);
   free(c);
@@ -168,19 +198,27 @@ static void begin(weft_trace *t, const weft_event *ev) {
   atomic_store_explicit(&t->active, c, memory_order_release);
 }
 
-/* Keys of keyed nodes, while the graph is alive. */
+static int by_task(const void *a, const void *b) {
+  const weft__tkey *x = a, *y = b;
+  return x->task < y->task ? -1 : x->task > y->task;
+}
+
+/* The keys of keyed nodes, copied while the graph is alive (automatic keys
+ * are remade from function and node when written). */
 static void end(weft_trace *t, weft__tcomp *c, const weft_event *ev) {
   const weft_graph *g = ev->graph;
-  for (int k = 0; k < c->nlanes; k++)
-    for (size_t i = 0; i < c->lanes[k].n; i++) {
-      weft__trec *r = &c->lanes[k].v[i];
-      if (r->fn && r->task < g->nnodes &&
-          (g->nodes[r->task].flags & WEFT__NF_KEYED)) {
-        char key[512];
-        weft__graph_key_of(g, r->task, key, sizeof key);
-        r->key = strdup(key);
-      }
+  if (g->keys.n && (c->keys = calloc(g->keys.n, sizeof *c->keys))) {
+    for (size_t i = 0; i < g->keys.n; i++) {
+      const weft__key_entry *e = &g->keys.ents[i];
+      if (!e->key || e->idx >= g->nnodes ||
+          !(c->keys[c->nkeys].key = strdup(e->key)))
+        continue;
+      c->keys[c->nkeys++].task = e->idx;
     }
+    qsort(c->keys, c->nkeys, sizeof *c->keys, by_task);
+  } else if (g->keys.n) {
+    t->oom = true;
+  }
   c->end = ev->time_ns;
   c->status = ev->status;
   c->msg = ev->message ? strdup(ev->message) : NULL;
@@ -204,37 +242,34 @@ void weft__trace_event(const weft_event *ev, void *ud) {
   if (ev->worker < -1 || ev->worker >= c->workers)
     return;
   weft__lane *l = &c->lanes[ev->worker + 1];
-  weft__trec *r;
-  switch (ev->kind) {
-  case WEFT_EV_TASK_END:
-    if ((r = lane_add(l))) {
-      r->kind = WEFT__TR_TASK;
-      r->task = ev->task;
-      r->fn = ev->fn;
-      r->start = ev->start_ns;
-      r->end = ev->time_ns;
-      r->bytes = ev->bytes;
-    }
+  if (__builtin_expect(ev->kind == WEFT_EV_TASK_END, 1)) {
+    weft__trec *r = lane_add(l);
+    if (r)
+      *r = (weft__trec){ev->fn, ev->start_ns, ev->time_ns, ev->bytes,
+                        ev->task, WEFT__TR_TASK};
     return;
+  }
+  weft__tevt *e;
+  switch (ev->kind) {
   case WEFT_EV_TASK_FAIL:
   case WEFT_EV_TASK_RETRY:
   case WEFT_EV_TASK_CANCEL:
   case WEFT_EV_WORKER_START:
   case WEFT_EV_WORKER_LOST:
-    if (!(r = lane_add(l)))
+    if (!(e = lane_event(l)))
       return;
-    r->kind = ev->kind == WEFT_EV_TASK_FAIL     ? WEFT__TR_FAILED
-              : ev->kind == WEFT_EV_TASK_RETRY  ? WEFT__TR_RETRY
-              : ev->kind == WEFT_EV_TASK_CANCEL ? WEFT__TR_CANCEL
-              : ev->kind == WEFT_EV_WORKER_START ? WEFT__TR_WSTART
-                                                 : WEFT__TR_WLOST;
-    r->task = ev->task;
-    r->fn = ev->fn;
-    r->end = ev->time_ns;
-    r->start = ev->start_ns ? ev->start_ns : ev->time_ns;
-    r->aux = ev->signal;
-    r->aux2 = ev->pid;
-    r->msg = ev->message ? strdup(ev->message) : NULL;
+    e->r.kind = ev->kind == WEFT_EV_TASK_FAIL     ? WEFT__TR_FAILED
+                : ev->kind == WEFT_EV_TASK_RETRY  ? WEFT__TR_RETRY
+                : ev->kind == WEFT_EV_TASK_CANCEL ? WEFT__TR_CANCEL
+                : ev->kind == WEFT_EV_WORKER_START ? WEFT__TR_WSTART
+                                                   : WEFT__TR_WLOST;
+    e->r.task = ev->task;
+    e->r.fn = ev->fn;
+    e->r.end = ev->time_ns;
+    e->r.start = ev->start_ns ? ev->start_ns : ev->time_ns;
+    e->signal = ev->signal;
+    e->pid = ev->pid;
+    e->msg = ev->message ? strdup(ev->message) : NULL;
     return;
   default:
     return;
@@ -285,9 +320,11 @@ int weft_trace_tasks(const weft_trace *t, weft_trace_task **tasks,
   *n = 0;
   size_t cnt = 0;
   for (size_t c = 0; c < t->ncomps; c++)
-    for (int k = 0; k < t->comps[c]->nlanes; k++)
-      for (size_t i = 0; i < t->comps[c]->lanes[k].n; i++)
-        cnt += t->comps[c]->lanes[k].v[i].kind <= WEFT__TR_FAILED;
+    for (int k = 0; k < t->comps[c]->nlanes; k++) {
+      cnt += t->comps[c]->lanes[k].n;
+      for (size_t i = 0; i < t->comps[c]->lanes[k].ne; i++)
+        cnt += t->comps[c]->lanes[k].e[i].r.kind == WEFT__TR_FAILED;
+    }
   if (!cnt)
     return 0;
   weft_trace_task *v = malloc(cnt * sizeof *v);
@@ -297,8 +334,9 @@ int weft_trace_tasks(const weft_trace *t, weft_trace_task **tasks,
   for (size_t c = 0; c < t->ncomps; c++) {
     weft__tcomp *cp = t->comps[c];
     for (int k = 0; k < cp->nlanes; k++)
-      for (size_t i = 0; i < cp->lanes[k].n; i++) {
-        weft__trec *r = &cp->lanes[k].v[i];
+      for (size_t i = 0; i < cp->lanes[k].n + cp->lanes[k].ne; i++) {
+        const weft__lane *l = &cp->lanes[k];
+        const weft__trec *r = i < l->n ? &l->v[i] : &l->e[i - l->n].r;
         if (r->kind > WEFT__TR_FAILED)
           continue;
         weft_trace_task *x = &v[m++];
@@ -306,7 +344,7 @@ int weft_trace_tasks(const weft_trace *t, weft_trace_task **tasks,
         x->worker = k - 1;
         x->task = r->task;
         x->fn = r->fn ? r->fn->name : "?";
-        x->key = r->key; /* NULL: automatic; see below */
+        x->key = key_of(cp, r->task); /* NULL: automatic */
         x->start_ns = r->start - t->t0;
         x->end_ns = r->end - t->t0;
         x->bytes = r->bytes;
@@ -340,7 +378,7 @@ static void meta(FILE *f, bool *first, unsigned pid, int tid,
 }
 
 static void write_rec(FILE *f, const weft_trace *t, const weft__tcomp *c,
-                      int tid, const weft__trec *r) {
+                      int tid, const weft__trec *r, const weft__tevt *e) {
   char key[600];
   static const char *const names[] = {"task",         "failed",
                                       "retry",        "cancel",
@@ -359,7 +397,7 @@ static void write_rec(FILE *f, const weft_trace *t, const weft__tcomp *c,
             names[r->kind], names[r->kind], c->id, tid, us(t, r->end));
   }
   if (r->fn) {
-    weft__trec_key(r, key, sizeof key);
+    weft__trec_key(c, r, key, sizeof key);
     weft__json_str(f, key);
     fprintf(f, ",\"function\":");
     weft__json_str(f, r->fn->name);
@@ -369,13 +407,13 @@ static void write_rec(FILE *f, const weft_trace *t, const weft__tcomp *c,
   }
   if (r->kind == WEFT__TR_TASK)
     fprintf(f, ",\"bytes\":%llu", (unsigned long long)r->bytes);
-  if (r->kind == WEFT__TR_WSTART || r->kind == WEFT__TR_WLOST)
-    fprintf(f, ",\"pid\":%d", r->aux2);
-  if (r->kind == WEFT__TR_WLOST)
-    fprintf(f, ",\"signal\":%d", r->aux);
-  if (r->msg) {
+  if (e && (r->kind == WEFT__TR_WSTART || r->kind == WEFT__TR_WLOST))
+    fprintf(f, ",\"pid\":%d", e->pid);
+  if (e && r->kind == WEFT__TR_WLOST)
+    fprintf(f, ",\"signal\":%d", e->signal);
+  if (e && e->msg) {
     fputs(",\"message\":", f);
-    weft__json_str(f, r->msg);
+    weft__json_str(f, e->msg);
   }
   fputs("}}", f);
 }
@@ -413,7 +451,7 @@ int weft_trace_write(const weft_trace *t, const char *path, char *errbuf,
     meta(f, &first, c->id, 0, "process_name", name, -1);
     meta(f, &first, c->id, 0, "process_sort_index", NULL, (int)c->id);
     for (int k = 0; k < c->nlanes; k++) {
-      if (k == 0 && !c->lanes[0].n)
+      if (k == 0 && !c->lanes[0].n && !c->lanes[0].ne)
         continue;
       if (k == 0)
         snprintf(name, sizeof name, "program (tasks run in the caller)");
@@ -428,9 +466,12 @@ int weft_trace_write(const weft_trace *t, const char *path, char *errbuf,
             c->id, us(t, c->begin));
     weft__json_str(f, c->sched);
     fprintf(f, ",\"workers\":%d}}", c->workers);
-    for (int k = 0; k < c->nlanes; k++)
+    for (int k = 0; k < c->nlanes; k++) {
       for (size_t i = 0; i < c->lanes[k].n; i++)
-        write_rec(f, t, c, k, &c->lanes[k].v[i]);
+        write_rec(f, t, c, k, &c->lanes[k].v[i], NULL);
+      for (size_t i = 0; i < c->lanes[k].ne; i++)
+        write_rec(f, t, c, k, &c->lanes[k].e[i].r, &c->lanes[k].e[i]);
+    }
     if (c->ended) {
       fprintf(f, ",\n{\"name\":\"compute\",\"cat\":\"compute\",\"ph\":\"i\","
                  "\"s\":\"p\",\"pid\":%u,\"tid\":0,\"ts\":%.3f,"
@@ -448,7 +489,11 @@ int weft_trace_write(const weft_trace *t, const char *path, char *errbuf,
   int err = errno;
   if (fclose(f) || bad)
     return io_fail(errbuf, errsize, "trace", path, bad ? err : errno);
-  if (t->oom) {
+  bool lost = t->oom;
+  for (size_t ci = 0; ci < t->ncomps; ci++)
+    for (int k = 0; k < t->comps[ci]->nlanes; k++)
+      lost |= t->comps[ci]->lanes[k].oom;
+  if (lost) {
     if (errbuf && errsize)
       snprintf(errbuf, errsize, "the trace ran out of memory: '%s' misses "
                                 "a compute", path);
