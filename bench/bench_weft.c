@@ -34,6 +34,9 @@
  * The first repetition of the process (cold: fresh pages, ~1.8 us per 4 KiB
  * page on the project VM) is a warm-up; its times are given as cold_*.
  *
+ * WEFT_BENCH_LISTENER=noop|trace|profile runs every compute with that
+ * listener (see compute() below): bench/run.sh's overhead rows.
+ *
  *   bench_weft [shapes [threads|sync|both]]     default: abcd both */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -170,13 +173,34 @@ static void die(const char *what, weft_graph *g, int rc) {
   exit(1);
 }
 
+/* The listener every compute runs with (WEFT_BENCH_LISTENER): none, noop
+ * (a function that does nothing: the cost of publishing), trace (a
+ * weft_trace recording every task, made and freed around each compute) or
+ * profile (a weft_profile, likewise). */
+static const char *listen_mode = "none";
+static void noop_listener(const weft_event *ev, void *ud) { (void)ev, (void)ud; }
+
 static void compute(weft_graph *g, weft_node *root,
                     const weft_compute_opts *opts) {
   weft_value out = weft_none();
-  int rc = weft_compute1(g, root, &out, opts);
+  weft_compute_opts o = *opts;
+  weft_trace *t = NULL;
+  weft_profile *p = NULL;
+  weft_listener noop = {noop_listener, NULL, NULL};
+  int rc = 0;
+  if (strcmp(listen_mode, "noop") == 0)
+    o.listener = &noop;
+  else if (strcmp(listen_mode, "trace") == 0 && !(rc = weft_trace_new(&t)))
+    o.listener = weft_trace_listener(t);
+  else if (strcmp(listen_mode, "profile") == 0 && !(rc = weft_profile_new(&p)))
+    o.listener = weft_profile_listener(p);
+  if (!rc)
+    rc = weft_compute1(g, root, &out, &o);
   if (rc)
     die("weft_compute1", g, rc);
   weft_value_release(&out);
+  weft_trace_free(t);
+  weft_profile_free(p);
 }
 
 /* One scheduler on one shape: warm-up (cold) + reps, then the BENCH line. */
@@ -277,11 +301,11 @@ static void bench_sched(char s, const char *name, int thr,
   char extra[512];
   int len = snprintf(
       extra, sizeof extra,
-      "lib=weft-%s rerun_med=%.1f free_med=%.1f lib_B=%.1f need_B=%.1f "
+      "listener=%s lib=weft-%s rerun_med=%.1f free_med=%.1f lib_B=%.1f need_B=%.1f "
       "node_B=%zu warm_graph_B=%.1f warm_rss_B=%.1f "
       "kept_B=%.1f faults_build=%.4f faults_run=%.4f cold_build=%.1f "
       "cold_run=%.1f",
-      weft_version(), rm * 1e9 / n, fm * 1e9 / n, (double)gi.bytes / n,
+      listen_mode, weft_version(), rm * 1e9 / n, fm * 1e9 / n, (double)gi.bytes / n,
       need_b, gi.node_bytes, gm, rsm, km, fbm, frm, (c1 - c0) * 1e9 / n,
       (c3 - c2) * 1e9 / n);
   if (cold_mem && len > 0 && (size_t)len < sizeof extra)
@@ -299,6 +323,16 @@ int main(int argc, char **argv) {
   int do_threads = strcmp(which, "sync") != 0;
   int do_sync = strcmp(which, "threads") != 0;
   int workers = 2;
+  const char *lm = getenv("WEFT_BENCH_LISTENER");
+  if (lm && *lm) {
+    if (strcmp(lm, "none") && strcmp(lm, "noop") && strcmp(lm, "trace") &&
+        strcmp(lm, "profile")) {
+      fprintf(stderr, "bench_weft: WEFT_BENCH_LISTENER='%s' is not none, "
+                      "noop, trace or profile\n", lm);
+      return 2;
+    }
+    listen_mode = lm;
+  }
   const char *w = getenv("WEFT_BENCH_WORKERS");
   if (w && atoi(w) > 0)
     workers = atoi(w);

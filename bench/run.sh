@@ -227,6 +227,11 @@ if grep -q '^BENCH .* ok=0' "$raw"; then # so does a wrong result
   status=1
 fi
 
+# issue 9: what publishing events and the trace cost on the same shapes
+if [ -f "$here/run_overhead.sh" ] && [ -z "${SKIP_OVERHEAD:-}" ]; then
+  bash "$here/run_overhead.sh" "$build"
+fi
+
 # issue 3: the parallel map and the process pool beside joblib and
 # multiprocessing, in the same run
 here=$(cd "$(dirname "$0")" && pwd)

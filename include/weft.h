@@ -14,6 +14,7 @@
 #include "weft/fn.h"
 #include "weft/graph.h"
 #include "weft/events.h"
+#include "weft/diag.h"
 #include "weft/compute.h"
 #include "weft/procs.h"
 #include "weft/map.h"

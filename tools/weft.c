@@ -3,15 +3,21 @@
  *
  *   weft info     what this build has: version, cores, schedulers, Graphviz
  *   weft eval     an arithmetic expression as a task graph (eval.c)
- *   weft demo     every example of the course (examples/), one by one
+ *   weft demo     every example of the course (examples/), one by one,
+ *                 with a progress bar on the longer computes
+ *                 (WEFT_PROGRESS=1) and a trace and task-stream picture of
+ *                 the slow-square example (WEFT_TRACE)
  *
  * The examples are compiled into this program as well as into their own
  * executables: the build lists them in the generated weft_examples.h
  * (WEFT_EXAMPLES(X) expands X(name) once per examples/<name>.c), and each
  * defines int weft_example_<name>(void). */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "cli.h"
 #include "diag/dot.h"
@@ -96,6 +102,30 @@ static int cmd_info(int argc, char **argv) {
 
 /* ---- demo ---- */
 
+/* The example whose computes the demo traces: two parallel maps of
+ * one-second tasks, over threads and over processes. */
+#define TRACED_EXAMPLE "seed001_slow_square"
+#define TRACE_PATTERN "weft-demo-trace-%n.json"
+
+/* Says where the trace files written since `since` are. */
+static void say_traces(time_t since) {
+  glob_t gl;
+  if (glob("weft-demo-trace-*.json", 0, NULL, &gl) != 0)
+    return;
+  for (size_t i = 0; i < gl.gl_pathc; i++) {
+    struct stat st;
+    if (stat(gl.gl_pathv[i], &st) != 0 || st.st_mtime < since)
+      continue;
+    char svg[512];
+    size_t len = strlen(gl.gl_pathv[i]);
+    snprintf(svg, sizeof svg, "%.*s.svg", (int)(len - 5), gl.gl_pathv[i]);
+    printf("trace: %s (open it in https://ui.perfetto.dev or "
+           "chrome://tracing); task stream: %s\n",
+           gl.gl_pathv[i], svg);
+  }
+  globfree(&gl);
+}
+
 static int cmd_demo(int argc, char **argv) {
   size_t nrun = 0, nfailed = 0;
   int bad = 0;
@@ -108,7 +138,12 @@ static int cmd_demo(int argc, char **argv) {
     if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
       printf("usage: weft demo [--list] [NAME...]\n\nRuns the course's "
              "examples (every one, or the named ones) and\nsays which "
-             "passed. Pictures are written to the current directory.\n");
+             "passed. Pictures are written to the current directory.\n"
+             "Computes longer than 0.2 s show a progress bar on stderr "
+             "(WEFT_PROGRESS=0 turns\nit off); %s is traced: its Chrome "
+             "trace (weft-demo-trace-N.json) and\ntask stream "
+             "(weft-demo-trace-N.svg) are written here too.\n",
+             TRACED_EXAMPLE);
       return 0;
     }
     int found = 0;
@@ -124,6 +159,8 @@ static int cmd_demo(int argc, char **argv) {
     return 2;
   const char *failed[64];
   uint64_t t_all = weft_now_ns();
+  setenv("WEFT_PROGRESS", "1", 0); /* unless the user said otherwise */
+  const char *user_trace = getenv("WEFT_TRACE");
   for (size_t k = 0; k < nexamples; k++) {
     const example *ex = &examples[k];
     int chosen = argc <= 1;
@@ -135,7 +172,16 @@ static int cmd_demo(int argc, char **argv) {
     printf("\n=== %s (%zu/%zu) ===\n", ex->name, k + 1, nexamples);
     fflush(stdout);
     uint64_t t0 = weft_now_ns();
+    bool traced = !user_trace && strcmp(ex->name, TRACED_EXAMPLE) == 0;
+    time_t since = time(NULL) - 1;
+    if (traced)
+      setenv("WEFT_TRACE", TRACE_PATTERN, 1);
     int rc = ex->run();
+    if (traced) {
+      unsetenv("WEFT_TRACE");
+      fflush(stdout);
+      say_traces(since);
+    }
     fflush(stdout);
     fflush(stderr);
     double dt = (double)(weft_now_ns() - t0) / 1e9;

@@ -9,6 +9,8 @@
  * threading|processes|synchronous; WEFT_WORKERS=N from 1 to 4096, or -1
  * for all cores as joblib's n_jobs=-1), else the defaults (threads, all
  * cores). A bad value fails the compute with WEFT_EINVAL naming it.
+ * WEFT_PROGRESS, WEFT_TRACE and WEFT_PROFILE switch diagnostics on
+ * (weft/diag.h).
  *
  * An executor is a pool of worker threads kept between computes (Taskflow's
  * tf::Executor): pass one in the options to run many graphs without starting
@@ -45,6 +47,13 @@ typedef struct weft_compute_opts {
   const weft_listener *listener;   /* events of this compute, or NULL */
   int retries;                     /* procs: reruns of a task whose worker died (-1: default) */
   int ignore_env;                  /* nonzero: do not read WEFT_* variables */
+  /* Diagnostics (weft/diag.h), also switched on by WEFT_PROGRESS=1,
+   * WEFT_TRACE=file.json and WEFT_PROFILE=1 for computes that do not run
+   * inside a task: */
+  int progress;      /* nonzero: a progress bar on stderr */
+  const char *trace; /* a Chrome trace of the compute written there; "%n"
+                        in it becomes the compute's number in the process */
+  int profile;       /* nonzero: a per-function profile on stderr at the end */
 } weft_compute_opts;
 
 /* Sets every field to its default (scheduler DEFAULT, workers 0, ...). */

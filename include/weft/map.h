@@ -92,6 +92,12 @@ typedef struct weft_map_opts {
    * returns WEFT_ETASK (WEFT_ETASK when it failed through weft_fail, else
    * what its function returned, e.g. WEFT_EINVAL), and 0 otherwise. */
   int *item_code;
+  /* Diagnostics of the call (weft/diag.h), also switched on by
+   * WEFT_PROGRESS=1, WEFT_TRACE=file.json, WEFT_PROFILE=1: a progress bar
+   * counting items, a Chrome trace of its batches, a profile at the end. */
+  int progress;
+  const char *trace;
+  int profile;
 } weft_map_opts;
 
 /* Sets every field to its default: scheduler DEFAULT, all cores, automatic

@@ -2,7 +2,12 @@
  *
  * Writes the graph that computing `nodes` would run as Graphviz DOT; through
  * the Graphviz library it renders SVG, PNG or PDF. Tasks are ellipses
- * labelled with their function; results are boxes.
+ * labelled with their function; results are boxes. After a compute traced
+ * with a weft_trace (weft/diag.h), tasks can show how long they took and
+ * the bytes of their results; tasks can be coloured by function; a graph of
+ * more than max_tasks tasks is drawn summarised: one node per function
+ * ("inc x1000"), edges between functions labelled with how many task edges
+ * they stand for.
  *
  * Under LeakSanitizer: Graphviz's text layout (fontconfig) keeps caches
  * until exit, which LeakSanitizer reports after an SVG/PNG/PDF; run with
@@ -15,6 +20,8 @@
 
 #include "graph.h"
 
+struct weft_trace;
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -22,6 +29,13 @@ extern "C" {
 typedef struct weft_visualize_opts {
   const char *rankdir; /* "TB" (default), "LR", "BT" or "RL" */
   const char *format;  /* "dot", "svg", "png", "pdf"; NULL: from the path */
+  int color;           /* nonzero: tasks filled with a colour per function
+                          (the colours of the task stream) */
+  const struct weft_trace *trace; /* annotate each task with its duration
+                          and result bytes from the trace's last compute of
+                          this graph (tasks it did not run: no note) */
+  size_t max_tasks;    /* more tasks than this are drawn summarised by
+                          function; 0: 500 */
 } weft_visualize_opts;
 
 void weft_visualize_opts_init(weft_visualize_opts *opts);

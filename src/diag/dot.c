@@ -30,6 +30,7 @@
 #include <strings.h>
 
 #include "../core/graph_impl.h"
+#include "diag_impl.h"
 #include "weft/error.h"
 #include "weft/visualize.h"
 
@@ -304,6 +305,62 @@ void weft_visualize_opts_init(weft_visualize_opts *opts) {
     return;
   opts->rankdir = NULL;
   opts->format = NULL;
+  opts->color = 0;
+  opts->trace = NULL;
+  opts->max_tasks = 0;
+}
+
+/* ---- after a compute: durations and bytes from a trace ---- */
+
+typedef struct note {
+  uint64_t ns, bytes;
+  bool ran;
+} note;
+
+/* Per node, what the trace's last compute of g says (NULL when the trace
+ * has none: no notes). */
+static note *notes_of(const weft_graph *g, const weft_trace *t) {
+  if (!t)
+    return NULL;
+  const weft__tcomp *c = NULL;
+  for (size_t k = t->ncomps; k-- > 0 && !c;)
+    if (t->comps[k]->graph == (const void *)g && t->comps[k]->ended)
+      c = t->comps[k];
+  if (!c)
+    return NULL;
+  note *v = calloc(g->nnodes ? g->nnodes : 1, sizeof *v);
+  if (!v)
+    return NULL;
+  for (int l = 0; l < c->nlanes; l++)
+    for (size_t i = 0; i < c->lanes[l].n; i++) {
+      const weft__trec *r = &c->lanes[l].v[i];
+      if (r->kind == WEFT__TR_TASK && r->task < g->nnodes) {
+        v[r->task].ran = true;
+        v[r->task].ns = r->end - r->start;
+        v[r->task].bytes = r->bytes;
+      }
+    }
+  return v;
+}
+
+static void put_duration(sbuf *s, uint64_t ns) {
+  if (ns < 1000)
+    sb_printf(s, "%llu ns", (unsigned long long)ns);
+  else if (ns < 1000000)
+    sb_printf(s, "%.1f us", (double)ns / 1e3);
+  else if (ns < 1000000000)
+    sb_printf(s, "%.1f ms", (double)ns / 1e6);
+  else
+    sb_printf(s, "%.2f s", (double)ns / 1e9);
+}
+
+static void put_bytes(sbuf *s, uint64_t b) {
+  if (b < 10000)
+    sb_printf(s, "%llu B", (unsigned long long)b);
+  else if (b < 10000000)
+    sb_printf(s, "%.1f kB", (double)b / 1e3);
+  else
+    sb_printf(s, "%.1f MB", (double)b / 1e6);
 }
 
 /* The rankdir of opts in Graphviz's spelling, or NULL when it is none. */
@@ -345,7 +402,8 @@ static int check_request(weft_graph *g, size_t n, weft_node *const nodes[],
  * node, zeroed) lets each producer -> task edge be drawn once however many
  * arguments repeat it. */
 static void write_dot(const weft_graph *g, const uint8_t *need,
-                      uint32_t *seen_by, const char *rankdir, sbuf *s) {
+                      uint32_t *seen_by, const char *rankdir, bool color,
+                      const note *notes, sbuf *s) {
   sbuf label = {0};
   char key[256];
   sb_puts(s, "digraph weft {\n");
@@ -376,7 +434,17 @@ static void write_dot(const weft_graph *g, const uint8_t *need,
     }
     label.len = 0;
     task_label(g, i, &label);
-    sb_printf(s, "  t%u [shape=ellipse, label=\"", i);
+    if (notes && notes[i].ran) { /* after a compute: how long, how big */
+      sb_puts(&label, "\n");
+      put_duration(&label, notes[i].ns);
+      sb_puts(&label, ", ");
+      put_bytes(&label, notes[i].bytes);
+    }
+    sb_printf(s, "  t%u [shape=ellipse, ", i);
+    if (color)
+      sb_printf(s, "style=filled, fillcolor=\"%s80\", ",
+                weft__fn_colour(nd->fn->name));
+    sb_puts(s, "label=\"");
     sb_escaped(s, label.oom ? "?" : label.p);
     sb_puts(s, "\", tooltip=\"");
     sb_escaped(s, key);
@@ -413,6 +481,133 @@ static void write_dot(const weft_graph *g, const uint8_t *need,
   free(label.p);
 }
 
+/* A big graph, summarised: one node per function (literals together), its
+ * number of tasks (and, after a traced compute, their total time and
+ * bytes), one edge per pair of functions that data flows between, labelled
+ * with the number of task edges. 0 or WEFT_ENOMEM. */
+static int write_summary(const weft_graph *g, const uint8_t *need,
+                         const char *rankdir, bool color, const note *notes,
+                         sbuf *s) {
+  size_t ng = 0, cap = 16, ne = 0, ecap = 64;
+  const weft_fn_info **fns = malloc(cap * sizeof *fns);
+  uint64_t *cnt = calloc(cap, sizeof *cnt), *ns = calloc(cap, sizeof *ns),
+           *by = calloc(cap, sizeof *by);
+  uint32_t *grp = malloc((g->nnodes ? g->nnodes : 1) * sizeof *grp);
+  uint64_t *edges = malloc(ecap * sizeof *edges); /* from << 32 | to */
+  uint64_t *ecnt = malloc(ecap * sizeof *ecnt);
+  int rc = fns && cnt && ns && by && grp && edges && ecnt ? 0 : WEFT_ENOMEM;
+  for (uint32_t i = 0; i < g->nnodes && !rc; i++) {
+    if (!need[i])
+      continue;
+    const weft_fn_info *fn = g->nodes[i].fn;
+    size_t k = 0;
+    while (k < ng && fns[k] != fn)
+      k++;
+    if (k == ng) {
+      if (ng == cap) {
+        cap *= 2;
+        const weft_fn_info **f2 = realloc(fns, cap * sizeof *f2);
+        uint64_t *c2 = f2 ? realloc(cnt, cap * sizeof *c2) : NULL;
+        if (f2)
+          fns = f2;
+        if (c2)
+          cnt = c2;
+        uint64_t *n2 = c2 ? realloc(ns, cap * sizeof *n2) : NULL;
+        if (n2)
+          ns = n2;
+        uint64_t *b2 = n2 ? realloc(by, cap * sizeof *b2) : NULL;
+        if (!b2) {
+          rc = WEFT_ENOMEM;
+          break;
+        }
+        by = b2;
+      }
+      fns[ng] = fn;
+      cnt[ng] = ns[ng] = by[ng] = 0;
+      ng++;
+    }
+    grp[i] = (uint32_t)k;
+    cnt[k]++;
+    if (notes && notes[i].ran) {
+      ns[k] += notes[i].ns;
+      by[k] += notes[i].bytes;
+    }
+  }
+  /* edges between groups: producer group -> consumer group */
+  for (uint32_t i = 0; i < g->nnodes && !rc; i++) {
+    if (!need[i])
+      continue;
+    const weft__node *nd = &g->nodes[i];
+    const weft_value *a = &g->args[nd->argoff];
+    for (uint32_t k = 0; k < nd->nargs; k++) {
+      uint32_t p;
+      if (producer(g, &a[k], &p) || !need[p])
+        continue;
+      uint64_t e = (uint64_t)grp[p] << 32 | grp[i];
+      size_t j = 0;
+      while (j < ne && edges[j] != e)
+        j++;
+      if (j == ne) {
+        if (ne == ecap) {
+          ecap *= 2;
+          uint64_t *e2 = realloc(edges, ecap * sizeof *e2);
+          if (e2)
+            edges = e2;
+          uint64_t *c2 = e2 ? realloc(ecnt, ecap * sizeof *c2) : NULL;
+          if (!c2) {
+            rc = WEFT_ENOMEM;
+            break;
+          }
+          ecnt = c2;
+        }
+        edges[ne] = e;
+        ecnt[ne++] = 0;
+      }
+      ecnt[j]++;
+    }
+  }
+  if (!rc) {
+    sb_puts(s, "digraph weft {\n");
+    sb_printf(s, "  graph [rankdir=%s, label=\"summary: tasks grouped by "
+                 "function\", labelloc=t];\n",
+              rankdir);
+    sbuf label = {0};
+    for (size_t k = 0; k < ng; k++) {
+      label.len = 0;
+      sb_puts(&label, fns[k] == &weft__fn_identity ? "literal / ref"
+                                                     : fn_display_name(fns[k]));
+      sb_printf(&label, " x%llu", (unsigned long long)cnt[k]);
+      if (notes) {
+        sb_puts(&label, "\n");
+        put_duration(&label, ns[k]);
+        sb_puts(&label, ", ");
+        put_bytes(&label, by[k]);
+      }
+      sb_printf(s, "  g%zu [shape=box, style=\"rounded%s\", ", k,
+                color ? ",filled" : "");
+      if (color)
+        sb_printf(s, "fillcolor=\"%s80\", ", weft__fn_colour(fns[k]->name));
+      sb_puts(s, "label=\"");
+      sb_escaped(s, label.oom ? "?" : label.p);
+      sb_puts(s, "\"];\n");
+    }
+    free(label.p);
+    for (size_t j = 0; j < ne; j++)
+      sb_printf(s, "  g%u -> g%u [label=\"%llu\"];\n",
+                (unsigned)(edges[j] >> 32), (unsigned)(uint32_t)edges[j],
+                (unsigned long long)ecnt[j]);
+    sb_puts(s, "}\n");
+  }
+  free(fns);
+  free(cnt);
+  free(ns);
+  free(by);
+  free(grp);
+  free(edges);
+  free(ecnt);
+  return rc;
+}
+
 /* Builds the DOT text of the request into *out (malloc'd). */
 static int make_dot(weft_graph *g, size_t n, weft_node *const nodes[],
                     const weft_visualize_opts *opts, const char *what,
@@ -434,7 +629,21 @@ static int make_dot(weft_graph *g, size_t n, weft_node *const nodes[],
     rc = weft__graph_msg(g, WEFT_ENOMEM, "%s: out of memory", what);
     goto done;
   }
-  write_dot(g, need, seen_by, rankdir_of(opts), &s);
+  size_t ntasks = 0, max = opts && opts->max_tasks ? opts->max_tasks : 500;
+  for (uint32_t i = 0; i < g->nnodes; i++)
+    ntasks += need[i] != 0;
+  note *notes = notes_of(g, opts ? opts->trace : NULL);
+  if (ntasks > max)
+    rc = write_summary(g, need, rankdir_of(opts), opts && opts->color, notes,
+                       &s);
+  else
+    write_dot(g, need, seen_by, rankdir_of(opts), opts && opts->color, notes,
+              &s);
+  free(notes);
+  if (rc) {
+    rc = weft__graph_msg(g, rc, "%s: out of memory", what);
+    goto done;
+  }
   if (s.oom) {
     rc = weft__graph_msg(g, WEFT_ENOMEM,
                          "%s: out of memory writing the DOT text", what);

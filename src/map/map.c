@@ -24,6 +24,7 @@
 #include "core/registry.h"
 #include "map_impl.h"
 #include "sched/config.h"
+#include "watch.h"
 #include "weft/procs.h"
 
 void weft_map_opts_init(weft_map_opts *opts) {
@@ -137,6 +138,9 @@ static int setup(const weft_fn_info *fn, const weft_fn_info *rfn, size_t n,
   c->listener = opts->listener;
   c->retries = opts->retries;
   c->ignore_env = opts->ignore_env;
+  c->progress = opts->progress;
+  c->trace = opts->trace;
+  c->profile = opts->profile;
 
   weft__config rc_cfg;
   int rc = weft__config_resolve(c, &rc_cfg, err, errsize);
@@ -144,6 +148,10 @@ static int setup(const weft_fn_info *fn, const weft_fn_info *rfn, size_t n,
     return rc;
   c->scheduler = rc_cfg.scheduler;
   c->workers = rc_cfg.workers;
+  c->progress = rc_cfg.progress; /* diagnostics: the call's (watch.c) */
+  c->profile = rc_cfg.profile;
+  c->trace = rc_cfg.trace;
+  c->ignore_env = 1; /* resolved: the compute must not read them again */
   cfg->workers = rc_cfg.workers;
   if (c->scheduler == WEFT_SCHED_SYNC)
     cfg->workers = 1;
@@ -357,8 +365,19 @@ int weft_map(const weft_fn_info *fn, size_t n, const weft_value *inputs,
   }
   if (n == 0)
     return 0;
-  return cfg.local ? map_local(what, fn, n, inputs, outputs, &cfg, opts)
-                   : map_portable(what, fn, n, inputs, outputs, &cfg, opts);
+  weft__map_watch watch;
+  rc = weft__map_watch_begin(&watch, &cfg, fn, n, err, sizeof err);
+  if (rc) {
+    for (size_t i = 0; i < n; i++)
+      outputs[i] = weft_none();
+    return weft__map_error(opts, rc, what, err);
+  }
+  rc = cfg.local ? map_local(what, fn, n, inputs, outputs, &cfg, opts)
+                 : map_portable(what, fn, n, inputs, outputs, &cfg, opts);
+  int wrc = weft__map_watch_end(&watch, rc, err, sizeof err);
+  if (wrc && !rc)
+    return weft__map_error(opts, wrc, what, err);
+  return rc;
 }
 
 /* ---- weft_map_nodes ---- */

@@ -19,6 +19,7 @@
 
 #include "core/graph_impl.h"
 #include "map_impl.h"
+#include "watch.h"
 
 static weft_node *tree(weft_graph *g, const weft_fn_info *rfn, size_t n,
                        weft_node *const nodes[]) {
@@ -180,11 +181,16 @@ int weft_map_reduce(const weft_fn_info *map_fn, const weft_fn_info *reduce_fn,
     }
   }
   weft_node *root = weft_graph_status(g) ? NULL : tree(g, reduce_fn, nb, nodes);
+  weft__map_watch watch;
+  rc = weft__map_watch_begin(&watch, &cfg, map_fn, n, msg, sizeof msg);
+  if (rc)
+    goto done;
   rc = weft_compute1(g, root, out, &cfg.copts);
   if (rc) {
     weft__map_compute_error(opts, rc, what, g);
     msg[0] = '\0';
   }
+  rc = weft__map_watch_end(&watch, rc, rc ? NULL : msg, sizeof msg);
 done:
   if (rc && msg[0]) /* failed before the compute */
     weft__map_error(opts, rc, what, msg);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "diag/session.h"
 #include "run.h"
 #include "weft/procs.h"
 
@@ -120,10 +121,23 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
     return rc;
   }
 
+  weft__diag *dg = NULL; /* listeners the options or WEFT_* ask for */
+  if (cfg.progress || cfg.trace || cfg.profile) {
+    rc = weft__diag_open(cfg.progress, cfg.trace, cfg.profile,
+                         opts ? opts->listener : NULL, &dg, g->err,
+                         sizeof g->err);
+    if (rc) {
+      if (idx != small)
+        free(idx);
+      return rc;
+    }
+  }
+
   weft__run r;
   memset(&r, 0, sizeof r);
   r.g = g;
-  r.listener = opts ? opts->listener : NULL;
+  r.listener = dg ? weft__diag_chain(dg) : opts ? opts->listener : NULL;
+  r.want = weft__listener_kinds(r.listener);
   r.scheduler = weft_scheduler_name(cfg.scheduler);
   r.workers = cfg.scheduler == WEFT_SCHED_SYNC ? 1
               : cfg.scheduler == WEFT_SCHED_THREADS && opts && opts->executor
@@ -133,11 +147,15 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
                   : cfg.workers;
   g->running = true;
   rc = weft__plan_build(g, n, idx, &r.plan);
+  if (!rc && r.listener && !(r.fin = calloc(g->nnodes ? g->nnodes : 1, 1)))
+    rc = weft__graph_msg(g, WEFT_ENOMEM, "out of memory");
   if (rc) {
     weft__plan_clear_outputs(g, n, idx);
     g->running = false;
     if (idx != small)
       free(idx);
+    free(r.fin);
+    weft__diag_close(dg, NULL, 0);
     return rc;
   }
   r.nodes = g->nodes;
@@ -161,10 +179,23 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
     snprintf(g->err, sizeof g->err, "%s", r.msg);
     g->task_code = rc == WEFT_ETASK ? r.task_code : 0;
   }
+  if (r.listener && rc) /* the tasks it needed that never finished */
+    for (uint32_t i = 0; i < g->nnodes; i++)
+      if (weft__run_needs(&r, i) && !r.fin[i])
+        weft__run_emit(&r, WEFT_EV_TASK_CANCEL, -1, i, WEFT_ECANCELED, NULL);
   if (r.listener)
     weft__run_emit(&r, WEFT_EV_COMPUTE_END, -1, 0, rc, rc ? r.msg : NULL);
+  free(r.fin);
   weft__plan_clear_outputs(g, n, idx);
   g->running = false;
+  if (dg) { /* stops the bar, writes the trace, prints the profile */
+    char dmsg[512];
+    int drc = weft__diag_close(dg, dmsg, sizeof dmsg);
+    if (drc && !rc) {
+      rc = drc;
+      snprintf(g->err, sizeof g->err, "%s", dmsg);
+    }
+  }
   if (idx != small)
     free(idx);
   return rc;

@@ -1,6 +1,7 @@
 /* config.c - the one place weft reads its environment variables
- * (WEFT_SCHEDULER, WEFT_WORKERS), like dask.config, and the machine's
- * processor counts. */
+ * (WEFT_SCHEDULER, WEFT_WORKERS; the diagnostics' WEFT_PROGRESS,
+ * WEFT_TRACE, WEFT_PROFILE), like dask.config, and the machine's processor
+ * counts. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "weft/fn.h"
 
 static const char *const sched_names[WEFT_SCHED__COUNT] = {"default", "sync",
                                                            "threads", "procs"};
@@ -99,6 +101,28 @@ int weft__config_resolve(const weft_compute_opts *opts, weft__config *cfg,
   cfg->scheduler = opts->scheduler;
   cfg->workers = opts->workers;
   cfg->retries = opts->retries;
+  cfg->progress = opts->progress;
+  cfg->profile = opts->profile;
+  cfg->trace = opts->trace && *opts->trace ? opts->trace : NULL;
+  /* Diagnostics from the environment are for the program's own computes,
+   * not for those a task makes (nested bars would fight over the line). */
+  if (!opts->ignore_env && !weft_task_current()) {
+    static const char *const flags[2] = {"WEFT_PROGRESS", "WEFT_PROFILE"};
+    int *dst[2] = {&cfg->progress, &cfg->profile};
+    for (int k = 0; k < 2; k++) {
+      const char *v = getenv(flags[k]);
+      if (!v || !*v || *dst[k])
+        continue;
+      if (strcmp(v, "0") && strcmp(v, "1")) {
+        snprintf(msg, msgsize, "%s='%s' is not 0 or 1", flags[k], v);
+        return WEFT_EINVAL;
+      }
+      *dst[k] = v[0] == '1';
+    }
+    const char *t = getenv("WEFT_TRACE");
+    if (!cfg->trace && t && *t)
+      cfg->trace = t;
+  }
   if (!opts->ignore_env) {
     const char *s = getenv("WEFT_SCHEDULER");
     if (cfg->scheduler == WEFT_SCHED_DEFAULT && s && *s &&

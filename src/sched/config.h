@@ -11,6 +11,9 @@ typedef struct weft__config {
   weft_scheduler scheduler; /* never DEFAULT */
   int workers;              /* >= 1 */
   int retries;              /* >= 0 */
+  int progress;             /* diagnostics: options, else WEFT_PROGRESS, */
+  int profile;              /* WEFT_PROFILE, WEFT_TRACE (read only for a */
+  const char *trace;        /* compute that does not run inside a task) */
 } weft__config;
 
 /* 0, or WEFT_EINVAL with a message naming the bad variable. */

@@ -1,6 +1,9 @@
 /* run.c - the slow paths shared by every scheduler: recording a failure
- * with a message that names the task, and publishing events. */
+ * with a message that names the task, and publishing events (to the
+ * listeners that want their kind; a task's END carries its start time and
+ * its result's size). */
 #include "run.h"
+#include "diag/session.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +22,24 @@ int weft__scratch_grow(weft__scratch *s, size_t n) {
   return 0;
 }
 
+void weft__run_publish(const weft__run *r, weft_event *ev) {
+  if (!(r->want & WEFT_EV_BIT(ev->kind)))
+    return;
+  ev->graph = r->g;
+  ev->ntasks = r->plan.ntasks;
+  ev->workers = r->workers;
+  ev->scheduler = r->scheduler;
+  if (!ev->time_ns)
+    ev->time_ns = weft_now_ns();
+  if (r->fin && ev->fn &&
+      (ev->kind == WEFT_EV_TASK_END || ev->kind == WEFT_EV_TASK_FAIL ||
+       ev->kind == WEFT_EV_TASK_CANCEL))
+    r->fin[ev->task] = 1;
+  for (const weft_listener *l = r->listener; l; l = l->next)
+    if (l->fn && (weft__diag_kinds(l->fn) & WEFT_EV_BIT(ev->kind)))
+      l->fn(ev, l->ud);
+}
+
 void weft__run_emit(const weft__run *r, weft_event_kind kind, int worker,
                     uint32_t task, int status, const char *message) {
   weft_event ev;
@@ -27,22 +48,52 @@ void weft__run_emit(const weft__run *r, weft_event_kind kind, int worker,
   ev.worker = worker;
   ev.task = task;
   ev.fn = (kind == WEFT_EV_TASK_START || kind == WEFT_EV_TASK_END ||
-           kind == WEFT_EV_TASK_FAIL)
+           kind == WEFT_EV_TASK_FAIL || kind == WEFT_EV_TASK_QUEUED ||
+           kind == WEFT_EV_TASK_RETRY || kind == WEFT_EV_TASK_CANCEL)
               ? r->nodes[task].fn
               : NULL;
-  ev.time_ns = weft_now_ns();
-  ev.ntasks = r->plan.ntasks;
-  ev.workers = r->workers;
-  ev.scheduler = r->scheduler;
   ev.status = status;
   ev.message = message;
-  for (const weft_listener *l = r->listener; l; l = l->next)
-    if (l->fn)
-      l->fn(&ev, l->ud);
+  weft__run_publish(r, &ev);
+}
+
+/* One clock reading per task: a task that follows another on the same
+ * worker starts when that one ended (the scheduler's work between them,
+ * a few nanoseconds, counts as this task's). */
+uint64_t weft__run_begin(const weft__run *r, weft__scratch *sc, int worker,
+                         uint32_t i) {
+  uint64_t t = sc->last_ns ? sc->last_ns : weft_now_ns();
+  if (r->want & WEFT_EV_BIT(WEFT_EV_TASK_START)) {
+    weft_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = WEFT_EV_TASK_START;
+    ev.worker = worker;
+    ev.task = i;
+    ev.fn = r->nodes[i].fn;
+    ev.time_ns = t;
+    ev.start_ns = t;
+    weft__run_publish(r, &ev);
+  }
+  return t;
+}
+
+void weft__run_end(const weft__run *r, weft__scratch *sc, int worker,
+                   uint32_t i, uint64_t start_ns) {
+  weft_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = WEFT_EV_TASK_END;
+  ev.worker = worker;
+  ev.task = i;
+  ev.fn = r->nodes[i].fn;
+  ev.time_ns = weft_now_ns();
+  ev.start_ns = start_ns ? start_ns : ev.time_ns;
+  ev.bytes = weft_value_nbytes(&r->nodes[i].result);
+  sc->last_ns = ev.time_ns;
+  weft__run_publish(r, &ev);
 }
 
 static void record(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc,
-                   int status) {
+                   int status, uint64_t start_ns) {
   int expected = 0;
   if (atomic_compare_exchange_strong(&r->failed, &expected, 1)) {
     char key[256];
@@ -52,8 +103,19 @@ static void record(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc,
              r->nodes[i].fn->name, why);
     r->status = status;
     r->task_code = status == WEFT_ETASK ? (rc < 0 ? rc : WEFT_ETASK) : 0;
-    if (r->listener)
-      weft__run_emit(r, WEFT_EV_TASK_FAIL, ctx->worker, i, r->status, r->msg);
+    if (r->listener) {
+      weft_event ev;
+      memset(&ev, 0, sizeof ev);
+      ev.kind = WEFT_EV_TASK_FAIL;
+      ev.worker = ctx->worker;
+      ev.task = i;
+      ev.fn = r->nodes[i].fn;
+      ev.status = r->status;
+      ev.message = r->msg;
+      ev.time_ns = weft_now_ns();
+      ev.start_ns = start_ns;
+      weft__run_publish(r, &ev);
+    }
   }
   free(ctx->message);
   weft__task_reset(ctx);
@@ -61,10 +123,10 @@ static void record(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc,
 }
 
 void weft__run_fail(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc) {
-  record(r, ctx, i, rc, rc >= 0 || rc == WEFT_ETASK ? WEFT_ETASK : rc);
+  record(r, ctx, i, rc, rc >= 0 || rc == WEFT_ETASK ? WEFT_ETASK : rc, 0);
 }
 
 void weft__run_task_failed(weft__run *r, weft_task_ctx *ctx, uint32_t i,
-                           int rc) {
-  record(r, ctx, i, rc, WEFT_ETASK);
+                           int rc, uint64_t start_ns) {
+  record(r, ctx, i, rc, WEFT_ETASK, start_ns);
 }

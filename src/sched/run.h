@@ -26,6 +26,10 @@ typedef struct weft__run {
   const weft__edge *edges;
   weft__plan plan;
   const weft_listener *listener;
+  uint32_t want;      /* kinds some listener wants (WEFT_EV_BIT) */
+  uint8_t *fin;       /* with a listener: fin[i] once task i ended, failed
+                         or was cancelled (the others are cancelled when
+                         the compute fails) */
   const char *scheduler;
   int workers;
   _Atomic int32_t outputs_left;
@@ -41,6 +45,9 @@ typedef struct weft__run {
 typedef struct weft__scratch {
   weft_value *args;
   size_t cap;
+  uint64_t last_ns; /* with a listener: when this worker's last task ended,
+                       the start of the next when it runs straight on; the
+                       scheduler sets 0 when the worker goes idle */
 } weft__scratch;
 
 void weft__run_emit(const weft__run *r, weft_event_kind kind, int worker,
@@ -52,9 +59,20 @@ void weft__run_fail(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc);
 /* Task i's function failed with rc (WEFT_ETASK through weft_fail): the
  * compute returns WEFT_ETASK, whatever rc was, and keeps rc as the task's
  * own code (weft_graph_task_code), so a task returning WEFT_EINVAL is never
- * mistaken for a bad argument given to weft_compute. */
+ * mistaken for a bad argument given to weft_compute. start_ns: when it
+ * started (0: unknown). */
 void weft__run_task_failed(weft__run *r, weft_task_ctx *ctx, uint32_t i,
-                           int rc);
+                           int rc, uint64_t start_ns);
+/* Publishes ev to the listeners that want its kind, the run's fields
+ * (graph, scheduler, workers, ntasks) and, when 0, its time filled in. */
+void weft__run_publish(const weft__run *r, weft_event *ev);
+/* Task i starts on `worker`: TASK_START when a listener wants it; returns
+ * the start time. Task i ended (its result in its node): TASK_END with
+ * both times and the result's size. */
+uint64_t weft__run_begin(const weft__run *r, weft__scratch *sc, int worker,
+                         uint32_t i);
+void weft__run_end(const weft__run *r, weft__scratch *sc, int worker,
+                   uint32_t i, uint64_t start_ns);
 int weft__scratch_grow(weft__scratch *s, size_t n);
 
 static inline bool weft__run_needs(const weft__run *r, uint32_t i) {
@@ -155,19 +173,21 @@ static inline int weft__run_task(weft__run *r, weft_task_ctx *ctx,
     weft__run_fail(r, ctx, i, WEFT_ENOMEM);
     return -1;
   }
+  uint64_t t0 = 0;
   if (r->listener)
-    weft__run_emit(r, WEFT_EV_TASK_START, ctx->worker, i, 0, NULL);
+    t0 = weft__run_begin(r, sc, ctx->worker, i);
   /* The task writes its result straight into the node: no 16-byte copy
    * that would stall on store forwarding. */
   n->result = weft_none();
   int rc = n->fn->fn(ctx, argv, n->nargs, &n->result);
   if (__builtin_expect(rc != 0 || ctx->failed, 0)) {
     weft_value_release(&n->result);
-    weft__run_task_failed(r, ctx, i, rc ? rc : WEFT_ETASK);
+    sc->last_ns = 0;
+    weft__run_task_failed(r, ctx, i, rc ? rc : WEFT_ETASK, t0);
     return -1;
   }
   if (r->listener)
-    weft__run_emit(r, WEFT_EV_TASK_END, ctx->worker, i, 0, NULL);
+    weft__run_end(r, sc, ctx->worker, i, t0);
   return weft__run_complete_in_place(r, i);
 }
 

@@ -16,7 +16,7 @@ int weft__sched_sync(weft__run *r) {
   for (size_t k = r->plan.nroots; k-- > 0;) /* first root on top */
     stack[sp++] = r->plan.roots[k];
   weft_task_ctx ctx = {r->g, NULL, 0, 0, false, NULL, NULL};
-  weft__scratch sc = {NULL, 0};
+  weft__scratch sc = {NULL, 0, 0};
   weft_task_ctx *outer = weft_task_current();
   weft__task_set_current(&ctx);
   int rc = 0;

@@ -16,7 +16,13 @@
  * own, once the workers have theirs: weft_literal / weft_ref nodes
  * (identity: they only pass a value along) and tasks marked
  * WEFT__NF_LOCAL (weft_map's unpacking of a batch into the caller's
- * outputs); their events say worker -1.
+ * outputs); their events say worker -1. Beyond a task's start, end and
+ * failure, events tell when a task is queued behind a worker's running one,
+ * (a task's times are as this thread sees them: from when it was sent to
+ * an idle worker, or when the result before it came back, to when its own
+ * result came back),
+ * when a worker is ready or lost, when a task is retried, and which tasks a
+ * failure cancelled on their workers (all from this thread).
  *
  * Faults: a worker whose socket ends has died. It is reaped and its slot
  * gets a fresh worker at once. Its tasks go back on the stack as suspects:
@@ -166,6 +172,39 @@ static void ready_successors(psched *s, uint32_t i) {
   }
 }
 
+/* Events beyond weft__run_emit's: a task's end with its start time and
+ * result size; a worker's start or loss (with how it ended). */
+static void emit_end(psched *s, int worker, uint32_t i, uint64_t start,
+                     uint64_t end, const weft_value *v) {
+  weft_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = WEFT_EV_TASK_END;
+  ev.worker = worker;
+  ev.task = i;
+  ev.fn = s->r->nodes[i].fn;
+  ev.start_ns = start;
+  ev.time_ns = end; /* the next queued task starts then: no overlap */
+  ev.bytes = weft_value_nbytes(v);
+  weft__run_publish(s->r, &ev);
+}
+
+static void emit_worker(psched *s, weft_event_kind kind, weft__pworker *w,
+                        pid_t pid) {
+  weft_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = kind;
+  ev.worker = w->id;
+  ev.pid = (int)pid;
+  if (kind == WEFT_EV_WORKER_LOST) {
+    ev.message = w->why;
+    if (sscanf(w->why, "signal %d", &ev.signal) != 1)
+      ev.signal = 0;
+    if (!ev.signal && sscanf(w->why, "exit status %d", &ev.status) != 1)
+      ev.status = 0;
+  }
+  weft__run_publish(s->r, &ev);
+}
+
 /* A result came from worker w. */
 static int on_result(void *ud, weft__pworker *w, weft__presult *res) {
   psched *s = ud;
@@ -177,7 +216,8 @@ static int on_result(void *ud, weft__pworker *w, weft__presult *res) {
     return 1;
   }
   uint32_t i = w->inflight[w->head];
-  uint64_t now = weft__procs_now(), d = now - s->started[w->id];
+  uint64_t t_start = s->started[w->id];
+  uint64_t now = weft__procs_now(), d = now - t_start;
   uint64_t *avg = &s->avgdur[w->id];
   *avg = *avg == UINT64_MAX ? d : *avg - *avg / 8 + d / 8;
   w->head = RING(w, 1);
@@ -201,11 +241,11 @@ static int on_result(void *ud, weft__pworker *w, weft__presult *res) {
     s->ctx.task = i;
     s->ctx.fn = r->nodes[i].fn;
     s->ctx.message = res->msg[0] ? strdup(res->msg) : NULL;
-    weft__run_task_failed(r, &s->ctx, i, res->status);
+    weft__run_task_failed(r, &s->ctx, i, res->status, t_start);
     return 0;
   }
   if (r->listener)
-    weft__run_emit(r, WEFT_EV_TASK_END, w->id, i, 0, NULL);
+    emit_end(s, w->id, i, t_start, now, &res->value);
   weft_value v = res->value;
   res->value = weft_none();
   if (weft__run_complete(r, i, v) == 0)
@@ -254,6 +294,8 @@ static int send_task(psched *s, weft__pworker *w, uint32_t i) {
     s->started[w->id] = weft__procs_now();
     if (r->listener)
       weft__run_emit(r, WEFT_EV_TASK_START, w->id, i, 0, NULL);
+  } else if (r->listener) {
+    weft__run_emit(r, WEFT_EV_TASK_QUEUED, w->id, i, 0, NULL);
   }
   return 0;
 }
@@ -273,6 +315,7 @@ static uint32_t next_task(psched *s, bool idle) {
 /* Runs the tasks of the local stack here, in the program, after dispatch
  * has given the workers theirs; the ones they make ready too. */
 static void run_local(psched *s) {
+  s->sc.last_ns = 0; /* (events) time since the last local task is not its */
   while (s->lsp && !stopped(s)) {
     uint32_t i = s->local[--s->lsp];
     s->ctx.worker = -1; /* no worker of the pool */
@@ -335,6 +378,8 @@ static void on_death(psched *s, weft__pworker *w) {
   if (w->why[0]) /* a protocol error: it may well be alive */
     weft__procs_kill(w);
   weft__procs_reap(p, w);
+  if (r->listener)
+    emit_worker(s, WEFT_EV_WORKER_LOST, w, pid);
   if (!was_ready) {
     fail_msg(s, UINT32_MAX, w->id, WEFT_ESYS,
              "worker %d (pid %d) died while starting (%s)", w->id, (int)pid,
@@ -361,6 +406,8 @@ static void on_death(psched *s, weft__pworker *w) {
     return;
   }
   for (int k = n; k-- > 0;) { /* the oldest ends on top */
+    if (r->listener)
+      weft__run_emit(r, WEFT_EV_TASK_RETRY, w->id, tasks[k], 0, w->why);
     s->suspect[tasks[k]] = 1;
     if (push(s, tasks[k])) {
       fail_msg(s, tasks[k], w->id, WEFT_ENOMEM, "out of memory");
@@ -377,6 +424,12 @@ static void cancel(psched *s) {
   for (int k = 0; k < s->p->n; k++) {
     weft__pworker *w = &s->p->w[k];
     if (w->state == WEFT__W_READY && w->ninflight) {
+      for (int j = 0; s->r->listener && j < w->ninflight; j++) {
+        uint32_t i = w->inflight[RING(w, j)];
+        if (!s->r->fin[i])
+          weft__run_emit(s->r, WEFT_EV_TASK_CANCEL, w->id, i, WEFT_ECANCELED,
+                         NULL);
+      }
       weft__procs_kill(w);
       snprintf(w->why, sizeof w->why, "cancelled");
       weft__procs_reap(s->p, w);
@@ -462,10 +515,14 @@ static void loop(psched *s) {
       if (!ev)
         continue;
       int rc = 0;
+      weft__wstate before = w->state;
       if ((ev & POLLOUT) && weft__conn_flush(&w->conn) < 0)
         ev |= POLLIN; /* read what it said before it went */
       if (ev & (POLLIN | POLLHUP | POLLERR))
         rc = weft__procs_pump(p, w, on_result, s);
+      if (!rc && before == WEFT__W_STARTING && w->state == WEFT__W_READY &&
+          s->r->listener)
+        emit_worker(s, WEFT_EV_WORKER_START, w, w->pid);
       if (rc)
         on_death(s, w);
     }
@@ -503,6 +560,8 @@ static int run(weft_procs *p, weft__run *r, int retries) {
         fail_msg(&s, UINT32_MAX, k, WEFT_ESYS, "%s", msg);
       else if (w->state != WEFT__W_DEAD && weft__procs_send_fns(p, w))
         fail_msg(&s, UINT32_MAX, k, WEFT_ENOMEM, "out of memory");
+      else if (w->state == WEFT__W_READY && r->listener)
+        emit_worker(&s, WEFT_EV_WORKER_START, w, w->pid); /* in this compute */
     }
     weft_task_ctx *outer = weft_task_current();
     weft__task_set_current(&s.ctx);

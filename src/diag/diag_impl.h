@@ -1,0 +1,98 @@
+/* diag_impl.h - what the listeners of src/diag share: the trace's records
+ * (trace.c, read by taskstream.c and by the pictures in dot.c), colours by
+ * function, JSON string output. Internal. */
+#ifndef WEFT_DIAG_IMPL_H
+#define WEFT_DIAG_IMPL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "session.h"
+#include "weft/diag.h"
+
+typedef enum {
+  WEFT__TR_TASK,     /* a task that ended: start..end */
+  WEFT__TR_FAILED,   /* a task that failed: start (or end)..end */
+  WEFT__TR_RETRY,    /* instants: */
+  WEFT__TR_CANCEL,
+  WEFT__TR_WSTART,
+  WEFT__TR_WLOST,
+} weft__tr_kind;
+
+/* A task that ended: 40 bytes, the one record per task of a trace. */
+typedef struct weft__trec {
+  const weft_fn_info *fn;
+  uint64_t start, end; /* absolute ns (CLOCK_MONOTONIC) */
+  uint64_t bytes;
+  uint32_t task;
+  uint32_t kind; /* WEFT__TR_TASK */
+} weft__trec;
+
+/* Anything else (failures, retries, cancellations, workers): rare. */
+typedef struct weft__tevt {
+  weft__trec r;  /* kind: a weft__tr_kind; start == end for an instant */
+  int32_t signal, pid;
+  char *msg;     /* owned copy, or NULL */
+} weft__tevt;
+
+/* The records of one worker in one compute; written by one thread at a
+ * time (the worker's), read after the compute. */
+typedef struct weft__lane {
+  weft__trec *v;
+  size_t n, cap;
+  weft__tevt *e;
+  size_t ne, ecap;
+  bool oom;
+} __attribute__((aligned(64))) weft__lane;
+
+typedef struct weft__tkey { /* a keyed node's key, copied at the end */
+  uint32_t task;
+  char *key;
+} weft__tkey;
+
+typedef struct weft__tcomp {
+  unsigned id;
+  const void *graph;
+  char sched[16];
+  int workers;
+  int nlanes;        /* workers + 1: lane 0 is worker -1 (the program) */
+  weft__lane *lanes;
+  uint64_t begin, end;
+  int status;
+  char *msg;
+  bool ended;
+  weft__tkey *keys; /* by task */
+  size_t nkeys;
+} weft__tcomp;
+
+struct weft_trace {
+  weft_listener l;
+  _Atomic(weft__tcomp *) active; /* the compute being recorded */
+  weft__tcomp **comps;
+  size_t ncomps, ccap;
+  uint64_t t0; /* the first compute's begin */
+  bool oom;
+};
+
+/* The kinds of event listener function fn needs: fewer than all for the
+ * listeners of this folder (trace.c, profile.c, progress.c), every kind
+ * for any other. */
+void weft__trace_event(const weft_event *ev, void *ud);
+void weft__profile_event(const weft_event *ev, void *ud);
+void weft__progress_event(const weft_event *ev, void *ud);
+
+/* "#rrggbb" for a function name: a fixed palette, by a hash of the name,
+ * so a function has the same colour in every picture. */
+const char *weft__fn_colour(const char *name);
+/* Writes s as a JSON string (quotes included), escaping what JSON needs and
+ * replacing invalid UTF-8 by U+FFFD. */
+void weft__json_str(FILE *f, const char *s);
+/* Writes s escaped for XML text or attributes (invalid UTF-8 replaced). */
+void weft__xml_str(FILE *f, const char *s);
+/* The key of record r of compute c into buf. */
+void weft__trec_key(const weft__tcomp *c, const weft__trec *r, char *buf,
+                    size_t size);
+
+#endif
