@@ -34,6 +34,7 @@ typedef enum weft_scheduler {
 
 typedef struct weft_executor weft_executor;
 typedef struct weft_procs weft_procs; /* a pool of worker processes: weft/procs.h */
+typedef struct weft_client weft_client; /* a long-lived client: weft/client.h */
 
 typedef struct weft_compute_opts {
   weft_scheduler scheduler;
@@ -43,6 +44,9 @@ typedef struct weft_compute_opts {
   const weft_listener *listener;   /* events of this compute, or NULL */
   int retries;                     /* procs: reruns of a task whose worker died (-1: default) */
   int ignore_env;                  /* nonzero: do not read WEFT_* variables */
+  /* Run on this client's executor or procs pool (weft/client.h), started
+   * once and kept; scheduler DEFAULT then means the client's. */
+  weft_client *client;
 } weft_compute_opts;
 
 /* Sets every field to its default (scheduler DEFAULT, workers 0, ...). */
