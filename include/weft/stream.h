@@ -134,9 +134,9 @@ int weft_stream_collector_get(weft_stream_collector *col, size_t i,
 /* ---- waiting and errors ---- */
 
 /* Waits up to timeout_s (< 0: for ever) until every item pushed so far into
- * the client's streams went through every step (debounced items still
- * waiting for their time are not waited for). 0, WEFT_ETIMEDOUT,
- * WEFT_EINVAL. */
+ * the client's streams went through every step (a debounced item waiting
+ * for its quiet time counts as in flight: flush waits for it). 0,
+ * WEFT_ETIMEDOUT, WEFT_EINVAL. */
 int weft_stream_flush(weft_client *c, double timeout_s);
 
 /* The first error of step s (0 if none), and its message ("" if none). */
