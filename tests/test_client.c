@@ -481,6 +481,7 @@ static void test_graphs(void **state) {
   assert_ok(weft_client_compute(c, g4, 1, &q, &qf), g4);
   assert_i64(result_i64(qf), 43);
   weft_graph_free(g4);
+  weft_future_release(pf);
   assert_rc(0, weft_client_unpersist(c, "answer"), NULL);
   assert_rc(WEFT_ENOTFOUND, weft_client_get(c, "answer", &pf), NULL);
   assert_rc(WEFT_ENOTFOUND, weft_client_unpersist(c, "answer"), NULL);
