@@ -216,3 +216,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ -f "$here/run_map.sh" ]; then
   bash "$here/run_map.sh" "$build"
 fi
+
+# issue 10: futures on a weft_client beside ThreadPoolExecutor and Dask's
+# Client(processes=False), in the same run
+if [ -f "$here/run_client.sh" ]; then
+  bash "$here/run_client.sh" "$build"
+fi

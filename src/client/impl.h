@@ -39,6 +39,7 @@ typedef struct weft__pool {
   int sleepers;
   int wakes;           /* sleepers signalled that have not woken yet */
   _Atomic int active;  /* threads inside a job */
+  _Atomic int spinners; /* threads spinning for the next job (0 or 1) */
   bool stopping;       /* close: leave once nothing is queued or running */
   bool stopped;        /* threads gone: jobs run in the caller */
   _Atomic int stop_flag; /* stopping, readable without the lock */
@@ -64,13 +65,15 @@ typedef struct weft__persisted {
 } weft__persisted;
 
 struct weft_client {
-  _Atomic int32_t refs;   /* the user's + one per live future */
+  /* read by every task: apart from the counters submitters write */
   _Atomic int closing;
   int workers, io_max;
   weft_scheduler scheduler;
-  weft__pool cpu, io;
   bool has_io;
+  _Alignas(64) _Atomic int32_t refs; /* the user's + one per live future */
   _Atomic uint64_t next_id;
+  _Alignas(64) weft__pool cpu;
+  _Alignas(64) weft__pool io;
   /* blocking waits on futures */
   pthread_mutex_t wait_mu;
   pthread_cond_t wait_cv;

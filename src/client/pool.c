@@ -12,6 +12,10 @@
  * thread sleeps, up to its maximum: a hundred blocking downloads get a
  * hundred threads, a program that never does I/O gets none.
  *
+ * A thread that finds a long queue takes a share of it at once (up to 32
+ * jobs, never more than half of its share of the queue), so a burst of a
+ * million tiny futures costs few lock rounds and the others still get work.
+ *
  * Stopping: the threads leave once nothing is queued and no thread is inside
  * a job (a running job may still queue more, which then runs). After that, a
  * job pushed (by another pool's last jobs, or a late callback) runs in the
@@ -26,6 +30,7 @@
 #include "impl.h"
 
 #define WEFT__POOL_SPIN 4000
+#define WEFT__POOL_BATCH 32
 
 static _Thread_local weft__pool *current_pool;
 
@@ -78,13 +83,35 @@ static void *pool_main(void *arg) {
   for (;;) {
     weft__job *j = take(p);
     if (j) {
+      /* a long queue: take a share of it under this one lock, so a burst of
+       * tiny futures does not cost a lock round per future */
+      size_t len = atomic_load_explicit(&p->len, memory_order_relaxed);
+      size_t share = len / (2 * (size_t)p->nthreads);
+      weft__job *more = NULL, **tail = &more;
+      for (size_t k = 0; k < share && k < WEFT__POOL_BATCH; k++) {
+        weft__job *x = take(p);
+        *tail = x;
+        tail = &x->next;
+      }
+      *tail = NULL;
       pthread_mutex_unlock(&p->mu);
       run_job(p, j);
-      /* spin a little for the next job before taking the lock to sleep */
-      for (int s = 0; s < WEFT__POOL_SPIN; s++) {
-        if (atomic_load_explicit(&p->len, memory_order_relaxed))
-          break;
-        cpu_relax();
+      while (more) {
+        weft__job *x = more;
+        more = x->next;
+        run_job(p, x);
+      }
+      /* spin a little for the next job before taking the lock to sleep;
+       * one spinner at a time, so idle threads never crowd out the
+       * program's own thread on a small machine */
+      int idle = 0;
+      if (atomic_compare_exchange_strong(&p->spinners, &idle, 1)) {
+        for (int s = 0; s < WEFT__POOL_SPIN; s++) {
+          if (atomic_load_explicit(&p->len, memory_order_relaxed))
+            break;
+          cpu_relax();
+        }
+        atomic_store(&p->spinners, 0);
       }
       pthread_mutex_lock(&p->mu);
       continue;
@@ -132,6 +159,7 @@ int weft__pool_init(weft__pool *p, weft_client *c, const char *name, int max,
   pthread_cond_init(&p->cv, NULL);
   atomic_init(&p->len, 0);
   atomic_init(&p->active, 0);
+  atomic_init(&p->spinners, 0);
   if (lazy)
     return 0;
   pthread_mutex_lock(&p->mu);
