@@ -36,6 +36,19 @@ static int cl_sleep_until(weft_task_ctx *ctx, const weft_value *a, size_t n,
 }
 WEFT_REGISTER_ARITY(cl_sleep_until, 2);
 
+static int cl_who(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                  weft_value *out) {
+  (void)a;
+  (void)n;
+  char key[64];
+  weft_task_key(ctx, key, sizeof key);
+  if (strncmp(key, "cl_who-", 7))
+    return weft_fail(ctx, "key '%s'", key);
+  *out = weft_int(weft_task_worker(ctx));
+  return 0;
+}
+WEFT_REGISTER(cl_who);
+
 static int64_t now_ns(void) { return (int64_t)weft_stream_now_ns(); }
 
 static weft_client *new_client(int workers, int io) {
@@ -77,6 +90,21 @@ static void test_submit_chain_errors(void **state) {
   char key[64];
   weft_future_key(x, key, sizeof key);
   assert_contains(key, "cl_inc-");
+
+  /* who runs it: CPU threads 0..1, I/O threads from 2 */
+  weft_future *w1 = weft_submit0(c, cl_who);
+  int64_t wid = result_i64(w1);
+  assert_true(wid >= 0 && wid < 2);
+  weft_future_release(w1);
+  weft_client *cio = new_client(2, 3);
+  w1 = weft_submit_fn(cio, WEFT_FN(cl_who), 0, NULL);
+  weft_future *w2 = weft_submit_io_fn(cio, WEFT_FN(cl_who), 0, NULL);
+  wid = result_i64(w2);
+  assert_true(wid >= 2 && wid < 5);
+  assert_true(result_i64(w1) < 2);
+  weft_future_release(w1);
+  weft_future_release(w2);
+  weft_client_close(cio);
 
   /* a long chain: each waits for the previous one without a thread waiting */
   weft_future *prev = weft_future_retain(x);

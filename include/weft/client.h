@@ -123,7 +123,8 @@ int weft__client_compute_opts(weft_client *c, weft_compute_opts *o);
  * as the futures among args are finished. args[i] is a value (the call
  * takes over its reference, also on failure) or weft_future_arg(f) (f is
  * borrowed: the caller keeps its handle). Returns a new future; NULL only
- * for a NULL client or out of memory. Bad requests give a future that has
+ * for a NULL client, NULL args with nargs > 0, or out of memory (args are
+ * released then too). Bad requests give a future that has
  * already failed, with a message: WEFT_EINVAL (NULL fn, a future of another
  * client), WEFT_EARITY (fn's declared arity differs); a closed client gives
  * a cancelled one. Never blocks. */
@@ -198,6 +199,10 @@ int weft_cancel(weft_future *f);
  * (then cb is never called). The future is held until cb returns. */
 typedef void (*weft_future_cb)(weft_future *f, void *ud);
 int weft_future_then(weft_future *f, weft_future_cb cb, void *ud);
+
+/* In a future's task, weft_task_worker() is the pool thread's number (CPU
+ * threads 0 to workers-1, I/O threads after them) and weft_task_key() the
+ * future's key. */
 
 /* True when the future the calling task runs for has been cancelled (or
  * its client is closing): a long task may stop early. False outside a

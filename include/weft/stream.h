@@ -62,8 +62,10 @@ uint64_t weft_stream_now_ns(void);
 
 /* Emits each line read from fd (without its "\n" or "\r\n"; a last line
  * without newline too) as a str item with key 0, read on the client's I/O
- * pool until end of file, an error, or close. fd stays the caller's (not
- * closed). Lines longer than 1 MiB are cut into pieces of 1 MiB. */
+ * pool (it holds one I/O thread) until end of file, an error, or close. fd
+ * stays the caller's (not closed). Lines longer than 1 MiB are cut into
+ * pieces of 1 MiB. NULL also for a client without I/O pool
+ * (io_workers < 0). */
 weft_stream *weft_stream_from_fd(weft_client *c, int fd);
 /* Waits up to timeout_s (< 0: for ever) until fd source src reached end of
  * file (or failed) and all its items went through every step. 0,

@@ -343,7 +343,7 @@ static void run_future(weft__job *j) {
   memset(&ctx, 0, sizeof ctx);
   ctx.fn = f->fn;
   ctx.task = (uint32_t)f->id;
-  ctx.worker = -1;
+  ctx.worker = weft__pool_worker();
   ctx.key = f->key;
   if (!argv) {
     rc = WEFT_ENOMEM;

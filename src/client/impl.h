@@ -40,6 +40,8 @@ typedef struct weft__pool {
   int wakes;           /* sleepers signalled that have not woken yet */
   _Atomic int active;  /* threads inside a job */
   _Atomic int spinners; /* threads spinning for the next job (0 or 1) */
+  _Atomic int next_worker; /* ids of the threads: worker_base + k */
+  int worker_base;
   bool stopping;       /* close: leave once nothing is queued or running */
   bool stopped;        /* threads gone: jobs run in the caller */
   _Atomic int stop_flag; /* stopping, readable without the lock */
@@ -55,8 +57,10 @@ bool weft__pool_help(weft__pool *p);
  * run, and joins them. */
 void weft__pool_stop(weft__pool *p);
 void weft__pool_destroy(weft__pool *p);
-/* The pool whose thread is calling, or NULL. */
+/* The pool whose thread is calling, or NULL; and that thread's worker id
+ * (-1 outside the pools). */
 weft__pool *weft__pool_current(void);
+int weft__pool_worker(void);
 
 typedef struct weft__persisted {
   struct weft__persisted *next;

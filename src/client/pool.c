@@ -33,8 +33,10 @@
 #define WEFT__POOL_BATCH 32
 
 static _Thread_local weft__pool *current_pool;
+static _Thread_local int current_worker = -1;
 
 weft__pool *weft__pool_current(void) { return current_pool; }
+int weft__pool_worker(void) { return current_worker; }
 
 uint64_t weft__client_now_ns(void) {
   struct timespec ts;
@@ -79,6 +81,8 @@ static void run_job(weft__pool *p, weft__job *j) {
 
 static void *pool_main(void *arg) {
   weft__pool *p = arg;
+  /* CPU threads are workers 0..n-1, I/O threads come after them */
+  current_worker = atomic_fetch_add(&p->next_worker, 1) + p->worker_base;
   pthread_mutex_lock(&p->mu);
   for (;;) {
     weft__job *j = take(p);
@@ -160,6 +164,8 @@ int weft__pool_init(weft__pool *p, weft_client *c, const char *name, int max,
   atomic_init(&p->len, 0);
   atomic_init(&p->active, 0);
   atomic_init(&p->spinners, 0);
+  atomic_init(&p->next_worker, 0);
+  p->worker_base = lazy && c ? c->workers : 0;
   if (lazy)
     return 0;
   pthread_mutex_lock(&p->mu);

@@ -431,7 +431,7 @@ static void fd_read(weft__job *j) {
 }
 
 weft_stream *weft_stream_from_fd(weft_client *c, int fd) {
-  if (fd < 0)
+  if (fd < 0 || !c || !c->has_io) /* it holds a thread: the I/O pool's */
     return NULL;
   weft__stream_world *w = world_of(c);
   weft_stream *s = w ? step_new(w, WEFT__SK_FD) : NULL;
@@ -439,7 +439,7 @@ weft_stream *weft_stream_from_fd(weft_client *c, int fd) {
     return NULL;
   s->fd = fd;
   s->fd_job.run = fd_read;
-  weft__pool_push(c->has_io ? &c->io : &c->cpu, &s->fd_job);
+  weft__pool_push(&c->io, &s->fd_job);
   return s;
 }
 
