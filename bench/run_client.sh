@@ -104,6 +104,6 @@ END {
   lat = val["weft", "latency"]; thr = val["weft", "burst"]
   if (lat == "" || thr == "") { printf "\ntarget (issue 10): not checked: bench_client gave no result\n"; exit 0 }
   printf "\ntarget (issue 10): latency < 5 us: %.2f us -> %s; throughput > 1M futures/s (burst): %.2fM/s -> %s\n", \
-    lat, lat < 5 ? "MET" : "NOT MET", thr / 1e6, thr > 1e6 ? "MET" : "NOT MET"
+    lat, (lat < 5 ? "MET" : "NOT MET"), thr / 1e6, (thr > 1e6 ? "MET" : "NOT MET")
   printf "  (vs TPE / vs dask: how many times faster weft is; rates are per second, counts n differ)\n"
 }' "$raw"

@@ -181,13 +181,29 @@ static void test_wait_timeout(void **state) {
 }
 
 /* as_completed: every future exactly once, when done, in the order they
- * finished. The tasks sleep until deadlines spaced apart in a random
- * order, on enough I/O threads to all sleep at once, so the finishing order
- * is known: the order of the deadlines. */
+ * finished. The finishing order is made known and random: task i may end
+ * only at its turn perm[i], and the next turn is given only once the
+ * previous future was yielded; so the k-th future yielded must be the one
+ * whose turn is k. The tasks wait on I/O threads, all at once. */
+static atomic_int turn;
+
+static int cl_turn(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                   weft_value *out) {
+  (void)n;
+  double t0 = tu_now();
+  while (atomic_load(&turn) != a[0].as.i)
+    if (tu_now() - t0 > 20)
+      return weft_fail(ctx, "turn %lld never came", (long long)a[0].as.i);
+    else
+      usleep(100);
+  *out = a[1];
+  return 0;
+}
+WEFT_REGISTER_ARITY(cl_turn, 2);
+
 static void test_as_completed_order(void **state) {
   (void)state;
   enum { N = 24 };
-  const int64_t gap = TU_TSAN ? 15000000 : 6000000;
   weft_client *c = new_client(2, N);
   unsigned seed = 12345;
   int perm[N];
@@ -200,14 +216,15 @@ static void test_as_completed_order(void **state) {
     perm[j] = t;
   }
   weft_future *fs[N];
-  int64_t t0 = now_ns() + 50000000;
+  atomic_store(&turn, -1);
   for (int i = 0; i < N; i++) /* future i finishes perm[i]-th */
-    fs[i] = weft_submit_io(c, cl_sleep_until, t0 + perm[i] * gap, i);
+    fs[i] = weft_submit_io(c, cl_turn, perm[i], i);
   weft_as_completed *ac;
   assert_rc(0, weft_as_completed_new(N, fs, &ac), NULL);
   int seen[N] = {0};
   int k = 0;
   weft_future *f;
+  atomic_store(&turn, 0);
   while (weft_as_completed_next(ac, &f, 20) == 1) {
     assert_true(weft_future_done(f));
     int64_t i = result_i64(f);
@@ -215,6 +232,7 @@ static void test_as_completed_order(void **state) {
     seen[i]++;
     assert_i64(perm[i], k); /* the k-th to finish is the k-th yielded */
     k++;
+    atomic_store(&turn, k);
     weft_future_release(f);
   }
   assert_i64(k, N);

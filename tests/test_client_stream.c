@@ -259,13 +259,13 @@ static void test_throttle_debounce(void **state) {
    * item (the last) per burst and key */
   weft_stream *src2 = weft_stream_source(c);
   weft_stream_collector *deb =
-      weft_stream_collect(weft_stream_debounce(src2, 0.04));
+      weft_stream_collect(weft_stream_debounce(src2, 0.1));
   for (int burst = 0; burst < 3; burst++) {
     for (int i = 0; i < 20; i++) {
       weft_stream_push_key(src2, 1, weft_int(burst * 100 + i));
       weft_stream_push_key(src2, 2, weft_int(burst * 1000 + i));
     }
-    usleep(150000);
+    usleep(350000);
   }
   assert_rc(0, weft_stream_flush(c, 30), NULL);
   int64_t got1[8], got2[8];

@@ -12,9 +12,11 @@
  * thread sleeps, up to its maximum: a hundred blocking downloads get a
  * hundred threads, a program that never does I/O gets none.
  *
- * A thread that finds a long queue takes a share of it at once (up to 32
- * jobs, never more than half of its share of the queue), so a burst of a
- * million tiny futures costs few lock rounds and the others still get work.
+ * A CPU thread whose last jobs were tiny (under 20 us) and that finds a long
+ * queue takes a share of it at once (up to 32 jobs, never more than half of
+ * its share of the queue), so a burst of a million tiny futures costs few
+ * lock rounds; after a long job it takes one at a time again, so long tasks
+ * spread over every thread. The I/O pool never batches (its jobs block).
  *
  * Stopping: the threads leave once nothing is queued and no thread is inside
  * a job (a running job may still queue more, which then runs). After that, a
@@ -31,6 +33,7 @@
 
 #define WEFT__POOL_SPIN 4000
 #define WEFT__POOL_BATCH 32
+#define WEFT__POOL_QUICK_NS 20000
 
 static _Thread_local weft__pool *current_pool;
 static _Thread_local int current_worker = -1;
@@ -83,6 +86,7 @@ static void *pool_main(void *arg) {
   weft__pool *p = arg;
   /* CPU threads are workers 0..n-1, I/O threads come after them */
   current_worker = atomic_fetch_add(&p->next_worker, 1) + p->worker_base;
+  bool quick = false; /* the last jobs were tiny: batching pays */
   pthread_mutex_lock(&p->mu);
   for (;;) {
     weft__job *j = take(p);
@@ -90,7 +94,7 @@ static void *pool_main(void *arg) {
       /* a long queue: take a share of it under this one lock, so a burst of
        * tiny futures does not cost a lock round per future */
       size_t len = atomic_load_explicit(&p->len, memory_order_relaxed);
-      size_t share = len / (2 * (size_t)p->nthreads);
+      size_t share = p->lazy || !quick ? 0 : len / (2 * (size_t)p->nthreads);
       weft__job *more = NULL, **tail = &more;
       for (size_t k = 0; k < share && k < WEFT__POOL_BATCH; k++) {
         weft__job *x = take(p);
@@ -99,12 +103,14 @@ static void *pool_main(void *arg) {
       }
       *tail = NULL;
       pthread_mutex_unlock(&p->mu);
+      uint64_t t0 = weft__client_now_ns();
       run_job(p, j);
       while (more) {
         weft__job *x = more;
         more = x->next;
         run_job(p, x);
       }
+      quick = weft__client_now_ns() - t0 < WEFT__POOL_QUICK_NS;
       /* spin a little for the next job before taking the lock to sleep;
        * one spinner at a time, so idle threads never crowd out the
        * program's own thread on a small machine */
