@@ -602,6 +602,62 @@ static void test_two_clients_and_close(void **state) {
   weft_client_close(NULL);
 }
 
+/* A client whose computes and maps run in worker processes. */
+static void test_procs_client(void **state) {
+  (void)state;
+  if (!weft_scheduler_available(WEFT_SCHED_PROCS))
+    skip();
+  weft_client_opts o;
+  weft_client_opts_init(&o);
+  o.workers = 2;
+  o.scheduler = WEFT_SCHED_PROCS;
+  o.ignore_env = 1;
+  weft_client *c;
+  assert_rc(0, weft_client_new(&o, &c), NULL);
+  weft_graph *g = weft_graph_new();
+  weft_node *x = weft_call(g, cl_add, 40, 1);
+  weft_node *y = weft_call(g, cl_inc, x);
+  weft_compute_opts co;
+  weft_compute_opts_init(&co);
+  co.client = c;
+  co.ignore_env = 1;
+  weft_value v;
+  for (int i = 0; i < 3; i++) { /* the pool is started once, then kept */
+    assert_ok(weft_compute1(g, y, &v, &co), g);
+    assert_i64(v.as.i, 42);
+  }
+  weft_procs *pool = weft_client_procs(c);
+  assert_non_null(pool);
+  assert_ptr_equal(pool, weft_client_procs(c));
+  weft_map_opts mo;
+  weft_map_opts_init(&mo);
+  mo.procs = pool;
+  mo.ignore_env = 1;
+  weft_value in[5], out[5];
+  for (int i = 0; i < 5; i++)
+    in[i] = weft_int(i * 10);
+  assert_rc(0, weft_map(WEFT_FN(cl_inc), 5, in, out, &mo), NULL);
+  for (int i = 0; i < 5; i++)
+    assert_i64(out[i].as.i, i * 10 + 1);
+  /* futures still run on the client's threads */
+  weft_future *f = weft_submit(c, cl_inc, 1);
+  assert_i64(result_i64(f), 2);
+  weft_future_release(f);
+  weft_graph_free(g);
+  weft_client_close(c);
+  /* a threads client: computes run on its executor, started once */
+  weft_graph *g2 = weft_graph_new();
+  weft_node *z = weft_call(g2, cl_inc, 1);
+  weft_client *c2 = new_client(1, -1);
+  weft_executor *ex = weft_client_executor(c2);
+  assert_non_null(ex);
+  co.client = c2;
+  assert_ok(weft_compute1(g2, z, &v, &co), g2);
+  assert_i64(v.as.i, 2);
+  weft_client_close(c2);
+  weft_graph_free(g2);
+}
+
 static void test_options(void **state) {
   (void)state;
   weft_client_opts o;
@@ -633,6 +689,7 @@ int main(void) {
       cmocka_unit_test(test_callbacks),
       cmocka_unit_test(test_graphs),
       cmocka_unit_test(test_two_clients_and_close),
+      cmocka_unit_test(test_procs_client),
       cmocka_unit_test(test_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
