@@ -26,6 +26,7 @@ static void test_codes(void **state) {
       {WEFT_EEXIST, -14, "WEFT_EEXIST", "already exists"},
       {WEFT_EWIRE, -15, "WEFT_EWIRE", "malformed serialised data"},
       {WEFT_EBUSY, -16, "WEFT_EBUSY", "busy"},
+      {WEFT_ETIMEDOUT, -17, "WEFT_ETIMEDOUT", "timed out"},
   };
   for (size_t k = 0; k < sizeof table / sizeof table[0]; k++) {
     assert_int_equal(table[k].code, table[k].value);
