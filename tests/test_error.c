@@ -49,7 +49,7 @@ static void test_codes(void **state) {
   assert_string_equal(weft_err_name(0), "WEFT_OK");
   assert_string_equal(weft_strerror(0), "success");
   /* unknown codes */
-  const int unknown[] = {-17, -1000, 1, 42, -2147483647 - 1};
+  const int unknown[] = {-18, -1000, 1, 42, -2147483647 - 1};
   for (size_t k = 0; k < sizeof unknown / sizeof unknown[0]; k++) {
     assert_non_null(weft_err_name(unknown[k]));
     assert_string_equal(weft_strerror(unknown[k]), "unknown error");
