@@ -229,7 +229,7 @@ fi
 
 # issue 9: what publishing events and the trace cost on the same shapes
 if [ -f "$here/run_overhead.sh" ] && [ -z "${SKIP_OVERHEAD:-}" ]; then
-  bash "$here/run_overhead.sh" "$build"
+  bash "$here/run_overhead.sh" "$build" || status=1
 fi
 
 # issue 3: the parallel map and the process pool beside joblib and
@@ -237,5 +237,10 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -f "$here/run_map.sh" ]; then
   bash "$here/run_map.sh" "$build" || status=1
+fi
+# issue 10: futures on a weft_client beside ThreadPoolExecutor and Dask's
+# Client(processes=False), in the same run
+if [ -f "$here/run_client.sh" ]; then
+  bash "$here/run_client.sh" "$build" || status=1
 fi
 exit "$status"

@@ -18,6 +18,8 @@
 #include "weft/compute.h"
 #include "weft/procs.h"
 #include "weft/map.h"
+#include "weft/client.h"
+#include "weft/stream.h"
 #include "weft/visualize.h"
 #include "weft/wire.h"
 

@@ -3,6 +3,7 @@
 #
 #   scripts/deps.sh build          compiler, CMake, cmocka, Graphviz
 #   scripts/deps.sh build bench    ... and what the benchmarks compare with
+#   scripts/deps.sh build examples ... and HTTP for seed 003's downloads
 #
 # Each package is checked with dpkg-query first; only when some are missing
 # does it run apt-get update and apt-get install (through sudo when not
@@ -14,7 +15,8 @@ set -euo pipefail
 # where it is needed (the Makefile).
 groups='
 build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz python3 tmux
-bench libtbb-dev python3-numpy python3-joblib
+bench libtbb-dev python3-numpy python3-joblib python3-distributed
+examples libmicrohttpd-dev libcurl4-openssl-dev
 '
 
 usage() {

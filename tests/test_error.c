@@ -27,6 +27,7 @@ static void test_codes(void **state) {
       {WEFT_EEXIST, -14, "WEFT_EEXIST", "already exists"},
       {WEFT_EWIRE, -15, "WEFT_EWIRE", "malformed serialised data"},
       {WEFT_EBUSY, -16, "WEFT_EBUSY", "busy"},
+      {WEFT_ETIMEDOUT, -17, "WEFT_ETIMEDOUT", "timed out"},
   };
   for (size_t k = 0; k < sizeof table / sizeof table[0]; k++) {
     assert_int_equal(table[k].code, table[k].value);
@@ -49,7 +50,7 @@ static void test_codes(void **state) {
   assert_string_equal(weft_err_name(0), "WEFT_OK");
   assert_string_equal(weft_strerror(0), "success");
   /* unknown codes */
-  const int unknown[] = {-17, -1000, 1, 42, -2147483647 - 1};
+  const int unknown[] = {-18, -1000, 1, 42, -2147483647 - 1};
   for (size_t k = 0; k < sizeof unknown / sizeof unknown[0]; k++) {
     assert_non_null(weft_err_name(unknown[k]));
     assert_string_equal(weft_strerror(unknown[k]), "unknown error");

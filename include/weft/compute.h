@@ -38,6 +38,7 @@ typedef enum weft_scheduler {
 
 typedef struct weft_executor weft_executor;
 typedef struct weft_procs weft_procs; /* a pool of worker processes: weft/procs.h */
+typedef struct weft_client weft_client; /* a long-lived client: weft/client.h */
 
 typedef struct weft_compute_opts {
   weft_scheduler scheduler;
@@ -54,6 +55,9 @@ typedef struct weft_compute_opts {
   const char *trace; /* a Chrome trace of the compute written there; "%n"
                         in it becomes the compute's number in the process */
   int profile;       /* nonzero: a per-function profile on stderr at the end */
+  /* Run on this client's executor or procs pool (weft/client.h), started
+   * once and kept; scheduler DEFAULT then means the client's. */
+  weft_client *client;
 } weft_compute_opts;
 
 /* Sets every field to its default (scheduler DEFAULT, workers 0, ...). */

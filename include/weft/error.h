@@ -28,7 +28,8 @@ extern "C" {
   X(ECANCELED, -13, "cancelled")                                               \
   X(EEXIST, -14, "already exists")                                             \
   X(EWIRE, -15, "malformed serialised data")                                   \
-  X(EBUSY, -16, "busy")
+  X(EBUSY, -16, "busy")                                                       \
+  X(ETIMEDOUT, -17, "timed out")
 
 typedef enum weft_errno {
   WEFT_OK = 0,

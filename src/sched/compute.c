@@ -7,6 +7,7 @@
 #include "config.h"
 #include "diag/session.h"
 #include "run.h"
+#include "weft/client.h"
 #include "weft/procs.h"
 
 /* After a failed run: releases every result still held (on success only
@@ -77,6 +78,17 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
                  weft_value *const outs[], const weft_compute_opts *opts) {
   if (!g)
     return WEFT_EINVAL;
+  if (opts && opts->client) { /* the client's pool, started once and kept */
+    weft_compute_opts o = *opts;
+    o.client = NULL;
+    int rc = weft__client_compute_opts(opts->client, &o);
+    if (rc)
+      return weft__graph_msg(g, rc, "weft_compute: %s",
+                             rc == WEFT_ECANCELED
+                                 ? "the client is closed"
+                                 : "the client's pool could not start");
+    return weft_compute(g, n, nodes, outs, &o);
+  }
   if (n && (!nodes || !outs))
     return weft__graph_msg(g, WEFT_EINVAL, "weft_compute: NULL %s array",
                            nodes ? "output" : "node");
