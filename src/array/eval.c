@@ -402,18 +402,29 @@ static void *elem_eval(ectx *e, const pnode *n, const region *r, size_t cnt) {
     kct[k] = weft__ctype((weft_dtype)kid->dtype);
     size_t kc = (size_t)weft__region_size(&kr);
     ks[k] = 1;
-    if (kc != cnt) {
+    if (e->sc) {
+      ks[k] = 0; /* a constant tile: the loops read it in place */
+    } else if (kc != cnt) {
       if (kc == 1)
         ks[k] = 0; /* a scalar: the loops read it in place */
       else if (!(kb[k] = expand(e, kb[k], &kr, r, weft__ctsize(kct[k]))))
         return NULL;
     }
   }
-  void *out = arena_alloc(e, cnt * weft__ctsize(ct));
+  /* constant inputs make a constant tile: computed once */
+  bool sc = true;
+  for (int k = 0; k < n->nkids; k++)
+    sc = sc && ks[k] == 0;
+  if (sc)
+    cnt = 1;
+  void *out = arena_alloc(e, (cnt ? cnt : 1) * weft__ctsize(ct));
   if (!out) {
     fail(e, "array task: tile scratch exhausted");
     return NULL;
   }
+  if (sc)
+    for (int k = 0; k < n->nkids; k++)
+      ks[k] = 1;
   int op = n->op;
   if (op < EOP_UN) {
     if (weft__kern_bin(op, kct[0], out, kb[0], ks[0], kb[1], ks[1], cnt)) {
@@ -447,6 +458,7 @@ static void *elem_eval(ectx *e, const pnode *n, const region *r, size_t cnt) {
     weft__kern_clip(ct, out, cnt, n->pd[0], n->pd[1]);
   }
   weft__kern_normalize(n->dtype, out, cnt);
+  e->sc = sc;
   return out;
 }
 
@@ -455,8 +467,8 @@ static void *view_eval(ectx *e, const pnode *n, const region *r, size_t cnt) {
   weft__prog_kid_region(e->p, n, 0, r, &kr);
   const pnode *kid = &e->p->nodes[n->kid[0]];
   void *kb = eval(e, kid, &kr);
-  if (!kb)
-    return NULL;
+  if (!kb || e->sc)
+    return kb;
   /* the same memory order when the read axes (of more than one element)
    * keep their order */
   int last = -1;
@@ -485,6 +497,7 @@ static void *view_eval(ectx *e, const pnode *n, const region *r, size_t cnt) {
   for (int k = 0; k < n->ndim; k++)
     ost[k] = n->vaxis[k] < 0 ? 0 : kst[n->vaxis[k]];
   int64_t idx[MAXD] = {0};
+  e->sc = false;
   for (size_t q = 0; q < cnt; q++) {
     int64_t ko = 0;
     for (int k = 0; k < n->ndim; k++)
@@ -504,14 +517,19 @@ static void *eval(ectx *e, const pnode *n, const region *r) {
     return NULL;
   size_t cnt = (size_t)weft__region_size(r);
   int ct = weft__ctype((weft_dtype)n->dtype);
+  e->sc = false;
   switch (n->kind) {
   case AK_GEN: {
+    bool sc = n->op == GEN_FULL; /* a constant tile */
+    if (sc)
+      cnt = 1;
     void *out = arena_alloc(e, (cnt ? cnt : 1) * weft__ctsize(ct));
     if (!out) {
       fail(e, "array task: tile scratch exhausted");
       return NULL;
     }
     gen_eval(e, n, r, out, cnt);
+    e->sc = sc;
     return out;
   }
   case AK_CHUNKS: {
@@ -531,10 +549,28 @@ static void *eval(ectx *e, const pnode *n, const region *r) {
   return NULL;
 }
 
-void *weft__eval_tile(ectx *e, const region *tile) {
+void *weft__eval_tile(ectx *e, const region *tile, bool *constant) {
   e->used = 0;
   e->visit = 0;
-  return eval(e, weft__prog_root(e->p), tile);
+  void *r = eval(e, weft__prog_root(e->p), tile);
+  *constant = r && e->sc;
+  return r;
+}
+
+void *weft__widen(ectx *e, const void *one, size_t cnt, int ct) {
+  size_t w = weft__ctsize(ct);
+  char *out = arena_alloc(e, cnt * w);
+  if (!out) {
+    fail(e, "array task: tile scratch exhausted");
+    return NULL;
+  }
+  if (ct == CT_F64)
+    weft__kern_fill(ct, out, cnt, *(const double *)one, 0);
+  else if (ct == CT_I64)
+    weft__kern_fill(ct, out, cnt, 0, *(const int64_t *)one);
+  else
+    weft__kern_fill(ct, out, cnt, 0, *(const uint8_t *)one);
+  return out;
 }
 
 /* ---- tiling ---- */
@@ -644,7 +680,12 @@ static int array_block(weft_task_ctx *ctx, const weft_value *args, size_t n,
     size_t cnt = (size_t)weft__region_size(&tile);
     if (!cnt)
       continue;
-    void *buf = weft__eval_tile(&e, &tile);
+    bool constant;
+    void *buf = weft__eval_tile(&e, &tile, &constant);
+    if (!buf)
+      break;
+    if (constant)
+      buf = weft__widen(&e, buf, cnt, weft__ctype((weft_dtype)root->dtype));
     if (!buf)
       break;
     weft__kern_store(root->dtype, (char *)data + off * dsz, buf, cnt);

@@ -32,6 +32,7 @@ typedef struct ectx {
   void *own;              /* an aligned copy of the program, if needed */
   weft_task_ctx *ctx;
   int err;
+  bool sc;                /* the last node evaluated is a constant tile */
 } ectx;
 
 /* Opens the program in args[0]; the input chunks follow args[nfixed - 1].
@@ -41,8 +42,12 @@ int weft__ectx_open(ectx *e, weft_task_ctx *ctx, const weft_value *args,
                     size_t nargs, size_t nfixed, int64_t block);
 void weft__ectx_close(ectx *e);
 /* The root's values over tile (in its compute type), in e's scratch until
- * the next tile; NULL on failure (e->err set). */
-void *weft__eval_tile(ectx *e, const region *tile);
+ * the next tile; NULL on failure (e->err set). *constant: the tile is one
+ * value repeated (generated constants and what is computed from them
+ * only), and the buffer holds that one value. */
+void *weft__eval_tile(ectx *e, const region *tile, bool *constant);
+/* cnt copies of the one value at `one` (compute type ct), in e's scratch. */
+void *weft__widen(ectx *e, const void *one, size_t cnt, int ct);
 
 /* Cuts a region into tiles contiguous in its C order. */
 typedef struct tiler {

@@ -472,9 +472,13 @@ KERN void weft__kern_store(int dt, void *dst, const void *in, size_t n) {
   } while (0)
 
 #define PLAIN(i) x[i]
+#define CONSTANT(i) c
 #define SQDEV(i) ((x[i] - m) * (x[i] - m))
 KERN double weft__kern_sum_f64(const double *x, size_t n) {
   LANE_SUM(double, +, 0.0, PLAIN);
+}
+KERN double weft__kern_sum_const_f64(double c, size_t n) {
+  LANE_SUM(double, +, 0.0, CONSTANT);
 }
 KERN double weft__kern_prod_f64(const double *x, size_t n) {
   LANE_SUM(double, *, 1.0, PLAIN);

@@ -31,6 +31,8 @@ void weft__kern_fill(int ct, void *out, size_t n, double d, int64_t i);
 /* The reproducible sum of n doubles: lane k (of 16) adds x[k], x[k + 16],
  * ... in order, then the lanes are added as a fixed tree. */
 double weft__kern_sum_f64(const double *x, size_t n);
+/* The same for n copies of c: the same additions, without loads. */
+double weft__kern_sum_const_f64(double c, size_t n);
 double weft__kern_prod_f64(const double *x, size_t n);
 /* Sum of (x[i] - m)^2, same order. */
 double weft__kern_sqdev_f64(const double *x, size_t n, double m);

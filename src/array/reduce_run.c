@@ -39,6 +39,8 @@ typedef struct rstate {
   int arg_axis;          /* argmin/argmax: the axis, or -1 for flattened */
   int64_t nred;          /* elements of the block reduced into each output */
   void *st;              /* planes * nout values */
+  bool constant;         /* the run is const_val repeated */
+  double const_val;
   double *conv;          /* a tile converted to double, or to int64 */
 } rstate;
 
@@ -91,7 +93,9 @@ static void reduce_run(rstate *s, const void *run, int64_t L,
     switch (op) {
     case WEFT_RED_SUM:
     case WEFT_RED_MEAN:
-      if (lr)
+      if (s->constant)
+        st[o] += weft__kern_sum_const_f64(s->const_val, (size_t)L);
+      else if (lr)
         st[o] += weft__kern_sum_f64(x, (size_t)L);
       else
         weft__kern_acc_f64(0, st + o, x, (size_t)L);
@@ -105,7 +109,9 @@ static void reduce_run(rstate *s, const void *run, int64_t L,
     case WEFT_RED_VAR:
     case WEFT_RED_STD:
       if (pass == 0) { /* sums into the mean plane */
-        if (lr)
+        if (s->constant)
+          st[s->nout + o] += weft__kern_sum_const_f64(s->const_val, (size_t)L);
+        else if (lr)
           st[s->nout + o] += weft__kern_sum_f64(x, (size_t)L);
         else
           weft__kern_acc_f64(0, st + s->nout + o, x, (size_t)L);
@@ -369,10 +375,30 @@ static int array_partial(weft_task_ctx *ctx, const weft_value *args,
       size_t cnt = (size_t)weft__region_size(&tile);
       if (!cnt)
         continue;
-      const void *buf = weft__eval_tile(&e, &tile);
+      bool constant;
+      const void *buf = weft__eval_tile(&e, &tile, &constant);
       if (!buf)
         break;
-      buf = as_state_ct(&s, xct, buf, cnt);
+      if (constant) {
+        /* a sum of a constant along whole runs: the same additions in the
+         * same order, without reading memory */
+        const void *one = as_state_ct(&s, xct, buf, 1);
+        if (s.red->ct == CT_F64 && pass == 0 && (s.nd == 0 || s.red->axes[s.nd - 1]) &&
+            (s.red->op == WEFT_RED_SUM || s.red->op == WEFT_RED_MEAN ||
+             s.red->op == WEFT_RED_VAR || s.red->op == WEFT_RED_STD)) {
+          s.const_val = *(const double *)one;
+          s.constant = true;
+        } else {
+          buf = weft__widen(&e, buf, cnt, xct);
+          if (!buf)
+            break;
+          s.constant = false;
+        }
+      } else {
+        s.constant = false;
+      }
+      if (!s.constant)
+        buf = as_state_ct(&s, xct, buf, cnt);
       size_t w = 8;
       int64_t L = s.nd ? tile.count[s.nd - 1] : 1;
       int64_t m[MAXD], idx[MAXD] = {0};
