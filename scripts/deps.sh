@@ -13,7 +13,7 @@ set -euo pipefail
 # One group per line: "<group> <package>...". Add a group here, then name it
 # where it is needed (the Makefile).
 groups='
-build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz
+build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz python3-numpy
 bench libtbb-dev python3-numpy python3-joblib
 '
 

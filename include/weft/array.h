@@ -325,6 +325,21 @@ typedef int (*weft_array_block_fn)(const weft_array_block *blk, void *ud);
 int weft_array_compute_blocks(weft_array *a, weft_array_block_fn fn, void *ud,
                               const weft_compute_opts *opts);
 
+/* ---- numpy-style text ----
+ * Builds the array an expression describes, as numpy and dask.array spell
+ * it: creation (ones, zeros, empty, full, arange, linspace, eye, random,
+ * uniform, normal, with shape, chunks=, dtype=, seed=), operators with
+ * Python's precedence (+ - * / // % ** == != < <= > >= & | ^ ~), math
+ * functions (cos, exp, ..., where, clip, maximum, ...), slices ("a[::-1,
+ * 1:5]"), methods (.sum(axis=, keepdims=, split_every=), .mean(), ...,
+ * .astype(), .reshape(), .transpose(), .T, .rechunk()), concatenate and
+ * stack, and the named arrays vars[i] (names[i]). An "np." or "da." prefix
+ * is accepted. Nothing is computed. Returns 0 and *out (yours to free), or
+ * an error with the message in err and the 1-based column in *col. */
+int weft_array_parse(weft_graph *g, const char *text, size_t nvars,
+                     const char *const *names, weft_array *const *vars,
+                     weft_array **out, char *err, size_t errsize, int *col);
+
 /* ---- what an array is ---- */
 weft_graph *weft_array_graph(const weft_array *a);
 weft_dtype weft_array_dtype(const weft_array *a);

@@ -150,18 +150,15 @@ weft_array *weft_array_map_blocks(const weft_fn_info *fn, weft_dtype dt,
     }
   }
   a = stored(f->g, dt, f->ndim, f->shape);
-  if (!a || alloc_blocks(a)) {
+  bool ok = a != NULL;
+  for (int k = 0; ok && k < f->ndim; k++)
+    ok = !weft__array_set_axis_chunks(a, k, (size_t)f->nchunks[k],
+                                      f->chunks[k]);
+  if (!ok || alloc_blocks(a)) {
     weft_value_release(&extra);
     weft_array_free(a);
     return NULL;
   }
-  for (int k = 0; k < f->ndim; k++)
-    if (weft__array_set_axis_chunks(a, k, (size_t)f->nchunks[k],
-                                    f->chunks[k])) {
-      weft_value_release(&extra);
-      weft_array_free(a);
-      return NULL;
-    }
   weft_value *args = malloc((n + 1) * sizeof *args);
   if (!args) {
     weft_value_release(&extra);
@@ -326,16 +323,14 @@ weft_array *weft_array_materialize(weft_array *x) {
   if (weft__array_lower(x))
     return NULL;
   weft_array *a = stored(x->g, x->dtype, x->ndim, x->shape);
-  if (!a || alloc_blocks(a)) {
+  bool ok = a != NULL;
+  for (int k = 0; ok && k < x->ndim; k++)
+    ok = !weft__array_set_axis_chunks(a, k, (size_t)x->nchunks[k],
+                                      x->chunks[k]);
+  if (!ok || alloc_blocks(a)) {
     weft_array_free(a);
     return NULL;
   }
-  for (int k = 0; k < x->ndim; k++)
-    if (weft__array_set_axis_chunks(a, k, (size_t)x->nchunks[k],
-                                    x->chunks[k])) {
-      weft_array_free(a);
-      return NULL;
-    }
   memcpy(a->blocks, x->blocks, x->nblocks * sizeof *a->blocks);
   a->ntasks = x->ntasks;
   return a;

@@ -101,6 +101,10 @@ int weft__array_set_axis_chunks(weft_array *a, int axis, size_t n,
   free(a->chunks[axis]);
   a->chunks[axis] = c;
   a->nchunks[axis] = (int64_t)n;
+  bool reg = true;
+  for (size_t i = 1; i + 1 < n && reg; i++)
+    reg = c[i] == c[0];
+  a->regular[axis] = reg && (n < 2 || c[n - 1] <= c[0]);
   return 0;
 }
 
@@ -134,6 +138,7 @@ static int regular_axis(weft_array *a, int axis, int64_t cs) {
   free(a->chunks[axis]);
   a->chunks[axis] = c;
   a->nchunks[axis] = nb;
+  a->regular[axis] = true;
   return 0;
 }
 
@@ -207,7 +212,7 @@ void weft__block_coords(const weft_array *a, size_t b, int64_t *idx,
     int64_t s = 0;
     const int64_t *c = a->chunks[k];
     /* regular chunks: one multiplication; else a sum */
-    if (c[0] != 0 && idx[k] > 0 && c[idx[k] - 1] == c[0])
+    if (a->regular[k])
       s = idx[k] * c[0];
     else
       for (int64_t i = 0; i < idx[k]; i++)
@@ -237,8 +242,14 @@ static weft_array *gen(weft_graph *g, int op, weft_dtype dt, int ndim,
 weft_array *weft_full(weft_graph *g, weft_dtype dt, weft_shape shape,
                       weft_chunks chunks, double value) {
   weft_array *a = gen(g, GEN_FULL, dt, shape.ndim, shape.d, &chunks);
-  if (a)
+  if (a) {
     a->pd[0] = value;
+    /* the integer dtypes' value (C's conversion, saturated) */
+    a->pi[3] = value != value ? 0
+               : value >= 9.2233720368547758e18 ? INT64_MAX
+               : value <= -9.2233720368547758e18 ? INT64_MIN
+                                                 : (int64_t)value;
+  }
   return a;
 }
 weft_array *weft_ones(weft_graph *g, weft_dtype dt, weft_shape shape,

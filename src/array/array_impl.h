@@ -64,6 +64,7 @@ struct weft_array {
   int64_t shape[MAXD];
   int64_t *chunks[MAXD]; /* sizes per axis (owned) */
   int64_t nchunks[MAXD];
+  bool regular[MAXD];    /* every chunk of the axis but the last is chunks[k][0] */
   int nkids;
   weft_array *kid[3];
   double pd[4];
