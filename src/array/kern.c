@@ -15,7 +15,8 @@
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&      \
     !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-#define KERN __attribute__((target_clones("avx512f", "avx2", "default")))
+#define KERN                                                                   \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define KERN
 #endif
@@ -549,33 +550,101 @@ void weft__philox4x32(const uint32_t ctr[4], const uint32_t key[2],
   memcpy(out, c, sizeof c);
 }
 
+/* Philox on counters written out so that a loop over them vectorises
+ * (32 x 32 -> 64-bit products are one instruction per 8 lanes). */
+#define PHILOX10(x0, x1, x2, x3, key0, key1)                                   \
+  do {                                                                         \
+    uint32_t k0_ = (key0), k1_ = (key1);                                       \
+    for (int r_ = 0; r_ < 10; r_++) {                                          \
+      uint64_t p0_ = (uint64_t)0xD2511F53u * x0;                               \
+      uint64_t p1_ = (uint64_t)0xCD9E8D57u * x2;                               \
+      uint32_t n0_ = (uint32_t)(p1_ >> 32) ^ x1 ^ k0_;                         \
+      uint32_t n2_ = (uint32_t)(p0_ >> 32) ^ x3 ^ k1_;                         \
+      x1 = (uint32_t)p1_;                                                      \
+      x3 = (uint32_t)p0_;                                                      \
+      x0 = n0_;                                                                \
+      x2 = n2_;                                                                \
+      k0_ += 0x9E3779B9u;                                                      \
+      k1_ += 0xBB67AE85u;                                                      \
+    }                                                                          \
+  } while (0)
+
+static inline double unit53(uint64_t bits) {
+  return (double)(int64_t)(bits >> 11) * 0x1p-53;
+}
+
+/* Uniform values of the elements e0 .. e0 + n - 1 (global indices, in
+ * order) into d[0 .. n). */
+KERN static void uniform_range(double *restrict d, size_t n, uint32_t key0,
+                               uint32_t key1, uint64_t e0, double lo,
+                               double span) {
+  size_t k = 0;
+  if (n && (e0 & 1)) { /* the odd half of a first counter */
+    uint64_t c = e0 >> 1;
+    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0, x3 = 0;
+    PHILOX10(x0, x1, x2, x3, key0, key1);
+    d[0] = lo + span * unit53(x2 | (uint64_t)x3 << 32);
+    k = 1;
+  }
+  uint64_t cbase = (e0 + k) >> 1;
+  size_t np = (n - k) / 2;
+  double *restrict q = d + k;
+  for (size_t j = 0; j < np; j++) {
+    uint64_t c = cbase + j;
+    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0, x3 = 0;
+    PHILOX10(x0, x1, x2, x3, key0, key1);
+    q[2 * j] = lo + span * unit53(x0 | (uint64_t)x1 << 32);
+    q[2 * j + 1] = lo + span * unit53(x2 | (uint64_t)x3 << 32);
+  }
+  k += 2 * np;
+  if (k < n) { /* the even half of a last counter */
+    uint64_t c = (e0 + k) >> 1;
+    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0, x3 = 0;
+    PHILOX10(x0, x1, x2, x3, key0, key1);
+    d[k] = lo + span * unit53(x0 | (uint64_t)x1 << 32);
+  }
+}
+
 KERN void weft__kern_uniform(double *out, size_t n, uint64_t seed,
                              int64_t first, int64_t step, double lo,
                              double hi) {
-  uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+  uint32_t key0 = (uint32_t)seed, key1 = (uint32_t)(seed >> 32);
   double span = hi - lo;
+  if (step == 1 || n == 1) {
+    uniform_range(out, n, key0, key1, (uint64_t)first, lo, span);
+    return;
+  }
+  if (step == -1) { /* made in increasing order, then reversed */
+    uniform_range(out, n, key0, key1, (uint64_t)(first - (int64_t)n + 1), lo,
+                  span);
+    for (size_t i = 0, j = n - 1; i < j; i++, j--) {
+      double t = out[i];
+      out[i] = out[j];
+      out[j] = t;
+    }
+    return;
+  }
   for (size_t i = 0; i < n; i++) {
     uint64_t e = (uint64_t)(first + (int64_t)i * step);
     uint64_t c = e >> 1;
-    uint32_t ctr[4] = {(uint32_t)c, (uint32_t)(c >> 32), 0, 0}, r[4];
-    weft__philox4x32(ctr, key, r);
-    uint64_t bits = (e & 1) ? (r[2] | (uint64_t)r[3] << 32)
-                            : (r[0] | (uint64_t)r[1] << 32);
-    out[i] = lo + span * ((double)(bits >> 11) * 0x1p-53);
+    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0, x3 = 0;
+    PHILOX10(x0, x1, x2, x3, key0, key1);
+    out[i] = lo + span * unit53((e & 1) ? (x2 | (uint64_t)x3 << 32)
+                                        : (x0 | (uint64_t)x1 << 32));
   }
 }
 
 KERN void weft__kern_normal(double *out, size_t n, uint64_t seed,
                             int64_t first, int64_t step, double mean,
                             double sd) {
-  uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+  uint32_t key0 = (uint32_t)seed, key1 = (uint32_t)(seed >> 32);
   for (size_t i = 0; i < n; i++) {
     uint64_t e = (uint64_t)(first + (int64_t)i * step);
-    uint32_t ctr[4] = {(uint32_t)e, (uint32_t)(e >> 32), 0, 1}, r[4];
-    weft__philox4x32(ctr, key, r);
-    uint64_t b1 = r[0] | (uint64_t)r[1] << 32, b2 = r[2] | (uint64_t)r[3] << 32;
-    double u1 = ((double)(b1 >> 11) + 1.0) * 0x1p-53;
-    double u2 = (double)(b2 >> 11) * 0x1p-53;
+    uint32_t x0 = (uint32_t)e, x1 = (uint32_t)(e >> 32), x2 = 0, x3 = 1;
+    PHILOX10(x0, x1, x2, x3, key0, key1);
+    uint64_t b1 = x0 | (uint64_t)x1 << 32, b2 = x2 | (uint64_t)x3 << 32;
+    double u1 = ((double)(int64_t)(b1 >> 11) + 1.0) * 0x1p-53;
+    double u2 = (double)(int64_t)(b2 >> 11) * 0x1p-53;
     out[i] = mean + sd * (sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
   }
 }
