@@ -11,6 +11,7 @@
 #include "weft/error.h"
 #include "weft/value.h"
 #include "weft/chunk.h"
+#include "weft/array.h"
 #include "weft/fn.h"
 #include "weft/graph.h"
 #include "weft/events.h"

@@ -1,0 +1,650 @@
+/* kern.c - the inner loops of array tasks (see kern.h): arithmetic,
+ * functions, casts, loads and stores of one tile, and the reproducible
+ * sums. Compiled with -O3 -fopenmp-simd -fno-math-errno (CMakeLists.txt);
+ * the hot loops are cloned for AVX-512, AVX2 and baseline x86-64, and the
+ * math functions call glibc's vector versions (libmvec) through their
+ * `declare simd` declarations. Sums never let the compiler reassociate:
+ * their 16 lanes are written out, so every ISA adds in the same order. */
+#include "kern.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "array_impl.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&      \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define KERN                                                                   \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define KERN
+#endif
+
+#ifdef WEFT_MVEC
+/* glibc's libmvec has vector versions of these; math.h declares them so
+ * only under -ffast-math, which would break NaN handling elsewhere. */
+#pragma omp declare simd notinbranch
+double cos(double);
+#pragma omp declare simd notinbranch
+double sin(double);
+#pragma omp declare simd notinbranch
+double exp(double);
+#pragma omp declare simd notinbranch
+double log(double);
+#pragma omp declare simd notinbranch
+double pow(double, double);
+#endif
+
+/* ---- binary operations ---- */
+
+static inline double f_floordiv(double a, double b) {
+  double mod = fmod(a, b);
+  if (b == 0)
+    return a / b;
+  double div = (a - mod) / b;
+  if (mod != 0) {
+    if ((b < 0) != (mod < 0))
+      div -= 1.0;
+  }
+  double fl;
+  if (div != 0) {
+    fl = floor(div);
+    if (div - fl > 0.5)
+      fl += 1.0;
+  } else {
+    fl = copysign(0.0, a / b);
+  }
+  return fl;
+}
+static inline double f_mod(double a, double b) {
+  double mod = fmod(a, b);
+  if (b == 0)
+    return mod;
+  if (mod != 0) {
+    if ((b < 0) != (mod < 0))
+      mod += b;
+  } else {
+    mod = copysign(0.0, b);
+  }
+  return mod;
+}
+static inline double f_max(double a, double b) {
+  return (a >= b || a != a) ? a : b;
+}
+static inline double f_min(double a, double b) {
+  return (a <= b || a != a) ? a : b;
+}
+static inline int64_t i_floordiv(int64_t a, int64_t b) {
+  if (b == 0)
+    return 0;
+  if (a == INT64_MIN && b == -1)
+    return INT64_MIN;
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+static inline int64_t i_mod(int64_t a, int64_t b) {
+  if (b == 0 || (a == INT64_MIN && b == -1))
+    return 0;
+  int64_t r = a % b;
+  return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+static inline int64_t i_pow(int64_t b, int64_t e) {
+  uint64_t r = 1, x = (uint64_t)b;
+  while (e > 0) {
+    if (e & 1)
+      r *= x;
+    x *= x;
+    e >>= 1;
+  }
+  return (int64_t)r;
+}
+static inline int64_t wrap_add(int64_t a, int64_t b) {
+  return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+static inline int64_t wrap_sub(int64_t a, int64_t b) {
+  return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+static inline int64_t wrap_mul(int64_t a, int64_t b) {
+  return (int64_t)((uint64_t)a * (uint64_t)b);
+}
+
+/* A loop per (sa, sb) stride pair, so each vectorises. */
+#define BIN_LOOP(TO, TI, EXPR)                                                 \
+  do {                                                                         \
+    TO *o = out;                                                               \
+    const TI *pa = a, *pb = b;                                                 \
+    if (sa && sb) {                                                            \
+      for (size_t i = 0; i < n; i++) {                                         \
+        TI x = pa[i], y = pb[i];                                               \
+        o[i] = (EXPR);                                                         \
+      }                                                                        \
+    } else if (sa) {                                                           \
+      TI y = pb[0];                                                            \
+      for (size_t i = 0; i < n; i++) {                                         \
+        TI x = pa[i];                                                          \
+        o[i] = (EXPR);                                                         \
+      }                                                                        \
+    } else if (sb) {                                                           \
+      TI x = pa[0];                                                            \
+      for (size_t i = 0; i < n; i++) {                                         \
+        TI y = pb[i];                                                          \
+        o[i] = (EXPR);                                                         \
+      }                                                                        \
+    } else {                                                                   \
+      TI x = pa[0], y = pb[0];                                                 \
+      for (size_t i = 0; i < n; i++)                                           \
+        o[i] = (EXPR);                                                         \
+    }                                                                          \
+  } while (0)
+
+KERN static void bin_f64(int op, void *out, const void *a, size_t sa,
+                         const void *b, size_t sb, size_t n) {
+  switch (op) {
+  case WEFT_AOP_ADD: BIN_LOOP(double, double, x + y); break;
+  case WEFT_AOP_SUB: BIN_LOOP(double, double, x - y); break;
+  case WEFT_AOP_MUL: BIN_LOOP(double, double, x * y); break;
+  case WEFT_AOP_DIV: BIN_LOOP(double, double, x / y); break;
+  case WEFT_AOP_FLOORDIV: BIN_LOOP(double, double, f_floordiv(x, y)); break;
+  case WEFT_AOP_MOD: BIN_LOOP(double, double, f_mod(x, y)); break;
+  case WEFT_AOP_POW: BIN_LOOP(double, double, pow(x, y)); break;
+  case WEFT_AOP_MAXIMUM: BIN_LOOP(double, double, f_max(x, y)); break;
+  case WEFT_AOP_MINIMUM: BIN_LOOP(double, double, f_min(x, y)); break;
+  case WEFT_AOP_ATAN2: BIN_LOOP(double, double, atan2(x, y)); break;
+  case WEFT_AOP_EQ: BIN_LOOP(uint8_t, double, x == y); break;
+  case WEFT_AOP_NE: BIN_LOOP(uint8_t, double, x != y); break;
+  case WEFT_AOP_LT: BIN_LOOP(uint8_t, double, x < y); break;
+  case WEFT_AOP_LE: BIN_LOOP(uint8_t, double, x <= y); break;
+  case WEFT_AOP_GT: BIN_LOOP(uint8_t, double, x > y); break;
+  case WEFT_AOP_GE: BIN_LOOP(uint8_t, double, x >= y); break;
+  }
+}
+
+KERN static void bin_i64(int op, void *out, const void *a, size_t sa,
+                         const void *b, size_t sb, size_t n) {
+  switch (op) {
+  case WEFT_AOP_ADD: BIN_LOOP(int64_t, int64_t, wrap_add(x, y)); break;
+  case WEFT_AOP_SUB: BIN_LOOP(int64_t, int64_t, wrap_sub(x, y)); break;
+  case WEFT_AOP_MUL: BIN_LOOP(int64_t, int64_t, wrap_mul(x, y)); break;
+  case WEFT_AOP_FLOORDIV: BIN_LOOP(int64_t, int64_t, i_floordiv(x, y)); break;
+  case WEFT_AOP_MOD: BIN_LOOP(int64_t, int64_t, i_mod(x, y)); break;
+  case WEFT_AOP_POW: BIN_LOOP(int64_t, int64_t, i_pow(x, y)); break;
+  case WEFT_AOP_MAXIMUM: BIN_LOOP(int64_t, int64_t, x > y ? x : y); break;
+  case WEFT_AOP_MINIMUM: BIN_LOOP(int64_t, int64_t, x < y ? x : y); break;
+  case WEFT_AOP_EQ: BIN_LOOP(uint8_t, int64_t, x == y); break;
+  case WEFT_AOP_NE: BIN_LOOP(uint8_t, int64_t, x != y); break;
+  case WEFT_AOP_LT: BIN_LOOP(uint8_t, int64_t, x < y); break;
+  case WEFT_AOP_LE: BIN_LOOP(uint8_t, int64_t, x <= y); break;
+  case WEFT_AOP_GT: BIN_LOOP(uint8_t, int64_t, x > y); break;
+  case WEFT_AOP_GE: BIN_LOOP(uint8_t, int64_t, x >= y); break;
+  }
+}
+
+static void bin_bool(int op, void *out, const void *a, size_t sa,
+                     const void *b, size_t sb, size_t n) {
+  switch (op) {
+  case WEFT_AOP_ADD:
+  case WEFT_AOP_OR:
+  case WEFT_AOP_MAXIMUM: BIN_LOOP(uint8_t, uint8_t, x | y); break;
+  case WEFT_AOP_MUL:
+  case WEFT_AOP_AND:
+  case WEFT_AOP_MINIMUM: BIN_LOOP(uint8_t, uint8_t, x & y); break;
+  case WEFT_AOP_XOR:
+  case WEFT_AOP_NE: BIN_LOOP(uint8_t, uint8_t, x ^ y); break;
+  case WEFT_AOP_EQ: BIN_LOOP(uint8_t, uint8_t, x == y); break;
+  case WEFT_AOP_LT: BIN_LOOP(uint8_t, uint8_t, x < y); break;
+  case WEFT_AOP_LE: BIN_LOOP(uint8_t, uint8_t, x <= y); break;
+  case WEFT_AOP_GT: BIN_LOOP(uint8_t, uint8_t, x > y); break;
+  case WEFT_AOP_GE: BIN_LOOP(uint8_t, uint8_t, x >= y); break;
+  }
+}
+
+int weft__kern_bin(int op, int ct, void *out, const void *a, size_t sa,
+                   const void *b, size_t sb, size_t n) {
+  if (ct == CT_F64) {
+    /* numpy's fast scalar powers */
+    if (op == WEFT_AOP_POW && !sb) {
+      double e = *(const double *)b;
+      if (e == 2.0) {
+        bin_f64(WEFT_AOP_MUL, out, a, sa, a, sa, n);
+        return 0;
+      }
+      if (e == 1.0) {
+        bin_f64(WEFT_AOP_MUL, out, a, sa, &(double){1.0}, 0, n);
+        return 0;
+      }
+      if (e == 0.5) {
+        if (sa)
+          weft__kern_un(WEFT_AFN_SQRT, CT_F64, out, a, n);
+        else
+          bin_f64(WEFT_AOP_MUL, out, &(double){sqrt(*(const double *)a)},
+                  0, &(double){1.0}, 0, n);
+        return 0;
+      }
+    }
+    bin_f64(op, out, a, sa, b, sb, n);
+  } else if (ct == CT_I64) {
+    if (op == WEFT_AOP_POW) {
+      const int64_t *pb = b;
+      for (size_t i = 0; i < (sb ? n : 1); i++)
+        if (pb[i] < 0)
+          return 1;
+    }
+    bin_i64(op, out, a, sa, b, sb, n);
+  } else {
+    bin_bool(op, out, a, sa, b, sb, n);
+  }
+  return 0;
+}
+
+/* ---- unary ---- */
+
+#define UN_LOOP(TO, TI, EXPR)                                                  \
+  do {                                                                         \
+    TO *o = out;                                                               \
+    const TI *pa = a;                                                          \
+    for (size_t i = 0; i < n; i++) {                                           \
+      TI x = pa[i];                                                            \
+      o[i] = (EXPR);                                                           \
+    }                                                                          \
+  } while (0)
+
+static inline double f_sign(double x) {
+  return x > 0 ? 1.0 : x < 0 ? -1.0 : x == 0 ? 0.0 : x;
+}
+
+KERN static void un_f64(int fn, void *out, const void *a, size_t n) {
+  switch (fn) {
+  case WEFT_AFN_NEG: UN_LOOP(double, double, -x); break;
+  case WEFT_AFN_ABS: UN_LOOP(double, double, fabs(x)); break;
+  case WEFT_AFN_SQRT: UN_LOOP(double, double, sqrt(x)); break;
+  case WEFT_AFN_SQUARE: UN_LOOP(double, double, x * x); break;
+  case WEFT_AFN_EXP: UN_LOOP(double, double, exp(x)); break;
+  case WEFT_AFN_EXPM1: UN_LOOP(double, double, expm1(x)); break;
+  case WEFT_AFN_LOG: UN_LOOP(double, double, log(x)); break;
+  case WEFT_AFN_LOG1P: UN_LOOP(double, double, log1p(x)); break;
+  case WEFT_AFN_LOG2: UN_LOOP(double, double, log2(x)); break;
+  case WEFT_AFN_LOG10: UN_LOOP(double, double, log10(x)); break;
+  case WEFT_AFN_SIN: UN_LOOP(double, double, sin(x)); break;
+  case WEFT_AFN_COS: UN_LOOP(double, double, cos(x)); break;
+  case WEFT_AFN_TAN: UN_LOOP(double, double, tan(x)); break;
+  case WEFT_AFN_ARCSIN: UN_LOOP(double, double, asin(x)); break;
+  case WEFT_AFN_ARCCOS: UN_LOOP(double, double, acos(x)); break;
+  case WEFT_AFN_ARCTAN: UN_LOOP(double, double, atan(x)); break;
+  case WEFT_AFN_SINH: UN_LOOP(double, double, sinh(x)); break;
+  case WEFT_AFN_COSH: UN_LOOP(double, double, cosh(x)); break;
+  case WEFT_AFN_TANH: UN_LOOP(double, double, tanh(x)); break;
+  case WEFT_AFN_FLOOR: UN_LOOP(double, double, floor(x)); break;
+  case WEFT_AFN_CEIL: UN_LOOP(double, double, ceil(x)); break;
+  case WEFT_AFN_TRUNC: UN_LOOP(double, double, trunc(x)); break;
+  case WEFT_AFN_RINT: UN_LOOP(double, double, nearbyint(x)); break;
+  case WEFT_AFN_SIGN: UN_LOOP(double, double, f_sign(x)); break;
+  case WEFT_AFN_ISNAN: UN_LOOP(uint8_t, double, x != x); break;
+  case WEFT_AFN_ISINF: UN_LOOP(uint8_t, double, isinf(x) != 0); break;
+  case WEFT_AFN_ISFINITE: UN_LOOP(uint8_t, double, isfinite(x) != 0); break;
+  }
+}
+
+void weft__kern_un(int fn, int ct, void *out, const void *a, size_t n) {
+  if (ct == CT_F64) {
+    un_f64(fn, out, a, n);
+  } else if (ct == CT_I64) {
+    switch (fn) {
+    case WEFT_AFN_NEG: UN_LOOP(int64_t, int64_t, wrap_sub(0, x)); break;
+    case WEFT_AFN_ABS: UN_LOOP(int64_t, int64_t, x < 0 ? wrap_sub(0, x) : x); break;
+    case WEFT_AFN_SQUARE: UN_LOOP(int64_t, int64_t, wrap_mul(x, x)); break;
+    case WEFT_AFN_SIGN: UN_LOOP(int64_t, int64_t, (x > 0) - (x < 0)); break;
+    case WEFT_AFN_ISNAN:
+    case WEFT_AFN_ISINF: UN_LOOP(uint8_t, int64_t, 0 * x); break;
+    case WEFT_AFN_ISFINITE: UN_LOOP(uint8_t, int64_t, 1 + 0 * x); break;
+    }
+  } else {
+    switch (fn) {
+    case WEFT_AFN_ABS: UN_LOOP(uint8_t, uint8_t, x); break;
+    case WEFT_AFN_NOT: UN_LOOP(uint8_t, uint8_t, !x); break;
+    case WEFT_AFN_ISNAN:
+    case WEFT_AFN_ISINF: UN_LOOP(uint8_t, uint8_t, 0 * x); break;
+    case WEFT_AFN_ISFINITE: UN_LOOP(uint8_t, uint8_t, 1 + 0 * x); break;
+    }
+  }
+}
+
+/* ---- casts, loads, stores ---- */
+
+static inline int64_t f_to_i64(double x) {
+  return (x != x || x >= 9223372036854775808.0 || x < -9223372036854775808.0)
+             ? INT64_MIN
+             : (int64_t)x;
+}
+
+void weft__kern_cast(int from, int to, int to_dtype, void *out,
+                     const void *a, size_t n) {
+  if (from == to) {
+    memmove(out, a, n * weft__ctsize(to));
+    return;
+  }
+  if (from == CT_BOOL && to == CT_I64)
+    UN_LOOP(int64_t, uint8_t, x);
+  else if (from == CT_BOOL && to == CT_F64)
+    UN_LOOP(double, uint8_t, x);
+  else if (from == CT_I64 && to == CT_F64)
+    UN_LOOP(double, int64_t, (double)x);
+  else if (from == CT_I64 && to == CT_BOOL)
+    UN_LOOP(uint8_t, int64_t, x != 0);
+  else if (from == CT_F64 && to == CT_BOOL)
+    UN_LOOP(uint8_t, double, x != 0);
+  else if (to_dtype == WEFT_I32) /* numpy: out of range gives INT32_MIN */
+    UN_LOOP(int64_t, double,
+            (x != x || x >= 2147483648.0 || x <= -2147483649.0)
+                ? INT32_MIN
+                : (int64_t)x);
+  else
+    UN_LOOP(int64_t, double, f_to_i64(x));
+}
+
+KERN void weft__kern_normalize(int dt, void *x, size_t n) {
+  if (dt == WEFT_I32) {
+    int64_t *p = x;
+    for (size_t i = 0; i < n; i++)
+      p[i] = (int32_t)(uint32_t)(uint64_t)p[i];
+  } else if (dt == WEFT_F32) {
+    double *p = x;
+    for (size_t i = 0; i < n; i++)
+      p[i] = (double)(float)p[i];
+  }
+}
+
+void weft__kern_where(int ct, void *out, const uint8_t *c, size_t sc,
+                      const void *a, size_t sa, const void *b, size_t sb,
+                      size_t n) {
+  size_t w = weft__ctsize(ct);
+  char *o = out;
+  const char *pa = a, *pb = b;
+  for (size_t i = 0; i < n; i++)
+    memcpy(o + i * w, c[i * sc] ? pa + i * sa * w : pb + i * sb * w, w);
+}
+
+void weft__kern_clip(int ct, void *x, size_t n, double lo, double hi) {
+  if (ct == CT_F64) {
+    double *p = x;
+    for (size_t i = 0; i < n; i++) {
+      double v = p[i];
+      if (!isnan(lo))
+        v = f_max(v, lo);
+      if (!isnan(hi))
+        v = f_min(v, hi);
+      p[i] = v;
+    }
+  } else if (ct == CT_I64) {
+    int64_t *p = x;
+    for (size_t i = 0; i < n; i++) {
+      if (!isnan(lo) && p[i] < (int64_t)lo)
+        p[i] = (int64_t)lo;
+      if (!isnan(hi) && p[i] > (int64_t)hi)
+        p[i] = (int64_t)hi;
+    }
+  }
+}
+
+KERN void weft__kern_fill(int ct, void *out, size_t n, double d, int64_t i) {
+  if (ct == CT_F64) {
+    double *o = out;
+    for (size_t k = 0; k < n; k++)
+      o[k] = d;
+  } else if (ct == CT_I64) {
+    int64_t *o = out;
+    for (size_t k = 0; k < n; k++)
+      o[k] = i;
+  } else {
+    memset(out, i != 0, n);
+  }
+}
+
+#define LOAD(T, EXPR)                                                          \
+  do {                                                                         \
+    const T *s = src;                                                          \
+    if (stride == 1)                                                           \
+      for (size_t i = 0; i < n; i++) {                                         \
+        T x = s[i];                                                            \
+        o[i] = (EXPR);                                                         \
+      }                                                                        \
+    else                                                                       \
+      for (size_t i = 0; i < n; i++) {                                         \
+        T x = s[(int64_t)i * stride];                                          \
+        o[i] = (EXPR);                                                         \
+      }                                                                        \
+  } while (0)
+
+KERN void weft__kern_load(int dt, void *out, const void *src, int64_t stride,
+                          size_t n) {
+  switch (dt) {
+  case WEFT_BOOL: { uint8_t *o = out; LOAD(uint8_t, x != 0); break; }
+  case WEFT_I32: { int64_t *o = out; LOAD(int32_t, x); break; }
+  case WEFT_I64: { int64_t *o = out; LOAD(int64_t, x); break; }
+  case WEFT_F32: { double *o = out; LOAD(float, (double)x); break; }
+  case WEFT_F64: { double *o = out; LOAD(double, x); break; }
+  }
+}
+
+KERN void weft__kern_store(int dt, void *dst, const void *in, size_t n) {
+  switch (dt) {
+  case WEFT_BOOL: memcpy(dst, in, n); break;
+  case WEFT_I32: {
+    int32_t *o = dst;
+    const int64_t *p = in;
+    for (size_t i = 0; i < n; i++)
+      o[i] = (int32_t)p[i];
+    break;
+  }
+  case WEFT_I64: memcpy(dst, in, n * 8); break;
+  case WEFT_F32: {
+    float *o = dst;
+    const double *p = in;
+    for (size_t i = 0; i < n; i++)
+      o[i] = (float)p[i];
+    break;
+  }
+  case WEFT_F64: memcpy(dst, in, n * 8); break;
+  }
+}
+
+/* ---- reproducible reductions ---- */
+
+#define LANES 16
+#define LANE_SUM(T, OP, INIT, X)                                               \
+  do {                                                                         \
+    T acc[LANES];                                                              \
+    for (int j = 0; j < LANES; j++)                                            \
+      acc[j] = INIT;                                                           \
+    size_t i = 0;                                                              \
+    for (; i + LANES <= n; i += LANES)                                         \
+      for (int j = 0; j < LANES; j++) {                                        \
+        T v = X(i + j);                                                        \
+        acc[j] = acc[j] OP v;                                                  \
+      }                                                                        \
+    for (int j = 0; i + (size_t)j < n; j++) {                                  \
+      T v = X(i + j);                                                          \
+      acc[j] = acc[j] OP v;                                                    \
+    }                                                                          \
+    for (int w = LANES / 2; w; w /= 2)                                         \
+      for (int j = 0; j < w; j++)                                              \
+        acc[j] = acc[j] OP acc[j + w];                                         \
+    return acc[0];                                                             \
+  } while (0)
+
+#define PLAIN(i) x[i]
+#define CONSTANT(i) c
+#define SQDEV(i) ((x[i] - m) * (x[i] - m))
+KERN double weft__kern_sum_f64(const double *x, size_t n) {
+  LANE_SUM(double, +, 0.0, PLAIN);
+}
+KERN double weft__kern_sum_const_f64(double c, size_t n) {
+  LANE_SUM(double, +, 0.0, CONSTANT);
+}
+KERN double weft__kern_prod_f64(const double *x, size_t n) {
+  LANE_SUM(double, *, 1.0, PLAIN);
+}
+KERN double weft__kern_sqdev_f64(const double *x, size_t n, double m) {
+  LANE_SUM(double, +, 0.0, SQDEV);
+}
+#define WADD(a, b) wrap_add(a, b)
+int64_t weft__kern_sum_i64(const int64_t *x, size_t n) {
+  uint64_t s = 0;
+  for (size_t i = 0; i < n; i++)
+    s += (uint64_t)x[i];
+  return (int64_t)s;
+}
+int64_t weft__kern_prod_i64(const int64_t *x, size_t n) {
+  uint64_t s = 1;
+  for (size_t i = 0; i < n; i++)
+    s *= (uint64_t)x[i];
+  return (int64_t)s;
+}
+KERN void weft__kern_acc_f64(int op, double *acc, const double *x, size_t n) {
+  if (op == 0)
+    for (size_t i = 0; i < n; i++)
+      acc[i] += x[i];
+  else
+    for (size_t i = 0; i < n; i++)
+      acc[i] *= x[i];
+}
+void weft__kern_acc_i64(int op, int64_t *acc, const int64_t *x, size_t n) {
+  if (op == 0)
+    for (size_t i = 0; i < n; i++)
+      acc[i] = wrap_add(acc[i], x[i]);
+  else
+    for (size_t i = 0; i < n; i++)
+      acc[i] = wrap_mul(acc[i], x[i]);
+}
+KERN void weft__kern_sqdev_acc_f64(double *acc, const double *x,
+                                   const double *m, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    acc[i] += (x[i] - m[i]) * (x[i] - m[i]);
+}
+
+/* ---- Philox-4x32-10 ---- */
+
+static inline void philox_round(uint32_t c[4], const uint32_t k[2]) {
+  uint64_t p0 = (uint64_t)0xD2511F53u * c[0];
+  uint64_t p1 = (uint64_t)0xCD9E8D57u * c[2];
+  uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
+  uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
+  uint32_t n0 = hi1 ^ c[1] ^ k[0], n2 = hi0 ^ c[3] ^ k[1];
+  c[0] = n0;
+  c[1] = lo1;
+  c[2] = n2;
+  c[3] = lo0;
+}
+
+void weft__philox4x32(const uint32_t ctr[4], const uint32_t key[2],
+                      uint32_t out[4]) {
+  uint32_t c[4] = {ctr[0], ctr[1], ctr[2], ctr[3]};
+  uint32_t k[2] = {key[0], key[1]};
+  for (int r = 0; r < 10; r++) {
+    if (r) {
+      k[0] += 0x9E3779B9u;
+      k[1] += 0xBB67AE85u;
+    }
+    philox_round(c, k);
+  }
+  memcpy(out, c, sizeof c);
+}
+
+/* Philox on counters written out so that a loop over them vectorises
+ * (32 x 32 -> 64-bit products are one instruction per 8 lanes). */
+#define PHILOX10(x0, x1, x2, x3, key0, key1)                                   \
+  do {                                                                         \
+    uint32_t k0_ = (key0), k1_ = (key1);                                       \
+    for (int r_ = 0; r_ < 10; r_++) {                                          \
+      uint64_t p0_ = (uint64_t)0xD2511F53u * x0;                               \
+      uint64_t p1_ = (uint64_t)0xCD9E8D57u * x2;                               \
+      uint32_t n0_ = (uint32_t)(p1_ >> 32) ^ x1 ^ k0_;                         \
+      uint32_t n2_ = (uint32_t)(p0_ >> 32) ^ x3 ^ k1_;                         \
+      x1 = (uint32_t)p1_;                                                      \
+      x3 = (uint32_t)p0_;                                                      \
+      x0 = n0_;                                                                \
+      x2 = n2_;                                                                \
+      k0_ += 0x9E3779B9u;                                                      \
+      k1_ += 0xBB67AE85u;                                                      \
+    }                                                                          \
+  } while (0)
+
+static inline double unit53(uint64_t bits) {
+  return (double)(int64_t)(bits >> 11) * 0x1p-53;
+}
+
+/* Uniform values of the elements e0 .. e0 + n - 1 (global indices, in
+ * order) into d[0 .. n). */
+KERN static void uniform_range(double *restrict d, size_t n, uint32_t key0,
+                               uint32_t key1, uint64_t e0, double lo,
+                               double span) {
+  size_t k = 0;
+  if (n && (e0 & 1)) { /* the odd half of a first counter */
+    uint64_t c = e0 >> 1;
+    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0, x3 = 0;
+    PHILOX10(x0, x1, x2, x3, key0, key1);
+    d[0] = lo + span * unit53(x2 | (uint64_t)x3 << 32);
+    k = 1;
+  }
+  uint64_t cbase = (e0 + k) >> 1;
+  size_t np = (n - k) / 2;
+  double *restrict q = d + k;
+  for (size_t j = 0; j < np; j++) {
+    uint64_t c = cbase + j;
+    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0, x3 = 0;
+    PHILOX10(x0, x1, x2, x3, key0, key1);
+    q[2 * j] = lo + span * unit53(x0 | (uint64_t)x1 << 32);
+    q[2 * j + 1] = lo + span * unit53(x2 | (uint64_t)x3 << 32);
+  }
+  k += 2 * np;
+  if (k < n) { /* the even half of a last counter */
+    uint64_t c = (e0 + k) >> 1;
+    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0, x3 = 0;
+    PHILOX10(x0, x1, x2, x3, key0, key1);
+    d[k] = lo + span * unit53(x0 | (uint64_t)x1 << 32);
+  }
+}
+
+KERN void weft__kern_uniform(double *out, size_t n, uint64_t seed,
+                             int64_t first, int64_t step, double lo,
+                             double hi) {
+  uint32_t key0 = (uint32_t)seed, key1 = (uint32_t)(seed >> 32);
+  double span = hi - lo;
+  if (step == 1 || n == 1) {
+    uniform_range(out, n, key0, key1, (uint64_t)first, lo, span);
+    return;
+  }
+  if (step == -1) { /* made in increasing order, then reversed */
+    uniform_range(out, n, key0, key1, (uint64_t)(first - (int64_t)n + 1), lo,
+                  span);
+    for (size_t i = 0, j = n - 1; i < j; i++, j--) {
+      double t = out[i];
+      out[i] = out[j];
+      out[j] = t;
+    }
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    uint64_t e = (uint64_t)(first + (int64_t)i * step);
+    uint64_t c = e >> 1;
+    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0, x3 = 0;
+    PHILOX10(x0, x1, x2, x3, key0, key1);
+    out[i] = lo + span * unit53((e & 1) ? (x2 | (uint64_t)x3 << 32)
+                                        : (x0 | (uint64_t)x1 << 32));
+  }
+}
+
+KERN void weft__kern_normal(double *out, size_t n, uint64_t seed,
+                            int64_t first, int64_t step, double mean,
+                            double sd) {
+  uint32_t key0 = (uint32_t)seed, key1 = (uint32_t)(seed >> 32);
+  for (size_t i = 0; i < n; i++) {
+    uint64_t e = (uint64_t)(first + (int64_t)i * step);
+    uint32_t x0 = (uint32_t)e, x1 = (uint32_t)(e >> 32), x2 = 0, x3 = 1;
+    PHILOX10(x0, x1, x2, x3, key0, key1);
+    uint64_t b1 = x0 | (uint64_t)x1 << 32, b2 = x2 | (uint64_t)x3 << 32;
+    double u1 = ((double)(int64_t)(b1 >> 11) + 1.0) * 0x1p-53;
+    double u2 = (double)(int64_t)(b2 >> 11) * 0x1p-53;
+    out[i] = mean + sd * (sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+  }
+}
