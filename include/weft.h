@@ -19,6 +19,7 @@
 #include "weft/map.h"
 #include "weft/visualize.h"
 #include "weft/wire.h"
+#include "weft/npy.h"
 
 #ifdef __cplusplus
 extern "C" {
