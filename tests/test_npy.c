@@ -448,6 +448,9 @@ static void put_npy(const char *path, const char *dict, size_t data) {
   free(b);
 }
 
+/* A string literal as a file, without its NUL. */
+#define PUT_LIT(path, lit) put_file((path), (lit), sizeof(lit) - 1)
+
 static void expect_open(int code, const char *needle) {
   weft_npy_error err = {{0}};
   weft_npy *f = (weft_npy *)1;
@@ -469,15 +472,15 @@ static void test_broken_headers(void **state) {
                         "float64 needs 1600");
   put_file("bad.npy", "", 0);
   expect_open(WEFT_EIO, "not a .npy file");
-  put_file("bad.npy", "PK\x03\x04 a zip file, not npy", 26);
+  PUT_LIT("bad.npy", "PK\x03\x04 a zip file, not npy");
   expect_open(WEFT_EIO, "not a .npy file");
-  put_file("bad.npy", "\x93NUMPY\x04\x00\x10\x00{}", 12);
+  PUT_LIT("bad.npy", "\x93NUMPY\x04\x00\x10\x00{}");
   expect_open(WEFT_ENOTSUP, "version 4.0 not supported");
-  put_file("bad.npy", "\x93NUMPY\x01\x00\x76\x00{'descr'", 17);
-  expect_open(WEFT_EIO, "header cut: it declares 118 bytes, 7 present");
-  put_file("bad.npy", "\x93NUMPY\x02\x00\xff\xff\xff\xff{", 13);
+  PUT_LIT("bad.npy", "\x93NUMPY\x01\x00\x76\x00{'descr'");
+  expect_open(WEFT_EIO, "header cut: it declares 118 bytes, 8 present");
+  PUT_LIT("bad.npy", "\x93NUMPY\x02\x00\xff\xff\xff\xff{");
   expect_open(WEFT_EIO, "beyond reason");
-  put_file("bad.npy", "\x93NUMPY\x01", 7);
+  PUT_LIT("bad.npy", "\x93NUMPY\x01");
   expect_open(WEFT_EIO, "not a .npy file");
   put_npy("bad.npy", "{'descr': '<c16', 'fortran_order': False, 'shape': (2,), }",
           32);
