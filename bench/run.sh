@@ -216,3 +216,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ -f "$here/run_map.sh" ]; then
   bash "$here/run_map.sh" "$build"
 fi
+
+# issue 8: chunked arrays beside Dask and hand-fused OpenMP loops
+if [ -f "$here/run_array.sh" ]; then
+  bash "$here/run_array.sh" "$build"
+fi
