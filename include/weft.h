@@ -20,6 +20,7 @@
 #include "weft/visualize.h"
 #include "weft/wire.h"
 #include "weft/npy.h"
+#include "weft/plot.h"
 
 #ifdef __cplusplus
 extern "C" {

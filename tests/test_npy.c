@@ -175,7 +175,7 @@ static void test_read_numpy_files(void **state) {
     snprintf(path, sizeof path, "%s.npy", name);
     n_cases++;
 
-    weft_npy_error err = {{0}};
+    weft_errmsg err = {{0}};
     weft_npy *f = NULL;
     assert_npy(0, weft_npy_open(path, &f, &err), err);
     const weft_npy_info *in = weft_npy_get_info(f);
@@ -268,7 +268,7 @@ static void write_and_check(weft_dtype dt, int ndim, const int64_t *shape) {
     order[b - 1] = order[j];
     order[j] = t;
   }
-  weft_npy_error err = {{0}};
+  weft_errmsg err = {{0}};
   weft_npy_writer *w;
   assert_npy(0, weft_npy_create(path, dt, ndim, shape, &w, &err), err);
   for (size_t b = 0; b < nblocks; b++) {
@@ -335,7 +335,7 @@ static void test_write_blocks_numpy_reads(void **state) {
 
 static void test_save_and_missing_blocks(void **state) {
   (void)state;
-  weft_npy_error err = {{0}};
+  weft_errmsg err = {{0}};
   int64_t shape[2] = {10, 20}, off[2] = {0, 0}, ext[2] = {10, 10};
   double *d = malloc(200 * sizeof *d);
   for (int i = 0; i < 200; i++)
@@ -452,7 +452,7 @@ static void put_npy(const char *path, const char *dict, size_t data) {
 #define PUT_LIT(path, lit) put_file((path), (lit), sizeof(lit) - 1)
 
 static void expect_open(int code, const char *needle) {
-  weft_npy_error err = {{0}};
+  weft_errmsg err = {{0}};
   weft_npy *f = (weft_npy *)1;
   weft_value v;
   assert_npy(code, weft_npy_open("bad.npy", &f, &err), err);
@@ -537,7 +537,7 @@ static void test_broken_headers(void **state) {
   put_npy("bad.npy", "{\"descr\": \"<f8\", \"fortran_order\": False, "
                      "\"shape\": (2L, 3L)}",
           64);
-  weft_npy_error err = {{0}};
+  weft_errmsg err = {{0}};
   weft_npy *f;
   assert_npy(0, weft_npy_open("bad.npy", &f, &err), err);
   assert_int_equal(weft_npy_get_info(f)->count, 6);
@@ -572,7 +572,7 @@ static void test_damaged_files_never_crash(void **state) {
         b[rnd(n < 128 ? n : 128)] = (unsigned char)rnd(256);
       if (t % 4 == 0)
         n = (size_t)rnd(len); /* and cut the file */
-      weft_npy_error err = {{0}};
+      weft_errmsg err = {{0}};
       weft_npy_info info;
       int rc = weft_npy_parse_header(b, n, &info, &err);
       if (rc)
@@ -594,7 +594,7 @@ static void test_damaged_files_never_crash(void **state) {
 
 static void test_parse_header_buffer(void **state) {
   (void)state;
-  weft_npy_error err = {{0}};
+  weft_errmsg err = {{0}};
   weft_npy_info info;
   char *h;
   size_t len;

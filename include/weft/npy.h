@@ -19,7 +19,7 @@
  * chunk. Files are written as format 1.0 (2.0 when the header needs it), C
  * order, in this machine's byte order, and np.load reads them.
  *
- *   weft_npy_error err;
+ *   weft_errmsg err;
  *   weft_npy_writer *w;
  *   int64_t shape[2] = {200000, 4000}, off[2] = {1000, 0}, ext[2] = {1000, 1000};
  *   if (weft_npy_create("big.npy", WEFT_F64, 2, shape, &w, &err) == 0) {
@@ -47,16 +47,12 @@
 #include <stdint.h>
 
 #include "chunk.h"
+#include "error.h"
 #include "value.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* What went wrong, for a person to read. */
-typedef struct weft_npy_error {
-  char text[320];
-} weft_npy_error;
 
 /* What a .npy header says. */
 typedef struct weft_npy_info {
@@ -76,7 +72,7 @@ typedef struct weft_npy_info {
  * .npy, a malformed or cut header), WEFT_ENOTSUP (a dtype, version or
  * number of dimensions weft does not read), WEFT_EINVAL (NULL). */
 int weft_npy_parse_header(const void *buf, size_t len, weft_npy_info *info,
-                          weft_npy_error *err);
+                          weft_errmsg *err);
 
 /* ---- reading: a memory-mapped .npy ---- */
 
@@ -85,7 +81,7 @@ typedef struct weft_npy weft_npy;
 /* Opens path read-only and maps it. Checks the header and that the file
  * holds all the elements the shape needs (bytes after them are ignored, as
  * np.load does). */
-int weft_npy_open(const char *path, weft_npy **out, weft_npy_error *err);
+int weft_npy_open(const char *path, weft_npy **out, weft_errmsg *err);
 
 /* Closes the handle; the mapping stays while chunks viewing it live. NULL
  * is ignored. */
@@ -108,15 +104,15 @@ const void *weft_npy_data(const weft_npy *f);
  * mapping, without a copy, that keeps it alive; otherwise a copy. *out owns
  * one reference. WEFT_EINVAL for a block outside the shape. */
 int weft_npy_block(weft_npy *f, const int64_t *offset, const int64_t *extent,
-                   weft_value *out, weft_npy_error *err);
+                   weft_value *out, weft_errmsg *err);
 
 /* Copies the same block into dst (the product of extent elements, C order,
  * this machine's byte order). */
 int weft_npy_read_into(weft_npy *f, const int64_t *offset,
-                       const int64_t *extent, void *dst, weft_npy_error *err);
+                       const int64_t *extent, void *dst, weft_errmsg *err);
 
 /* The whole file as a new chunk (a copy: C order, this byte order). */
-int weft_npy_load(const char *path, weft_value *out, weft_npy_error *err);
+int weft_npy_load(const char *path, weft_value *out, weft_errmsg *err);
 
 /* ---- writing: block by block ---- */
 
@@ -127,7 +123,7 @@ typedef struct weft_npy_writer weft_npy_writer;
  * is written yet; unwritten elements read as zero). */
 int weft_npy_create(const char *path, weft_dtype dtype, int ndim,
                     const int64_t *shape, weft_npy_writer **out,
-                    weft_npy_error *err);
+                    weft_errmsg *err);
 
 /* Writes the block [offset, offset + extent) from data (the product of
  * extent elements of the writer's dtype, C order, this byte order). Blocks
@@ -135,27 +131,27 @@ int weft_npy_create(const char *path, weft_dtype dtype, int ndim,
  * keeps its last contents. */
 int weft_npy_write_block(weft_npy_writer *w, const int64_t *offset,
                          const int64_t *extent, const void *data,
-                         weft_npy_error *err);
+                         weft_errmsg *err);
 
 /* weft_npy_write_block with a chunk: its shape is the extent and its dtype
  * must be the writer's (WEFT_EINVAL otherwise; WEFT_ETYPE if not a chunk). */
 int weft_npy_write_chunk(weft_npy_writer *w, const int64_t *offset,
-                         const weft_value *chunk, weft_npy_error *err);
+                         const weft_value *chunk, weft_errmsg *err);
 
 /* Closes the file and frees the writer (always, even on error). Fails with
  * WEFT_EIO when closing fails or when the blocks written hold fewer
  * elements than the array (a block forgotten; blocks written twice count
  * twice, so this catches gaps only when blocks do not overlap). NULL is
  * ignored (0). */
-int weft_npy_writer_close(weft_npy_writer *w, weft_npy_error *err);
+int weft_npy_writer_close(weft_npy_writer *w, weft_errmsg *err);
 
 /* The whole of data (dtype, shape, C order, this byte order) as a .npy. */
 int weft_npy_save(const char *path, weft_dtype dtype, int ndim,
-                  const int64_t *shape, const void *data, weft_npy_error *err);
+                  const int64_t *shape, const void *data, weft_errmsg *err);
 
 /* A chunk as a .npy (np.save). WEFT_ETYPE when v is not a chunk. */
 int weft_npy_save_chunk(const char *path, const weft_value *v,
-                        weft_npy_error *err);
+                        weft_errmsg *err);
 
 #ifdef __cplusplus
 }

@@ -32,7 +32,7 @@
 #define HOST_BIG 0
 #endif
 
-int weft__npy_fail(weft_npy_error *err, int code, const char *fmt, ...) {
+int weft__npy_fail(weft_errmsg *err, int code, const char *fmt, ...) {
   if (err) {
     va_list ap;
     va_start(ap, fmt);
@@ -105,7 +105,7 @@ static bool eat_word(cursor *c, const char *w) {
 
 /* The dtype of a descr string ("<f8", "|b1", "i4", ...). */
 static int parse_descr(const char *d, weft_npy_info *info, const char *what,
-                       weft_npy_error *err) {
+                       weft_errmsg *err) {
   static const char supported[] =
       "weft reads bool, int8-int64, uint8-uint64, float32 and float64";
   const char *s = d;
@@ -175,7 +175,7 @@ static int parse_descr(const char *d, weft_npy_info *info, const char *what,
 
 /* The shape tuple: "(3, 4)", "(5,)", "()", python 2's "(5L,)". */
 static int parse_shape(cursor *c, weft_npy_info *info, const char *what,
-                       weft_npy_error *err) {
+                       weft_errmsg *err) {
   if (!eat(c, '('))
     return weft__npy_fail(err, WEFT_EIO, "%s: header: 'shape' is not a tuple",
                           what);
@@ -214,12 +214,12 @@ static int parse_shape(cursor *c, weft_npy_info *info, const char *what,
 }
 
 int weft_npy_parse_header(const void *buf, size_t len, weft_npy_info *info,
-                          weft_npy_error *err) {
+                          weft_errmsg *err) {
   return weft__npy_parse_named(buf, len, info, "npy", err);
 }
 
 int weft__npy_parse_named(const void *buf, size_t len, weft_npy_info *info,
-                          const char *what, weft_npy_error *err) {
+                          const char *what, weft_errmsg *err) {
   if (!buf || !info)
     return weft__npy_fail(err, WEFT_EINVAL, "NULL buffer or info");
   memset(info, 0, sizeof *info);
@@ -329,7 +329,7 @@ int weft__npy_parse_named(const void *buf, size_t len, weft_npy_info *info,
 
 int weft__npy_check_block(const char *what, int ndim, const int64_t *shape,
                           const int64_t *offset, const int64_t *extent,
-                          size_t *count, weft_npy_error *err) {
+                          size_t *count, weft_errmsg *err) {
   if (ndim > 0 && (!offset || !extent))
     return weft__npy_fail(err, WEFT_EINVAL, "%s: NULL offset or extent",
                           what);
@@ -461,7 +461,7 @@ static int pread_all(int fd, void *buf, size_t n, off_t off) {
   return 0;
 }
 
-int weft_npy_open(const char *path, weft_npy **out, weft_npy_error *err) {
+int weft_npy_open(const char *path, weft_npy **out, weft_errmsg *err) {
   if (!path || !out)
     return weft__npy_fail(err, WEFT_EINVAL, "NULL path or out");
   *out = NULL;
@@ -562,7 +562,7 @@ done:
 }
 
 int weft_npy_read_into(weft_npy *f, const int64_t *offset,
-                       const int64_t *extent, void *dst, weft_npy_error *err) {
+                       const int64_t *extent, void *dst, weft_errmsg *err) {
   if (!f)
     return weft__npy_fail(err, WEFT_EINVAL, "NULL npy file");
   const weft_npy_info *in = &f->info;
@@ -604,7 +604,7 @@ int weft_npy_read_into(weft_npy *f, const int64_t *offset,
 }
 
 int weft_npy_block(weft_npy *f, const int64_t *offset, const int64_t *extent,
-                   weft_value *out, weft_npy_error *err) {
+                   weft_value *out, weft_errmsg *err) {
   if (!f || !out)
     return weft__npy_fail(err, WEFT_EINVAL, "NULL npy file or out");
   *out = weft_none();
@@ -640,7 +640,7 @@ int weft_npy_block(weft_npy *f, const int64_t *offset, const int64_t *extent,
   return rc;
 }
 
-int weft_npy_load(const char *path, weft_value *out, weft_npy_error *err) {
+int weft_npy_load(const char *path, weft_value *out, weft_errmsg *err) {
   if (!out)
     return weft__npy_fail(err, WEFT_EINVAL, "NULL out");
   *out = weft_none();

@@ -10,12 +10,12 @@
 #include "weft/npy.h"
 
 /* Formats the message into err (when not NULL) and returns code. */
-int weft__npy_fail(weft_npy_error *err, int code, const char *fmt, ...)
+int weft__npy_fail(weft_errmsg *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* weft_npy_parse_header, naming the file `what` in messages. */
 int weft__npy_parse_named(const void *buf, size_t len, weft_npy_info *info,
-                          const char *what, weft_npy_error *err);
+                          const char *what, weft_errmsg *err);
 
 /* "(3, 4)", "(5,)", "()" into buf. */
 void weft__npy_shape_str(char *buf, size_t size, int ndim,
@@ -31,7 +31,7 @@ int weft__npy_format_header(weft_dtype dtype, int ndim, const int64_t *shape,
  * file (what) and the axis. */
 int weft__npy_check_block(const char *what, int ndim, const int64_t *shape,
                           const int64_t *offset, const int64_t *extent,
-                          size_t *count, weft_npy_error *err);
+                          size_t *count, weft_errmsg *err);
 
 /* A block as runs of contiguous elements: after merging the axes the
  * block spans whole, `ndim` loops of `extent` with `stride` (in elements,

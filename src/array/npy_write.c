@@ -115,7 +115,7 @@ static int pwrite_all(int fd, const void *buf, size_t n, off_t off) {
 
 int weft_npy_create(const char *path, weft_dtype dtype, int ndim,
                     const int64_t *shape, weft_npy_writer **out,
-                    weft_npy_error *err) {
+                    weft_errmsg *err) {
   if (!path || !out)
     return weft__npy_fail(err, WEFT_EINVAL, "NULL path or out");
   *out = NULL;
@@ -189,7 +189,7 @@ int weft_npy_create(const char *path, weft_dtype dtype, int ndim,
 
 int weft_npy_write_block(weft_npy_writer *w, const int64_t *offset,
                          const int64_t *extent, const void *data,
-                         weft_npy_error *err) {
+                         weft_errmsg *err) {
   if (!w)
     return weft__npy_fail(err, WEFT_EINVAL, "NULL npy writer");
   const weft_npy_info *in = &w->info;
@@ -231,7 +231,7 @@ int weft_npy_write_block(weft_npy_writer *w, const int64_t *offset,
 }
 
 int weft_npy_write_chunk(weft_npy_writer *w, const int64_t *offset,
-                         const weft_value *chunk, weft_npy_error *err) {
+                         const weft_value *chunk, weft_errmsg *err) {
   if (!w)
     return weft__npy_fail(err, WEFT_EINVAL, "NULL npy writer");
   weft_chunk_info c;
@@ -247,7 +247,7 @@ int weft_npy_write_chunk(weft_npy_writer *w, const int64_t *offset,
   return weft_npy_write_block(w, offset, c.shape, c.data, err);
 }
 
-int weft_npy_writer_close(weft_npy_writer *w, weft_npy_error *err) {
+int weft_npy_writer_close(weft_npy_writer *w, weft_errmsg *err) {
   if (!w)
     return 0;
   int rc = 0;
@@ -266,7 +266,7 @@ int weft_npy_writer_close(weft_npy_writer *w, weft_npy_error *err) {
 
 int weft_npy_save(const char *path, weft_dtype dtype, int ndim,
                   const int64_t *shape, const void *data,
-                  weft_npy_error *err) {
+                  weft_errmsg *err) {
   weft_npy_writer *w;
   int rc = weft_npy_create(path, dtype, ndim, shape, &w, err);
   if (rc)
@@ -282,7 +282,7 @@ int weft_npy_save(const char *path, weft_dtype dtype, int ndim,
 }
 
 int weft_npy_save_chunk(const char *path, const weft_value *v,
-                        weft_npy_error *err) {
+                        weft_errmsg *err) {
   weft_chunk_info c;
   int rc = weft_chunk_get(v, &c);
   if (rc)
