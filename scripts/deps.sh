@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # deps.sh - installs the Debian packages weft needs, and nothing else does.
 #
-#   scripts/deps.sh build          compiler, CMake, cmocka, Graphviz
+#   scripts/deps.sh build          compiler, CMake, cmocka, Graphviz, PLplot
+#                                  (runtime + cairo driver: weft_plot declares
+#                                  PLplot's API itself, so no libplplot-dev,
+#                                  which pulls gfortran, Qt and wxWidgets),
+#                                  NumPy (the tests compare with it)
 #   scripts/deps.sh build bench    ... and what the benchmarks compare with
 #
 # Each package is checked with dpkg-query first; only when some are missing
@@ -13,8 +17,8 @@ set -euo pipefail
 # One group per line: "<group> <package>...". Add a group here, then name it
 # where it is needed (the Makefile).
 groups='
-build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz
-bench libtbb-dev python3-numpy python3-joblib
+build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz libplplot17 plplot-driver-cairo python3-numpy
+bench libtbb-dev python3-numpy python3-joblib python3-dask
 '
 
 usage() {

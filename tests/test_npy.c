@@ -333,6 +333,47 @@ static void test_write_blocks_numpy_reads(void **state) {
   write_and_check(WEFT_I32, 0, NULL); /* 0-d */
 }
 
+typedef struct writer_job {
+  weft_npy_writer *w;
+  int64_t rows, cols, first, step;
+  int rc;
+} writer_job;
+
+/* Writes rows first, first + step, ... one row block at a time. */
+static void *write_rows(void *arg) {
+  writer_job *j = arg;
+  int64_t shape[2] = {j->rows, j->cols};
+  double *row = malloc((size_t)j->cols * sizeof *row);
+  j->rc = 0;
+  for (int64_t r = j->first; r < j->rows && !j->rc; r += j->step) {
+    int64_t off[2] = {r, 0}, ext[2] = {1, j->cols};
+    fill_block(WEFT_F64, 2, shape, off, ext, row);
+    j->rc = weft_npy_write_block(j->w, off, ext, row, NULL);
+  }
+  free(row);
+  return NULL;
+}
+
+static void test_threads_write_blocks(void **state) {
+  (void)state;
+  weft_errmsg err = {{0}};
+  weft_npy_writer *w;
+  int64_t shape[2] = {203, 61};
+  assert_npy(0, weft_npy_create("thr.npy", WEFT_F64, 2, shape, &w, &err), err);
+  pthread_t t[4];
+  writer_job jobs[4];
+  for (int k = 0; k < 4; k++) {
+    jobs[k] = (writer_job){w, shape[0], shape[1], k, 4, -1};
+    assert_int_equal(pthread_create(&t[k], NULL, write_rows, &jobs[k]), 0);
+  }
+  for (int k = 0; k < 4; k++) {
+    pthread_join(t[k], NULL);
+    assert_int_equal(jobs[k].rc, 0);
+  }
+  assert_npy(0, weft_npy_writer_close(w, &err), err);
+  assert_int_equal(helper("check thr.npy float64 203 61"), 0);
+}
+
 static void test_save_and_missing_blocks(void **state) {
   (void)state;
   weft_errmsg err = {{0}};
@@ -628,6 +669,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_read_numpy_files),
       cmocka_unit_test(test_write_blocks_numpy_reads),
+      cmocka_unit_test(test_threads_write_blocks),
       cmocka_unit_test(test_save_and_missing_blocks),
       cmocka_unit_test(test_broken_headers),
       cmocka_unit_test(test_damaged_files_never_crash),

@@ -351,10 +351,9 @@ int weft__npy_check_block(const char *what, int ndim, const int64_t *shape,
   return 0;
 }
 
-void weft__npy_runs_make(int ndim, const int64_t *shape,
-                         const int64_t *strides, const int64_t *offset,
-                         const int64_t *extent, weft__npy_runs *r) {
-  (void)shape;
+void weft__npy_runs_make(int ndim, const int64_t *strides,
+                         const int64_t *offset, const int64_t *extent,
+                         weft__npy_runs *r) {
   int64_t ext[WEFT_CHUNK_MAX_NDIM], str[WEFT_CHUNK_MAX_NDIM];
   int n = 0;
   r->base = 0;
@@ -575,7 +574,7 @@ int weft_npy_read_into(weft_npy *f, const int64_t *offset,
     return weft__npy_fail(err, WEFT_EINVAL, "%s: NULL destination", f->path);
   size_t size = weft_dtype_size(in->dtype);
   weft__npy_runs r;
-  weft__npy_runs_make(in->ndim, in->shape, f->strides, offset, extent, &r);
+  weft__npy_runs_make(in->ndim, f->strides, offset, extent, &r);
   const char *src = (const char *)f->map + in->data_offset;
   char *d = dst;
   int64_t idx[WEFT_CHUNK_MAX_NDIM] = {0};
@@ -617,7 +616,7 @@ int weft_npy_block(weft_npy *f, const int64_t *offset, const int64_t *extent,
   size_t size = weft_dtype_size(in->dtype);
   if (count > 0 && !in->swapped) {
     weft__npy_runs r;
-    weft__npy_runs_make(in->ndim, in->shape, f->strides, offset, extent, &r);
+    weft__npy_runs_make(in->ndim, f->strides, offset, extent, &r);
     const char *p = (const char *)f->map + in->data_offset + (size_t)r.base * size;
     if (r.ndim == 0 && r.step == 1 && (uintptr_t)p % size == 0) {
       atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);

@@ -46,10 +46,10 @@ typedef struct weft__npy_runs {
   int64_t base;                         /* first element, strided side */
 } weft__npy_runs;
 
-/* The runs of block [offset, offset + extent) of an array of that shape
- * stored with element strides `strides`. */
-void weft__npy_runs_make(int ndim, const int64_t *shape,
-                         const int64_t *strides, const int64_t *offset,
+/* The runs of block [offset, offset + extent) of an array stored with
+ * element strides `strides`. */
+void weft__npy_runs_make(int ndim, const int64_t *strides,
+                         const int64_t *offset,
                          const int64_t *extent, weft__npy_runs *r);
 
 #endif

@@ -202,7 +202,7 @@ int weft_npy_write_block(weft_npy_writer *w, const int64_t *offset,
     return weft__npy_fail(err, WEFT_EINVAL, "%s: NULL block data", w->path);
   size_t size = weft_dtype_size(in->dtype);
   weft__npy_runs r;
-  weft__npy_runs_make(in->ndim, in->shape, w->strides, offset, extent, &r);
+  weft__npy_runs_make(in->ndim, w->strides, offset, extent, &r);
   if (r.step != 1) { /* a column: its elements one by one */
     r.extent[r.ndim] = r.run;
     r.stride[r.ndim++] = r.step;
