@@ -110,7 +110,8 @@ static double mulrev_block(const work *w, double *a, double *b, long bi,
       for (long k = 0; k < n; k += 8)
         for (int q = 0; q < 8; q++)
           s[q] += one * one;
-      total += ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+      total +=
+          ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
     }
     return total;
   }
@@ -119,7 +120,8 @@ static double mulrev_block(const work *w, double *a, double *b, long bi,
     for (long t = 0; t < nr; t++) {
       long r = bi * CB + r0 + t, c0 = bj * CB;
       make_row(w->random, r, c0, CB, a + t * CB);
-      /* A[::-1, ::-1][r, c0:c0+CB] = row nrow-1-r, columns NCOL-c0-CB .. NCOL-c0-1 read backwards */
+      /* A[::-1, ::-1][r, c0:c0+CB] = row nrow-1-r, columns NCOL-c0-CB ..
+       * NCOL-c0-1 read backwards */
       make_row(w->random, nrow - 1 - r, NCOL - c0 - CB, CB, b + t * CB);
     }
     for (long t = 0; t < nr; t++)

@@ -28,8 +28,8 @@
 
 /* ---- the formula of npy_helper.py, computed in C ---- */
 
-static const int64_t scale[9] = {0, 1, 257, 0, 16777259, 0, 0, 0,
-                                 72057594037927LL};
+static const int64_t scale[9] = {
+    0, 1, 257, 0, 16777259, 0, 0, 0, 72057594037927LL};
 
 static void expect_elem(weft_dtype dt, int64_t i, void *out) {
   int64_t v = (i * 7919) % 241;
@@ -46,9 +46,11 @@ static void expect_elem(weft_dtype dt, int64_t i, void *out) {
     int8_t a = (int8_t)x;
     int16_t b = (int16_t)x;
     int32_t c = (int32_t)x;
-    memcpy(out, size == 1 ? (void *)&a : size == 2 ? (void *)&b
-                                       : size == 4 ? (void *)&c
-                                                   : (void *)&x,
+    memcpy(out,
+           size == 1   ? (void *)&a
+           : size == 2 ? (void *)&b
+           : size == 4 ? (void *)&c
+                       : (void *)&x,
            size);
     break;
   }
@@ -60,9 +62,11 @@ static void expect_elem(weft_dtype dt, int64_t i, void *out) {
     uint8_t a = (uint8_t)x;
     uint16_t b = (uint16_t)x;
     uint32_t c = (uint32_t)x;
-    memcpy(out, size == 1 ? (void *)&a : size == 2 ? (void *)&b
-                                       : size == 4 ? (void *)&c
-                                                   : (void *)&x,
+    memcpy(out,
+           size == 1   ? (void *)&a
+           : size == 2 ? (void *)&b
+           : size == 4 ? (void *)&c
+                       : (void *)&x,
            size);
     break;
   }
@@ -219,8 +223,8 @@ static void test_read_numpy_files(void **state) {
       if (base && (const char *)ci.data >= base &&
           (const char *)ci.data < base + in->nbytes) {
         assert_false(swapped); /* a view only of bytes in the right order */
-        assert_false(fortran && ndim > 1 && ci.count > 1 &&
-                     ext[0] > 1 && ext[ndim - 1] > 1);
+        assert_false(fortran && ndim > 1 && ci.count > 1 && ext[0] > 1 &&
+                     ext[ndim - 1] > 1);
         n_views++;
       }
       void *buf = malloc(ci.nbytes ? ci.nbytes : 1);
@@ -297,8 +301,7 @@ static void write_and_check(weft_dtype dt, int ndim, const int64_t *shape) {
   }
   free(order);
   assert_npy(0, weft_npy_writer_close(w, &err), err);
-  int n = snprintf(args, sizeof args, "check %s %s", path,
-                   weft_dtype_name(dt));
+  int n = snprintf(args, sizeof args, "check %s %s", path, weft_dtype_name(dt));
   for (int k = 0; k < ndim; k++)
     n += snprintf(args + n, sizeof args - (size_t)n, " %lld",
                   (long long)shape[k]);
@@ -329,7 +332,7 @@ static void test_write_blocks_numpy_reads(void **state) {
   write_and_check(WEFT_U16, 3, s3);
   write_and_check(WEFT_U8, 2, s2);
   write_and_check(WEFT_BOOL, 4, s4);
-  write_and_check(WEFT_F64, 3, s0); /* empty */
+  write_and_check(WEFT_F64, 3, s0);   /* empty */
   write_and_check(WEFT_I32, 0, NULL); /* 0-d */
 }
 
@@ -447,18 +450,15 @@ static void test_save_and_missing_blocks(void **state) {
              err);
   assert_contains(err.text, "negative extent -2 on axis 1");
   assert_npy(WEFT_EINVAL,
-             weft_npy_create("b.npy", (weft_dtype)99, 2, shape, &w, &err),
-             err);
-  assert_npy(WEFT_EINVAL, weft_npy_create("b.npy", WEFT_F64, 17, shape, &w,
-                                          &err),
-             err);
+             weft_npy_create("b.npy", (weft_dtype)99, 2, shape, &w, &err), err);
+  assert_npy(WEFT_EINVAL,
+             weft_npy_create("b.npy", WEFT_F64, 17, shape, &w, &err), err);
   int64_t huge[2] = {INT64_MAX / 2, 1 << 20};
-  assert_npy(WEFT_EINVAL, weft_npy_create("b.npy", WEFT_F64, 2, huge, &w,
-                                          &err),
+  assert_npy(WEFT_EINVAL, weft_npy_create("b.npy", WEFT_F64, 2, huge, &w, &err),
              err);
   assert_contains(err.text, "is too big");
-  assert_npy(WEFT_ESYS, weft_npy_create("no/such/dir/b.npy", WEFT_F64, 2,
-                                        shape, &w, &err),
+  assert_npy(WEFT_ESYS,
+             weft_npy_create("no/such/dir/b.npy", WEFT_F64, 2, shape, &w, &err),
              err);
   assert_contains(err.text, "no/such/dir/b.npy: cannot create");
   assert_npy(WEFT_ESYS, weft_npy_open("no_such.npy", &f, &err), err);
@@ -523,24 +523,25 @@ static void test_broken_headers(void **state) {
   expect_open(WEFT_EIO, "beyond reason");
   PUT_LIT("bad.npy", "\x93NUMPY\x01");
   expect_open(WEFT_EIO, "not a .npy file");
-  put_npy("bad.npy", "{'descr': '<c16', 'fortran_order': False, 'shape': (2,), }",
-          32);
+  put_npy("bad.npy",
+          "{'descr': '<c16', 'fortran_order': False, 'shape': (2,), }", 32);
   expect_open(WEFT_ENOTSUP, "dtype '<c16' (complex) not supported");
-  put_npy("bad.npy", "{'descr': '<U5', 'fortran_order': False, 'shape': (2,), }",
-          40);
+  put_npy("bad.npy",
+          "{'descr': '<U5', 'fortran_order': False, 'shape': (2,), }", 40);
   expect_open(WEFT_ENOTSUP, "'<U5' (strings)");
   put_npy("bad.npy", "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }",
           16);
   expect_open(WEFT_ENOTSUP, "(Python objects)");
-  put_npy("bad.npy", "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }",
-          4);
+  put_npy("bad.npy",
+          "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", 4);
   expect_open(WEFT_ENOTSUP, "(float16)");
-  put_npy("bad.npy", "{'descr': [('a', '<i4')], 'fortran_order': False, "
-                     "'shape': (2,), }",
+  put_npy("bad.npy",
+          "{'descr': [('a', '<i4')], 'fortran_order': False, "
+          "'shape': (2,), }",
           8);
   expect_open(WEFT_ENOTSUP, "structured dtype");
-  put_npy("bad.npy", "{'descr': '<i3', 'fortran_order': False, 'shape': (2,), }",
-          6);
+  put_npy("bad.npy",
+          "{'descr': '<i3', 'fortran_order': False, 'shape': (2,), }", 6);
   expect_open(WEFT_ENOTSUP, "'<i3'");
   put_npy("bad.npy", "{" OKD ", 'shape': (-1, 2), }", 16);
   expect_open(WEFT_EIO, "'shape' holds something other than non-negative");
@@ -552,8 +553,8 @@ static void test_broken_headers(void **state) {
   expect_open(WEFT_EIO, "'shape' tuple is malformed");
   put_npy("bad.npy", "{" OKD ", 'shape': [2], }", 16);
   expect_open(WEFT_EIO, "'shape' is not a tuple");
-  put_npy("bad.npy", "{" OKD ", 'shape': (1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1), }",
-          8);
+  put_npy("bad.npy",
+          "{" OKD ", 'shape': (1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1), }", 8);
   expect_open(WEFT_ENOTSUP, "more than 16 dimensions");
   put_npy("bad.npy", "{'descr': '<f8', 'shape': (2,), }", 16);
   expect_open(WEFT_EIO, "header lacks 'fortran_order'");
@@ -575,8 +576,9 @@ static void test_broken_headers(void **state) {
   expect_open(WEFT_EIO, "'descr' is not a dtype string");
   /* well-formed oddities numpy also accepts: no trailing comma, double
    * quotes, python 2's long extents, extra data after the elements */
-  put_npy("bad.npy", "{\"descr\": \"<f8\", \"fortran_order\": False, "
-                     "\"shape\": (2L, 3L)}",
+  put_npy("bad.npy",
+          "{\"descr\": \"<f8\", \"fortran_order\": False, "
+          "\"shape\": (2L, 3L)}",
           64);
   weft_errmsg err = {{0}};
   weft_npy *f;

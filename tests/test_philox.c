@@ -98,8 +98,8 @@ static void test_distributions(void **state) {
   }
   mean = sum / (double)n;
   var = sq / (double)n;
-  assert_true(fabs(mean) < 6 * 1e-3);     /* sd 1/sqrt(n) */
-  assert_true(fabs(var - 1) < 6 * 1.42e-3); /* sd sqrt(2/n) */
+  assert_true(fabs(mean) < 6 * 1e-3);                 /* sd 1/sqrt(n) */
+  assert_true(fabs(var - 1) < 6 * 1.42e-3);           /* sd sqrt(2/n) */
   assert_true(fabs(m4 / (double)n - 3) < 6 * 9.8e-3); /* sd sqrt(96/n) */
   free(x);
 }

@@ -97,9 +97,8 @@ static void test_png_and_svg(void **state) {
   assert_true(check_png("sine.png", 800, 600) > 10000);
   assert_plot(0, weft_plot("sine.svg", N, NULL, y, &o, &err), err);
   save_npy("sine_y.npy", N, y);
-  assert_int_equal(plot_check("sine.svg", "damped sine #1 <&>", "sine_y.npy",
-                              NULL),
-                   0);
+  assert_int_equal(
+      plot_check("sine.svg", "damped sine #1 <&>", "sine_y.npy", NULL), 0);
   /* x and y, a grid, another size, the format named instead of the path's */
   o.grid = true;
   o.width = 400;
@@ -108,9 +107,8 @@ static void test_png_and_svg(void **state) {
   o.title = "y against x";
   assert_plot(0, weft_plot("xy.picture", N, x, y, &o, &err), err);
   save_npy("xy_x.npy", N, x);
-  assert_int_equal(plot_check("xy.picture", "y against x", "sine_y.npy",
-                              "xy_x.npy"),
-                   0);
+  assert_int_equal(
+      plot_check("xy.picture", "y against x", "sine_y.npy", "xy_x.npy"), 0);
   o.format = "PNG";
   assert_plot(0, weft_plot("xy.out", N, x, y, &o, &err), err);
   assert_true(check_png("xy.out", 400, 300) > 5000);
@@ -120,10 +118,9 @@ static void test_png_and_svg(void **state) {
   for (int i = 0; i < N; i++)
     r[i] = y[N - 1 - i];
   save_npy("rev_y.npy", N, r);
-  assert_true(plot_check("sine.svg", "damped sine #1 <&>", "rev_y.npy",
-                         NULL) != 0);
-  assert_true(plot_check("sine.svg", "another title", "sine_y.npy", NULL) !=
+  assert_true(plot_check("sine.svg", "damped sine #1 <&>", "rev_y.npy", NULL) !=
               0);
+  assert_true(plot_check("sine.svg", "another title", "sine_y.npy", NULL) != 0);
 }
 
 static void test_constant_rows(void **state) {
@@ -188,8 +185,7 @@ static void test_bad_input(void **state) {
   weft_plot_opts o;
   weft_plot_opts_init(&o);
   assert_plot(WEFT_EINVAL, weft_plot(NULL, 10, NULL, y, NULL, &err), err);
-  assert_plot(WEFT_EINVAL, weft_plot("a.png", 10, NULL, NULL, NULL, &err),
-              err);
+  assert_plot(WEFT_EINVAL, weft_plot("a.png", 10, NULL, NULL, NULL, &err), err);
   assert_contains(err.text, "NULL y");
   assert_plot(WEFT_EINVAL, weft_plot("a.png", 0, NULL, y, NULL, &err), err);
   assert_contains(err.text, "a.png: no points to plot");
@@ -207,8 +203,8 @@ static void test_bad_input(void **state) {
   o.width = 5;
   assert_plot(WEFT_EINVAL, weft_plot("a.png", 10, NULL, y, &o, &err), err);
   assert_contains(err.text, "size 5 x 600");
-  assert_plot(WEFT_EIO,
-              weft_plot("no/such/dir/a.png", 10, NULL, y, NULL, &err), err);
+  assert_plot(WEFT_EIO, weft_plot("no/such/dir/a.png", 10, NULL, y, NULL, &err),
+              err);
   assert_contains(err.text, "no/such/dir/a.png: cannot write");
   assert_int_equal(file_size("a.png"), -1); /* nothing left behind */
 }

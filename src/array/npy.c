@@ -60,8 +60,8 @@ typedef struct cursor {
 } cursor;
 
 static void skip_ws(cursor *c) {
-  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' ||
-                           *c->p == '\r'))
+  while (c->p < c->end &&
+         (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
     c->p++;
 }
 
@@ -190,9 +190,8 @@ static int parse_shape(cursor *c, weft_npy_info *info, const char *what,
     uint64_t v = 0;
     while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
       if (v > ((uint64_t)INT64_MAX - 9) / 10)
-        return weft__npy_fail(err, WEFT_EIO,
-                              "%s: header: an extent of 'shape' overflows",
-                              what);
+        return weft__npy_fail(
+            err, WEFT_EIO, "%s: header: an extent of 'shape' overflows", what);
       v = v * 10 + (uint64_t)(*c->p++ - '0');
     }
     if (c->p < c->end && (*c->p == 'L' || *c->p == 'l'))
@@ -235,8 +234,8 @@ int weft__npy_parse_named(const void *buf, size_t len, weft_npy_info *info,
         major, minor);
   size_t start = major == 1 ? 10 : 12, hlen;
   if (len < start)
-    return weft__npy_fail(err, WEFT_EIO, "%s: header cut after %zu bytes",
-                          what, len);
+    return weft__npy_fail(err, WEFT_EIO, "%s: header cut after %zu bytes", what,
+                          len);
   if (major == 1)
     hlen = (size_t)b[8] | (size_t)b[9] << 8;
   else
@@ -273,9 +272,8 @@ int weft__npy_parse_named(const void *buf, size_t len, weft_npy_info *info,
                               "supported",
                               what);
       if (!parse_str(&c, descr, sizeof descr))
-        return weft__npy_fail(err, WEFT_EIO,
-                              "%s: header: 'descr' is not a dtype string",
-                              what);
+        return weft__npy_fail(
+            err, WEFT_EIO, "%s: header: 'descr' is not a dtype string", what);
       rc = parse_descr(descr, info, what, err);
     } else if (strcmp(key, "fortran_order") == 0 && !have_order) {
       have_order = true;
@@ -314,8 +312,8 @@ int weft__npy_parse_named(const void *buf, size_t len, weft_npy_info *info,
                           !have_descr   ? "descr"
                           : !have_order ? "fortran_order"
                                         : "shape");
-  int rc = weft_chunk_nbytes(info->dtype, info->ndim, info->shape,
-                             &info->nbytes);
+  int rc =
+      weft_chunk_nbytes(info->dtype, info->ndim, info->shape, &info->nbytes);
   if (rc || info->nbytes > (size_t)INT64_MAX - info->data_offset) {
     char s[WEFT_CHUNK_MAX_NDIM * 22 + 4];
     weft__npy_shape_str(s, sizeof s, info->ndim, info->shape);
@@ -331,8 +329,7 @@ int weft__npy_check_block(const char *what, int ndim, const int64_t *shape,
                           const int64_t *offset, const int64_t *extent,
                           size_t *count, weft_errmsg *err) {
   if (ndim > 0 && (!offset || !extent))
-    return weft__npy_fail(err, WEFT_EINVAL, "%s: NULL offset or extent",
-                          what);
+    return weft__npy_fail(err, WEFT_EINVAL, "%s: NULL offset or extent", what);
   size_t n = 1;
   for (int k = 0; k < ndim; k++) {
     if (offset[k] < 0 || extent[k] < 0 || offset[k] > shape[k] ||
@@ -342,8 +339,8 @@ int weft__npy_check_block(const char *what, int ndim, const int64_t *shape,
       return weft__npy_fail(err, WEFT_EINVAL,
                             "%s: block offset %lld + extent %lld on axis %d is "
                             "outside shape %s",
-                            what, (long long)offset[k], (long long)extent[k],
-                            k, s);
+                            what, (long long)offset[k], (long long)extent[k], k,
+                            s);
     }
     n *= (size_t)extent[k];
   }
@@ -617,7 +614,8 @@ int weft_npy_block(weft_npy *f, const int64_t *offset, const int64_t *extent,
   if (count > 0 && !in->swapped) {
     weft__npy_runs r;
     weft__npy_runs_make(in->ndim, f->strides, offset, extent, &r);
-    const char *p = (const char *)f->map + in->data_offset + (size_t)r.base * size;
+    const char *p =
+        (const char *)f->map + in->data_offset + (size_t)r.base * size;
     if (r.ndim == 0 && r.step == 1 && (uintptr_t)p % size == 0) {
       atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
       rc = weft_chunk_wrap(out, in->dtype, in->ndim, extent, p, unref, f);

@@ -38,18 +38,18 @@ int weft__npy_check_block(const char *what, int ndim, const int64_t *shape,
  * of the strided side) around runs of `run` elements whose elements are
  * `step` apart (1: contiguous) on the strided side. */
 typedef struct weft__npy_runs {
-  int ndim;                             /* outer axes */
-  int64_t extent[WEFT_CHUNK_MAX_NDIM];  /* outer extents */
-  int64_t stride[WEFT_CHUNK_MAX_NDIM];  /* outer strides, strided side */
-  int64_t run;                          /* elements per run */
-  int64_t step;                         /* stride inside a run */
-  int64_t base;                         /* first element, strided side */
+  int ndim;                            /* outer axes */
+  int64_t extent[WEFT_CHUNK_MAX_NDIM]; /* outer extents */
+  int64_t stride[WEFT_CHUNK_MAX_NDIM]; /* outer strides, strided side */
+  int64_t run;                         /* elements per run */
+  int64_t step;                        /* stride inside a run */
+  int64_t base;                        /* first element, strided side */
 } weft__npy_runs;
 
 /* The runs of block [offset, offset + extent) of an array stored with
  * element strides `strides`. */
 void weft__npy_runs_make(int ndim, const int64_t *strides,
-                         const int64_t *offset,
-                         const int64_t *extent, weft__npy_runs *r);
+                         const int64_t *offset, const int64_t *extent,
+                         weft__npy_runs *r);
 
 #endif

@@ -139,8 +139,7 @@ int weft_npy_create(const char *path, weft_dtype dtype, int ndim,
                             "%s: negative extent %lld on axis %d", path,
                             (long long)shape[bad], bad);
     weft__npy_shape_str(s, sizeof s, ndim, shape);
-    return weft__npy_fail(err, WEFT_EINVAL, "%s: shape %s is too big", path,
-                          s);
+    return weft__npy_fail(err, WEFT_EINVAL, "%s: shape %s is too big", path, s);
   }
   size_t plen = strlen(path) + 1;
   weft_npy_writer *w = calloc(1, sizeof *w + plen);
@@ -265,8 +264,7 @@ int weft_npy_writer_close(weft_npy_writer *w, weft_errmsg *err) {
 }
 
 int weft_npy_save(const char *path, weft_dtype dtype, int ndim,
-                  const int64_t *shape, const void *data,
-                  weft_errmsg *err) {
+                  const int64_t *shape, const void *data, weft_errmsg *err) {
   weft_npy_writer *w;
   int rc = weft_npy_create(path, dtype, ndim, shape, &w, err);
   if (rc)

@@ -87,9 +87,9 @@ static inline double weft__philox_uniform(uint64_t seed, uint64_t i) {
 /* Philox4x32-10 of counter {lo, hi, stream, 0} under key {k0, k1}, the two
  * 64-bit words as doubles in [0, 1): straight-line code on scalars, so a
  * loop over counters vectorises (the 32x32->64 products become vpmuludq). */
-static inline void weft__philox_unit2(uint32_t lo, uint32_t hi,
-                                      uint32_t stream, uint32_t k0,
-                                      uint32_t k1, double *d0, double *d1) {
+static inline void weft__philox_unit2(uint32_t lo, uint32_t hi, uint32_t stream,
+                                      uint32_t k0, uint32_t k1, double *d0,
+                                      double *d1) {
   uint32_t c0 = lo, c1 = hi, c2 = stream, c3 = 0;
   for (int r = 0; r < 10; r++) {
     uint64_t p0 = (uint64_t)WEFT__PHILOX_M0 * c0;

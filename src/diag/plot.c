@@ -113,9 +113,9 @@ static void load(void) {
 /* ---- one plot at a time ---- */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static jmp_buf on_exit_jump;     /* where plexit's handler returns */
-static char pl_msg[256];         /* PLplot's last abort or exit message */
-static char broken[300];         /* set when PLplot died inside a plot */
+static jmp_buf on_exit_jump; /* where plexit's handler returns */
+static char pl_msg[256];     /* PLplot's last abort or exit message */
+static char broken[300];     /* set when PLplot died inside a plot */
 
 static int exit_handler(const char *msg) {
   snprintf(pl_msg, sizeof pl_msg, "%s", msg ? msg : "fatal error");
@@ -205,8 +205,7 @@ static int draw(const plplot *p, const char *path, const char *dev, PLINT n,
     return fail(err, WEFT_EIO, "%s: PLplot failed: %s", path, pl_msg);
   }
   if (!has_device(p, dev))
-    return fail(err, WEFT_ENOTSUP, "%s: PLplot has no '%s' device%s", path,
-                dev,
+    return fail(err, WEFT_ENOTSUP, "%s: PLplot has no '%s' device%s", path, dev,
                 strcmp(dev, "pngcairo") == 0
                     ? ": install plplot-driver-cairo (scripts/deps.sh build)"
                     : "");
@@ -275,11 +274,11 @@ int weft_plot(const char *path, size_t n, const double *x, const double *y,
   double yr[2] = {y[0], y[0]};
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(y[i]))
-      return fail(err, WEFT_EINVAL, "%s: y[%zu] is %s: cannot be plotted",
-                  path, i, isnan(y[i]) ? "NaN" : "infinite");
+      return fail(err, WEFT_EINVAL, "%s: y[%zu] is %s: cannot be plotted", path,
+                  i, isnan(y[i]) ? "NaN" : "infinite");
     if (x && !isfinite(x[i]))
-      return fail(err, WEFT_EINVAL, "%s: x[%zu] is %s: cannot be plotted",
-                  path, i, isnan(x[i]) ? "NaN" : "infinite");
+      return fail(err, WEFT_EINVAL, "%s: x[%zu] is %s: cannot be plotted", path,
+                  i, isnan(x[i]) ? "NaN" : "infinite");
     yr[0] = fmin(yr[0], y[i]);
     yr[1] = fmax(yr[1], y[i]);
     if (x) {
