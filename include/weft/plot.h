@@ -2,8 +2,10 @@
  * plt.plot(y) and plt.savefig), for results such as the row means of an
  * array.
  *
- * Drawn by PLplot (Debian: libplplot17 with plplot-driver-cairo; the
- * development package libplplot-dev): PNG through its cairo driver
+ * Drawn by PLplot 5 (Debian: libplplot17 and plplot-driver-cairo; weft
+ * declares the few PLplot calls it makes, so libplplot-dev is not needed,
+ * and expects PLplot's double-precision build, Debian's): PNG through its
+ * cairo driver
  * (pngcairo, anti-aliased), SVG through its own svg driver (text stays
  * text: titles and labels can be searched and read). PLplot is opened with
  * dlopen on the first plot, so programs that draw nothing never load it,
