@@ -7,9 +7,10 @@
       versions 1.0, 2.0 and 3.0, empty, 0-d and size-1 shapes) and
       DIR/cases.txt, one line per file:
         name dtype fortran(0|1) swapped(0|1) version ndim extents...
-  npy_helper.py check FILE DTYPE EXTENT...
-      loads FILE with np.load and checks its dtype, shape and values (the
-      formula below); prints what differs and exits 1 on a mismatch.
+  npy_helper.py check LIST
+      for each line "FILE DTYPE EXTENT..." of the file LIST, loads FILE with
+      np.load and checks its dtype, shape and values (the formula below);
+      prints what differs and exits 1 on any mismatch.
 
 The value of the element with C-order flat index i (values(), the same
 formula as expect_elem() in test_npy.c, computed independently there):
@@ -108,8 +109,12 @@ def check(path, dtype, shape):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "make":
         make(sys.argv[2])
-    elif len(sys.argv) >= 4 and sys.argv[1] == "check":
-        sys.exit(check(sys.argv[2], sys.argv[3],
-                       tuple(int(x) for x in sys.argv[4:])))
+    elif len(sys.argv) == 3 and sys.argv[1] == "check":
+        rc = 0
+        with open(sys.argv[2]) as f:
+            for line in f:
+                w = line.split()
+                rc |= check(w[0], w[1], tuple(int(x) for x in w[2:]))
+        sys.exit(rc)
     else:
         sys.exit(__doc__)

@@ -57,6 +57,12 @@ static void test_blocks_match_elements(void **state) {
           assert_double_exact(buf[j],
                               weft__philox_uniform(seeds[s], starts[b] + j));
       }
+  for (size_t b = 0; b < sizeof starts / sizeof starts[0]; b++)
+    for (size_t n = 0; n <= 301; n += 43) {
+      weft__philox_normal_fill(5, starts[b], n, buf);
+      for (size_t j = 0; j < n; j++)
+        assert_double_exact(buf[j], weft__philox_normal(5, starts[b] + j));
+    }
   /* seeds, neighbours and streams give different numbers */
   assert_true(weft__philox_uniform(1, 5) != weft__philox_uniform(2, 5));
   assert_true(weft__philox_uniform(1, 5) != weft__philox_uniform(1, 6));

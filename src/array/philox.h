@@ -16,7 +16,10 @@
  * even element and the second for the odd one. A uniform double is the top
  * 53 bits of a 64-bit word times 2^-53: in [0, 1), every value a multiple of
  * 2^-53. A normal pair is Box-Muller of the two uniforms (1 - u so the log
- * never sees 0): cos for the even element, sin for the odd one. */
+ * never sees 0): cos for the even element, sin for the odd one.
+ * weft__philox_uniform_fill / _normal_fill make a run of consecutive
+ * elements (a row of a block) in loops that vectorise at -O3; they give
+ * exactly the values of the one-element functions. */
 #ifndef WEFT_ARRAY_PHILOX_H
 #define WEFT_ARRAY_PHILOX_H
 
@@ -143,6 +146,24 @@ static inline double weft__philox_normal(uint64_t seed, uint64_t i) {
   double r = sqrt(-2.0 * log(1.0 - weft__philox_to_unit(w[0])));
   double t = 6.283185307179586 * weft__philox_to_unit(w[1]);
   return r * (i & 1 ? sin(t) : cos(t));
+}
+
+/* out[j] = weft__philox_normal(seed, first + j) for j < n: one Philox call,
+ * one log and one sqrt per two elements. */
+static inline void weft__philox_normal_fill(uint64_t seed, uint64_t first,
+                                            size_t n, double *out) {
+  uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+  for (size_t j = 0; j < n;) {
+    uint64_t i = first + j, p = i >> 1;
+    double u0, u1;
+    weft__philox_unit2((uint32_t)p, (uint32_t)(p >> 32), WEFT__PHILOX_NORMAL,
+                       k0, k1, &u0, &u1);
+    double r = sqrt(-2.0 * log(1.0 - u0)), t = 6.283185307179586 * u1;
+    if (!(i & 1))
+      out[j++] = r * cos(t);
+    if (j < n)
+      out[j++] = r * sin(t);
+  }
 }
 
 #endif
