@@ -243,4 +243,8 @@ fi
 if [ -f "$here/run_client.sh" ]; then
   bash "$here/run_client.sh" "$build" || status=1
 fi
+# issue 8: chunked arrays beside Dask and hand-fused OpenMP loops
+if [ -f "$here/run_array.sh" ]; then
+  bash "$here/run_array.sh" "$build" || status=1
+fi
 exit "$status"

@@ -23,6 +23,8 @@
 #include "weft/stream.h"
 #include "weft/visualize.h"
 #include "weft/wire.h"
+#include "weft/npy.h"
+#include "weft/plot.h"
 
 #ifdef __cplusplus
 extern "C" {

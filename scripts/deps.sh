@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # deps.sh - installs the Debian packages weft needs, and nothing else does.
 #
-#   scripts/deps.sh build          compiler, CMake, cmocka, Graphviz
+#   scripts/deps.sh build          compiler, CMake, cmocka, Graphviz, PLplot
+#                                  (runtime + cairo driver: weft_plot declares
+#                                  PLplot's API itself, so no libplplot-dev,
+#                                  which pulls gfortran, Qt and wxWidgets),
+#                                  NumPy (the tests compare with it)
 #   scripts/deps.sh build bench    ... and what the benchmarks compare with
 #   scripts/deps.sh build examples ... and HTTP for seed 003's downloads
 #
@@ -14,8 +18,8 @@ set -euo pipefail
 # One group per line: "<group> <package>...". Add a group here, then name it
 # where it is needed (the Makefile).
 groups='
-build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz python3 python3-numpy tmux
-bench libtbb-dev python3-numpy python3-joblib python3-distributed
+build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz libplplot17 plplot-driver-cairo python3 python3-numpy tmux
+bench libtbb-dev python3-numpy python3-joblib python3-dask python3-distributed
 examples libmicrohttpd-dev libcurl4-openssl-dev
 '
 

@@ -38,6 +38,12 @@ typedef enum weft_errno {
 #undef WEFT__ERR_ENUM
 } weft_errno;
 
+/* A message for a person, naming what was wrong, from calls that have no
+ * object to keep it in (weft/npy.h, weft/plot.h): pass one, read text. */
+typedef struct weft_errmsg {
+  char text[320];
+} weft_errmsg;
+
 /* The message of an error code ("out of memory"). Never NULL; unknown codes
  * give "unknown error". Thread-safe. */
 const char *weft_strerror(int err);
