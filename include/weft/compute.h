@@ -4,8 +4,10 @@
  *   sync     one thread, in a fixed order; for debugging.
  *   threads  (default) one worker per core with work-stealing deques.
  *   procs    worker processes (weft/procs.h).
+ *   mpi      MPI ranks under mpirun/srun (weft/mpi.h); the default when
+ *            weft_mpi_init found several ranks.
  * The scheduler and worker count come from weft_compute_opts, else from the
- * environment (WEFT_SCHEDULER=sync|threads|procs, WEFT_WORKERS=N), else the
+ * environment (WEFT_SCHEDULER=sync|threads|procs|mpi, WEFT_WORKERS=N), else the
  * defaults (threads, all cores).
  *
  * An executor is a pool of worker threads kept between computes (Taskflow's
@@ -29,6 +31,7 @@ typedef enum weft_scheduler {
   WEFT_SCHED_SYNC,
   WEFT_SCHED_THREADS,
   WEFT_SCHED_PROCS,
+  WEFT_SCHED_MPI, /* MPI ranks: weft/mpi.h */
   WEFT_SCHED__COUNT
 } weft_scheduler;
 
@@ -73,7 +76,7 @@ int weft_compute1(weft_graph *g, weft_node *node, weft_value *out,
       (weft_node *const[]){__VA_ARGS__}
 #define WEFT_OUT(...) (weft_value *const[]){__VA_ARGS__}
 
-/* The scheduler's name ("sync", "threads", "procs"), and the reverse
+/* The scheduler's name ("sync", "threads", "procs", "mpi"), and the reverse
  * (WEFT_EINVAL for an unknown name). */
 const char *weft_scheduler_name(weft_scheduler s);
 int weft_scheduler_parse(const char *name, weft_scheduler *out);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "mpi/hook.h"
 #include "run.h"
 #include "weft/procs.h"
 
@@ -65,6 +66,8 @@ static int run_scheduler(weft__run *r, const weft__config *cfg,
     snprintf(r->msg, sizeof r->msg,
              "the procs scheduler is not part of this build");
     return WEFT_ENOTSUP;
+  case WEFT_SCHED_MPI:
+    return weft__sched_mpi(r, cfg, opts);
   default:
     break;
   }

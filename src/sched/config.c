@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mpi/hook.h"
 
 static const char *const sched_names[WEFT_SCHED__COUNT] = {"default", "sync",
-                                                           "threads", "procs"};
+                                                           "threads", "procs",
+                                                           "mpi"};
 
 const char *weft_scheduler_name(weft_scheduler s) {
   return (unsigned)s < WEFT_SCHED__COUNT ? sched_names[s] : "unknown";
@@ -43,7 +45,8 @@ int weft_scheduler_parse(const char *name, weft_scheduler *out) {
 
 int weft_scheduler_available(weft_scheduler s) {
   return s == WEFT_SCHED_SYNC || s == WEFT_SCHED_THREADS ||
-         (s == WEFT_SCHED_PROCS && weft__procs_available());
+         (s == WEFT_SCHED_PROCS && weft__procs_available()) ||
+         (s == WEFT_SCHED_MPI && weft__mpi_available());
 }
 
 int weft_cpu_count(void) {
@@ -102,7 +105,7 @@ int weft__config_resolve(const weft_compute_opts *opts, weft__config *cfg,
     if (cfg->scheduler == WEFT_SCHED_DEFAULT && s && *s &&
         weft_scheduler_parse(s, &cfg->scheduler)) {
       snprintf(msg, msgsize,
-               "WEFT_SCHEDULER='%s' is not a scheduler (sync, threads, procs)",
+               "WEFT_SCHEDULER='%s' is not a scheduler (sync, threads, procs, mpi)",
                s);
       return WEFT_EINVAL;
     }
@@ -121,8 +124,9 @@ int weft__config_resolve(const weft_compute_opts *opts, weft__config *cfg,
       cfg->workers = (int)n;
     }
   }
-  if (cfg->scheduler == WEFT_SCHED_DEFAULT)
-    cfg->scheduler = WEFT_SCHED_THREADS;
+  if (cfg->scheduler == WEFT_SCHED_DEFAULT) /* mpi under mpirun */
+    cfg->scheduler =
+        weft__mpi_is_default() ? WEFT_SCHED_MPI : WEFT_SCHED_THREADS;
   if (cfg->workers <= 0)
     cfg->workers = weft_cpu_count();
   if (cfg->retries < 0)
