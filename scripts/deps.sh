@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh - installs the Debian packages weft needs, and nothing else does.
 #
-#   scripts/deps.sh build          compiler, CMake, cmocka, Graphviz
+#   scripts/deps.sh build          compiler, CMake, cmocka, Graphviz, Open MPI
 #   scripts/deps.sh build bench    ... and what the benchmarks compare with
 #
 # Each package is checked with dpkg-query first; only when some are missing
@@ -13,7 +13,7 @@ set -euo pipefail
 # One group per line: "<group> <package>...". Add a group here, then name it
 # where it is needed (the Makefile).
 groups='
-build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz
+build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz libopenmpi-dev openmpi-bin
 bench libtbb-dev python3-numpy python3-joblib
 '
 
