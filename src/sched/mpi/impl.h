@@ -23,7 +23,8 @@
  *     FREE  u8 2 | u32 epoch | u32 task      (drop that result)
  *     END   u8 3 | u32 epoch                 (drop the compute's results
  *                                             and queued tasks)
- *     QUIT  u8 4                             (exit)
+ *     QUIT  u8 4 | u8 skip                   (exit; skip 1: without
+ *                                             MPI_Finalize, a rank died)
  *   DONE (2) worker -> rank 0, a batch of records:
  *     DONE  u8 1 | u32 epoch | u32 task | i32 status | message: varint n +
  *           bytes | u64 result bytes (encoded) | u32 run time (us) |
@@ -51,6 +52,7 @@ enum { WEFT__MR_TASK = 1, WEFT__MR_FREE, WEFT__MR_END, WEFT__MR_QUIT };
 enum { WEFT__MR_DONE = 1, WEFT__MR_BEAT };
 #define WEFT__MF_BACK 1      /* TASK flag: send the result back */
 #define WEFT__MPI_BEAT_NS 200000000ull
+#define WEFT__MPI_SPIN_NS 300000ull /* yield, not sleep, this long idle */
 #define WEFT__MPI_INLINE 256 /* default WEFT_MPI_INLINE */
 
 /* What every rank knows about every rank (gathered at init). */
@@ -68,6 +70,7 @@ typedef struct weft__mpi {
   double timeout_s; /* silence that makes a worker rank dead */
   size_t inline_max;
   int threads; /* this worker rank's compute threads */
+  bool no_finalize; /* a rank died: MPI_Finalize could wait for it */
 } weft__mpi;
 
 extern weft__mpi weft__mpi_g; /* process-wide, like MPI itself */
@@ -112,6 +115,14 @@ struct weft__run;
 struct weft__config;
 int weft__mpi_sched(struct weft__run *r, const struct weft__config *cfg,
                     const weft_compute_opts *opts);
+/* Rank 0's counters since start (for bench/bench_mpi.c and
+ * docs/scaling.md): tasks sent, messages sent and received, and the CPU
+ * time of the computing thread inside the mpi scheduler. */
+typedef struct weft__mstats {
+  uint64_t tasks, msgs_out, msgs_in, cpu_ns;
+} weft__mstats;
+void weft__mpi_stats(weft__mstats *out);
+
 /* At finalize: QUIT to every live worker rank, finish the sends. */
 void weft__mpi_sched_shutdown(void);
 

@@ -139,7 +139,7 @@ int weft_mpi_init(int *argc, char ***argv) {
   if (m->rank != 0) {
     int status = weft__mpi_serve();
     m->active = false;
-    if (status == 0)
+    if (status == 0 && !m->no_finalize)
       MPI_Finalize();
     fflush(stdout);
     _exit(status); /* the program's main() is rank 0's alone */
@@ -155,5 +155,6 @@ void weft_mpi_finalize(void) {
   weft__mpi_sched_shutdown();
   m->active = false;
   weft__mpi_set_hooks(&hooks); /* computes now run on threads */
-  MPI_Finalize();
+  if (!m->no_finalize) /* with a rank dead, it could wait forever */
+    MPI_Finalize();
 }

@@ -31,6 +31,7 @@
  * run) is dead: the compute fails with WEFT_EKILLED and one line naming
  * rank, host and the tasks lost (in flight there, or results there still
  * needed); later computes use the other ranks. */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,19 @@ static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static weft__msends g_sends;
 static bool *g_dead;
 static uint32_t g_epoch;
+static weft__mstats g_stats;
+
+void weft__mpi_stats(weft__mstats *out) {
+  pthread_mutex_lock(&g_mu);
+  *out = g_stats;
+  pthread_mutex_unlock(&g_mu);
+}
+
+static uint64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 typedef struct msched {
   weft__run *r;
@@ -321,6 +335,7 @@ static void dispatch(msched *s) {
       return;
     }
     s->inflight[k]++;
+    g_stats.tasks++;
     s->on[i] = k;
     s->sent[k] = true;
     if (r->listener)
@@ -446,12 +461,14 @@ static void flush(msched *s) {
     }
     if (weft__msend_post(&g_sends, k, WEFT__MT_SCHED, &s->batch[k]))
       on_dead(s, k, 0);
+    g_stats.msgs_out++;
   }
   weft__msend_reap(&g_sends);
 }
 
 static void loop(msched *s) {
-  uint64_t idle_ns = 2000, timeout = (uint64_t)(weft__mpi_g.timeout_s * 1e9);
+  uint64_t idle_ns = 2000, last_progress = weft__mnow(),
+           timeout = (uint64_t)(weft__mpi_g.timeout_s * 1e9);
   while (!stopped(s)) {
     bool progressed = false;
     int src = -1, tag = 0, rc = 0;
@@ -462,6 +479,7 @@ static void loop(msched *s) {
         break;
       }
       s->last[src] = weft__mnow();
+      g_stats.msgs_in++;
       if ((rc = on_message(s, src, s->in.data, s->in.len)))
         break;
     }
@@ -503,7 +521,12 @@ static void loop(msched *s) {
       }
     }
     if (progressed) {
+      last_progress = weft__mnow();
       idle_ns = 2000;
+      continue;
+    }
+    if (weft__mnow() - last_progress < WEFT__MPI_SPIN_NS) {
+      sched_yield(); /* a DONE is likely on its way */
       continue;
     }
     struct timespec ts = {0, (long)idle_ns};
@@ -636,7 +659,9 @@ int weft__mpi_sched(weft__run *r, const weft__config *cfg,
     }
     weft_task_ctx *outer = weft_task_current();
     weft__task_set_current(&s.ctx);
+    uint64_t cpu0 = thread_cpu_ns();
     loop(&s);
+    g_stats.cpu_ns += thread_cpu_ns() - cpu0;
     weft__task_set_current(outer);
     /* Every rank that took part drops what is left of this compute. */
     for (int k = 1; k < s.size; k++)
@@ -657,11 +682,14 @@ int weft__mpi_sched(weft__run *r, const weft__config *cfg,
 void weft__mpi_sched_shutdown(void) {
   weft__mpi *m = &weft__mpi_g;
   pthread_mutex_lock(&g_mu);
+  for (int k = 1; g_dead && k < m->size; k++)
+    m->no_finalize |= g_dead[k];
   for (int k = 1; k < m->size; k++) {
     if (g_dead && g_dead[k])
       continue;
     weft_buf b = WEFT_BUF_INIT;
-    if (!weft__pput_u8(&b, WEFT__MR_QUIT))
+    if (!weft__pput_u8(&b, WEFT__MR_QUIT) &&
+        !weft__pput_u8(&b, m->no_finalize))
       weft__msend_post(&g_sends, k, WEFT__MT_SCHED, &b);
     weft_buf_free(&b);
   }
