@@ -216,3 +216,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ -f "$here/run_map.sh" ]; then
   bash "$here/run_map.sh" "$build"
 fi
+
+# issue 14: the mpi scheduler beside threads and Dask distributed, same run
+if [ -f "$here/run_mpi.sh" ]; then
+  bash "$here/run_mpi.sh" "$build"
+fi

@@ -14,7 +14,7 @@ set -euo pipefail
 # where it is needed (the Makefile).
 groups='
 build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz libopenmpi-dev openmpi-bin
-bench libtbb-dev python3-numpy python3-joblib
+bench libtbb-dev python3-numpy python3-joblib python3-distributed
 '
 
 usage() {
