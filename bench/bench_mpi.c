@@ -53,8 +53,8 @@ static uint32_t rnd(uint32_t n) {
 static weft_graph *chains(int c, int len, int us, weft_node **outs) {
   weft_graph *g = weft_graph_new();
   for (int k = 0; k < c; k++) {
-    weft_node *x = weft_call_fn(g, WEFT_FN(spin), 1,
-                                (weft_value[]){weft_int(us)});
+    weft_node *x =
+        weft_call_fn(g, WEFT_FN(spin), 1, (weft_value[]){weft_int(us)});
     for (int i = 1; i < len; i++)
       x = weft_call_fn(g, WEFT_FN(spin), 2,
                        (weft_value[]){weft_int(us), weft_node_ref(x)});
@@ -165,12 +165,10 @@ int main(int argc, char **argv) {
     if (s == 0) { /* rank 0's costs: cpu = a x tasks + b x messages */
       double c1 = (double)(a1.cpu_ns - a0.cpu_ns),
              t1 = (double)(a1.tasks - a0.tasks),
-             m1 = (double)(a1.msgs_out + a1.msgs_in - a0.msgs_out -
-                           a0.msgs_in);
+             m1 = (double)(a1.msgs_out + a1.msgs_in - a0.msgs_out - a0.msgs_in);
       double c2 = (double)(b1.cpu_ns - a1.cpu_ns),
              t2 = (double)(b1.tasks - a1.tasks),
-             m2 = (double)(b1.msgs_out + b1.msgs_in - a1.msgs_out -
-                           a1.msgs_in);
+             m2 = (double)(b1.msgs_out + b1.msgs_in - a1.msgs_out - a1.msgs_in);
       double det = t1 * m2 - t2 * m1;
       double per_task = det != 0 ? (c1 * m2 - c2 * m1) / det : c2 / t2;
       double per_msg = det != 0 ? (t1 * c2 - t2 * c1) / det : 0;
@@ -178,14 +176,14 @@ int main(int argc, char **argv) {
              "BENCH rank0_cpu_per_task_dag_us %.3f\n"
              "BENCH msgs_per_task_chain %.3f\nBENCH msgs_per_task_dag %.3f\n"
              "BENCH rank0_fit_task_us %.3f\nBENCH rank0_fit_msg_us %.3f\n",
-             c1 / t1 / 1e3, c2 / t2 / 1e3, m1 / t1, m2 / t2,
-             per_task / 1e3, per_msg / 1e3);
+             c1 / t1 / 1e3, c2 / t2 / 1e3, m1 / t1, m2 / t2, per_task / 1e3,
+             per_msg / 1e3);
     }
   }
   weft_graph_free(gc);
   weft_graph_free(gd);
   /* METG: the random DAG of spinning tasks */
-  static const int grid[] = {1,   2,   5,    10,   20,   50,  100,
+  static const int grid[] = {1,   2,   5,    10,   20,   50,   100,
                              200, 500, 1000, 2000, 5000, 10000};
   for (int s = 0; s < 2; s++) {
     int metg = -1;

@@ -11,9 +11,8 @@
 #include "config.h"
 #include "mpi/hook.h"
 
-static const char *const sched_names[WEFT_SCHED__COUNT] = {"default", "sync",
-                                                           "threads", "procs",
-                                                           "mpi"};
+static const char *const sched_names[WEFT_SCHED__COUNT] = {
+    "default", "sync", "threads", "procs", "mpi"};
 
 const char *weft_scheduler_name(weft_scheduler s) {
   return (unsigned)s < WEFT_SCHED__COUNT ? sched_names[s] : "unknown";
@@ -105,7 +104,8 @@ int weft__config_resolve(const weft_compute_opts *opts, weft__config *cfg,
     if (cfg->scheduler == WEFT_SCHED_DEFAULT && s && *s &&
         weft_scheduler_parse(s, &cfg->scheduler)) {
       snprintf(msg, msgsize,
-               "WEFT_SCHEDULER='%s' is not a scheduler (sync, threads, procs, mpi)",
+               "WEFT_SCHEDULER='%s' is not a scheduler (sync, threads, "
+               "procs, mpi)",
                s);
       return WEFT_EINVAL;
     }

@@ -348,8 +348,8 @@ static void test_ptr_refused(void **state) {
   static int x;
   weft_value p;
   assert_int_equal(weft_ptr_new(&p, &x, dtor), 0);
-  weft_node *a = weft_call_fn(
-      g, WEFT_FN(rmix), 3, (weft_value[]){weft_int(5), weft_int(K_INT), p});
+  weft_node *a = weft_call_fn(g, WEFT_FN(rmix), 3,
+                              (weft_value[]){weft_int(5), weft_int(K_INT), p});
   weft_value v;
   weft_compute_opts om = opts_of(WEFT_SCHED_MPI);
   int rc = weft_compute1(g, a, &v, &om);

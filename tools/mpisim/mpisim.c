@@ -36,15 +36,15 @@
 
 typedef struct simcfg {
   int ranks, threads, layers;
-  long width;                 /* tasks per layer; <= 0: 2 x ranks x threads */
-  double task_us, bytes;      /* work and result size of a task */
-  double task_cost_us;        /* rank 0: placing and encoding one task */
-  double msg_cost_us;         /* rank 0: one message in or out */
-  double done_cost_us;        /* rank 0: one finished task in a DONE */
-  double wk_us;               /* a worker gathers finishes this long */
-  double lat_us, bw_gbs;      /* network */
-  double fwd_us, prune_us;    /* groups / replicated modes */
-  int group;                  /* 0 central, G > 0 groups, -1 replicated */
+  long width;              /* tasks per layer; <= 0: 2 x ranks x threads */
+  double task_us, bytes;   /* work and result size of a task */
+  double task_cost_us;     /* rank 0: placing and encoding one task */
+  double msg_cost_us;      /* rank 0: one message in or out */
+  double done_cost_us;     /* rank 0: one finished task in a DONE */
+  double wk_us;            /* a worker gathers finishes this long */
+  double lat_us, bw_gbs;   /* network */
+  double fwd_us, prune_us; /* groups / replicated modes */
+  int group;               /* 0 central, G > 0 groups, -1 replicated */
   uint64_t seed;
 } simcfg;
 
@@ -62,7 +62,7 @@ void mpisim_defaults(simcfg *c) {
   c->bytes = 1 << 20;
   c->task_cost_us = 1.0; /* bench_mpi (docs/scaling.md): per task, */
   c->msg_cost_us = 2.5;  /* per message, */
-  c->done_cost_us = 0;    /* (in the per-task cost) */
+  c->done_cost_us = 0;   /* (in the per-task cost) */
   c->wk_us = 20;
   c->lat_us = 5;
   c->bw_gbs = 10;
@@ -304,7 +304,7 @@ static int central(const simcfg *c, int nr, long width, simres *out) {
       nready--;
       t += c->task_cost_us;
       if (!batch[k]++)
-        t += c->msg_cost_us; /* this round's message to rank k */
+        t += c->msg_cost_us;         /* this round's message to rank k */
       if (++rk[k].inflight == cap) { /* full: out of the room set */
         int last = room[--nroom];
         room[pos[k]] = last;
@@ -384,8 +384,8 @@ int mpisim_run(const simcfg *c, simres *out) {
   if (c->group == -1) { /* replicated: per layer, own chunks + exchange */
     long own = (width + c->ranks - 1) / c->ranks;
     double per_layer = ceil((double)own / c->threads) * c->task_us +
-                       (double)own * c->prune_us / c->threads +
-                       c->lat_us + c->bytes / (c->bw_gbs * 1e3);
+                       (double)own * c->prune_us / c->threads + c->lat_us +
+                       c->bytes / (c->bw_gbs * 1e3);
     out->makespan_s = c->layers * per_layer * 1e-6;
     out->tasks = n;
     out->rank0_busy = 0;
@@ -436,8 +436,8 @@ static void print_row(const simcfg *c, const char *mode) {
     return;
   }
   printf("%-12s %6d %8.3f %10ld %10.3f %7.1f%% %7.1f%% %12.0f\n", mode,
-         c->ranks, c->task_us / 1000, r.tasks, r.makespan_s,
-         100 * r.efficiency, 100 * r.rank0_busy, r.tasks_per_s);
+         c->ranks, c->task_us / 1000, r.tasks, r.makespan_s, 100 * r.efficiency,
+         100 * r.rank0_busy, r.tasks_per_s);
 }
 
 int main(int argc, char **argv) {
@@ -487,8 +487,8 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  printf("%-12s %6s %8s %10s %10s %8s %8s %12s\n", "mode", "ranks",
-         "task ms", "tasks", "makespan s", "effic.", "rank0", "tasks/s");
+  printf("%-12s %6s %8s %10s %10s %8s %8s %12s\n", "mode", "ranks", "task ms",
+         "tasks", "makespan s", "effic.", "rank0", "tasks/s");
   if (!table) {
     print_row(&c, c.group == -1 ? "replicated"
                   : c.group > 0 ? "groups"

@@ -50,10 +50,10 @@
 enum { WEFT__MT_SCHED = 1, WEFT__MT_DONE, WEFT__MT_FETCH, WEFT__MT_DATA };
 enum { WEFT__MR_TASK = 1, WEFT__MR_FREE, WEFT__MR_END, WEFT__MR_QUIT };
 enum { WEFT__MR_DONE = 1, WEFT__MR_BEAT };
-#define WEFT__MF_BACK 1      /* TASK flag: send the result back */
+#define WEFT__MF_BACK 1 /* TASK flag: send the result back */
 #define WEFT__MPI_BEAT_NS 200000000ull
 #define WEFT__MPI_SPIN_NS 300000ull /* yield, not sleep, this long idle */
-#define WEFT__MPI_INLINE 256 /* default WEFT_MPI_INLINE */
+#define WEFT__MPI_INLINE 256        /* default WEFT_MPI_INLINE */
 
 /* What every rank knows about every rank (gathered at init). */
 typedef struct weft__mrank {
@@ -64,12 +64,12 @@ typedef struct weft__mrank {
 
 typedef struct weft__mpi {
   int rank, size;
-  bool active;    /* MPI initialised and not finalised */
-  bool launched;  /* under a launcher */
+  bool active;   /* MPI initialised and not finalised */
+  bool launched; /* under a launcher */
   weft__mrank *ranks;
   double timeout_s; /* silence that makes a worker rank dead */
   size_t inline_max;
-  int threads; /* this worker rank's compute threads */
+  int threads;      /* this worker rank's compute threads */
   bool no_finalize; /* a rank died: MPI_Finalize could wait for it */
 } weft__mpi;
 

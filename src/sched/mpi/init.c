@@ -42,8 +42,10 @@ static double env_seconds(const char *name, double def) {
   while (isspace((unsigned char)*end))
     end++;
   if (*end || !(v > 0) || v > 86400) {
-    fprintf(stderr, "weft: %s='%s' is not a number of seconds (0 to 86400); "
-                    "using %g\n", name, s, def);
+    fprintf(stderr,
+            "weft: %s='%s' is not a number of seconds (0 to 86400); "
+            "using %g\n",
+            name, s, def);
     return def;
   }
   return v;
@@ -56,8 +58,10 @@ static size_t env_bytes(const char *name, size_t def) {
   char *end;
   long long v = strtoll(s, &end, 10);
   if (*end || v < 0 || v > (1ll << 30)) {
-    fprintf(stderr, "weft: %s='%s' is not a number of bytes (0 to 2^30); "
-                    "using %zu\n", name, s, def);
+    fprintf(stderr,
+            "weft: %s='%s' is not a number of bytes (0 to 2^30); "
+            "using %zu\n",
+            name, s, def);
     return def;
   }
   return (size_t)v;
@@ -155,6 +159,6 @@ void weft_mpi_finalize(void) {
   weft__mpi_sched_shutdown();
   m->active = false;
   weft__mpi_set_hooks(&hooks); /* computes now run on threads */
-  if (!m->no_finalize) /* with a rank dead, it could wait forever */
+  if (!m->no_finalize)         /* with a rank dead, it could wait forever */
     MPI_Finalize();
 }

@@ -93,8 +93,8 @@ int weft__mrecv(weft_buf *b, int *src, int *tag) {
   weft_buf_clear(b);
   if (n > 0 && weft_buf_reserve(b, (size_t)n))
     return WEFT_ENOMEM;
-  if (MPI_Recv(b->data, n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG,
-               MPI_COMM_WORLD, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+  if (MPI_Recv(b->data, n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD,
+               MPI_STATUS_IGNORE) != MPI_SUCCESS)
     return WEFT_EIO;
   b->len = (size_t)n;
   *src = st.MPI_SOURCE;

@@ -310,8 +310,8 @@ static int put_task(msched *s, int k, uint32_t i, char *why, size_t whysize) {
     if (!rc)
       rc = weft_wire_encode(v, b, &err);
     if (rc == WEFT_ENOTSUP)
-      snprintf(why, whysize, "argument %u cannot be sent to rank %d: %s",
-               j + 1, k, err.text);
+      snprintf(why, whysize, "argument %u cannot be sent to rank %d: %s", j + 1,
+               k, err.text);
   }
   if (rc)
     b->len = mark;
@@ -361,8 +361,8 @@ static int on_done(msched *s, int k, weft__prd *rd) {
   if (has) {
     size_t used = 0;
     weft_wire_error err = {0};
-    int rc = weft_wire_decode(rd->p, (size_t)(rd->end - rd->p), &used, &v,
-                              &err);
+    int rc =
+        weft_wire_decode(rd->p, (size_t)(rd->end - rd->p), &used, &v, &err);
     if (rc)
       return rc;
     rd->p += used;
@@ -430,15 +430,15 @@ static void on_dead(msched *s, int k, double silent) {
   for (uint32_t i = 0; i < r->g->nnodes; i++) {
     if (!weft__run_needs(r, i))
       continue;
-    bool gone = s->on[i] == k ||
-                (s->loc[i] == k && !s->hasval[i] && s->rcons[i] > 0);
+    bool gone =
+        s->on[i] == k || (s->loc[i] == k && !s->hasval[i] && s->rcons[i] > 0);
     if (!gone)
       continue;
     if (lost++ < 4) {
       char key[128];
       weft__graph_key_of(r->g, i, key, sizeof key);
-      int w = snprintf(list + len, sizeof list - len, "%s'%s'",
-                       len ? ", " : "", key);
+      int w = snprintf(list + len, sizeof list - len, "%s'%s'", len ? ", " : "",
+                       key);
       if (w > 0 && (size_t)w < sizeof list - len)
         len += (size_t)w;
     }
@@ -446,9 +446,9 @@ static void on_dead(msched *s, int k, double silent) {
   const weft__mrank *rk = &weft__mpi_g.ranks[k];
   fail_msg(s, UINT32_MAX, k, WEFT_EKILLED,
            "rank %d (host %s, pid %d) died or stopped answering (silent for "
-           "%.1f s); %d task%s lost%s%s%s", k, rk->host, rk->pid, silent,
-           lost, lost == 1 ? "" : "s", lost ? ": " : "", list,
-           lost > 4 ? ", ..." : "");
+           "%.1f s); %d task%s lost%s%s%s",
+           k, rk->host, rk->pid, silent, lost, lost == 1 ? "" : "s",
+           lost ? ": " : "", list, lost > 4 ? ", ..." : "");
 }
 
 static void flush(msched *s) {
@@ -568,9 +568,9 @@ static int alloc_state(msched *s, uint32_t nn, int size) {
   s->sent = calloc((size_t)size, sizeof *s->sent);
   s->batch = calloc((size_t)size, sizeof *s->batch);
   s->bytes = calloc((size_t)size, sizeof *s->bytes);
-  if (!s->loc || !s->on || !s->nbytes || !s->holders || !s->rcons ||
-      !s->back || !s->hasval || !s->inflight || !s->capk || !s->avg_us ||
-      !s->last || !s->sent || !s->batch || !s->bytes)
+  if (!s->loc || !s->on || !s->nbytes || !s->holders || !s->rcons || !s->back ||
+      !s->hasval || !s->inflight || !s->capk || !s->avg_us || !s->last ||
+      !s->sent || !s->batch || !s->bytes)
     return WEFT_ENOMEM;
   for (uint32_t i = 0; i < nn; i++)
     s->loc[i] = s->on[i] = -1;
@@ -688,8 +688,7 @@ void weft__mpi_sched_shutdown(void) {
     if (g_dead && g_dead[k])
       continue;
     weft_buf b = WEFT_BUF_INIT;
-    if (!weft__pput_u8(&b, WEFT__MR_QUIT) &&
-        !weft__pput_u8(&b, m->no_finalize))
+    if (!weft__pput_u8(&b, WEFT__MR_QUIT) && !weft__pput_u8(&b, m->no_finalize))
       weft__msend_post(&g_sends, k, WEFT__MT_SCHED, &b);
     weft_buf_free(&b);
   }

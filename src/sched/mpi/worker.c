@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,11 @@ typedef struct wtask {
   weft_value *args;
   wref *refs;
   size_t nrefs;
-  int missing;   /* inputs still being fetched */
-  int status;    /* set before running when it cannot run */
+  int missing; /* inputs still being fetched */
+  int status;  /* set before running when it cannot run */
   char msg[512];
   weft_value out;
-  uint32_t us;   /* run time */
+  uint32_t us; /* run time */
   struct wtask *next;
   struct wtask *pprev, *pnext; /* the list of parked (fetching) tasks */
 } wtask;
@@ -65,7 +66,7 @@ typedef struct worker {
   /* store: chained hash table */
   went **tab;
   size_t nb, n;
-  wtask *parked; /* tasks waiting for fetches */
+  wtask *parked;  /* tasks waiting for fetches */
   uint32_t ended; /* computes up to this epoch are over */
   uint32_t open;  /* epoch of the compute open here, if open_ */
   bool open_;
@@ -208,8 +209,7 @@ static void ready(worker *w, wtask *t) {
     went *e = find(w, ekey(t->epoch, t->refs[k].task));
     if (!e || !e->have) {
       t->status = WEFT_EKILLED;
-      snprintf(t->msg, sizeof t->msg,
-               "input (task %u) is no longer on rank %d",
+      snprintf(t->msg, sizeof t->msg, "input (task %u) is no longer on rank %d",
                (unsigned)t->refs[k].task, t->refs[k].rank);
     } else
       t->args[t->refs[k].arg] = weft_value_retain(&e->v);
@@ -309,7 +309,8 @@ static int get_task(worker *w, weft__prd *r) {
     t->status = WEFT_ENOTFOUND;
     snprintf(t->msg, sizeof t->msg,
              "function '%s' is not registered on rank %d (WEFT_REGISTER it: "
-             "tasks travel by name)", fname, weft__mpi_g.rank);
+             "tasks travel by name)",
+             fname, weft__mpi_g.rank);
   }
   if (epoch <= w->ended) { /* that compute is over already */
     task_free(t);
@@ -542,9 +543,8 @@ static int finish(worker *w, wtask *t) {
       back = (t->flags & WEFT__MF_BACK) || s->len <= weft__mpi_g.inline_max;
     } else if (rc == WEFT_ENOTSUP && (t->flags & WEFT__MF_BACK)) {
       t->status = WEFT_ENOTSUP;
-      snprintf(t->msg, sizeof t->msg,
-               "its result cannot leave rank %d: %s", weft__mpi_g.rank,
-               err.text);
+      snprintf(t->msg, sizeof t->msg, "its result cannot leave rank %d: %s",
+               weft__mpi_g.rank, err.text);
     } else if (rc != WEFT_ENOTSUP)
       return rc;
   }
@@ -602,8 +602,19 @@ static int drain_done(worker *w, bool *progressed) {
   return rc;
 }
 
+/* Whether rank 0's process has ended, as far as this rank can see: only
+ * when both run on the same host (Open MPI ends the whole job itself when
+ * a rank dies, unless recovery is on; then this keeps a worker on rank 0's
+ * host from waiting forever). */
+static bool rank0_gone(void) {
+  const weft__mrank *r0 = &weft__mpi_g.ranks[0],
+                    *me = &weft__mpi_g.ranks[weft__mpi_g.rank];
+  return strcmp(r0->host, me->host) == 0 && r0->pid > 0 &&
+         kill(r0->pid, 0) != 0 && errno == ESRCH;
+}
+
 static int loop(worker *w) {
-  uint64_t idle_ns = 50000, last_progress = 0;
+  uint64_t idle_ns = 50000, last_progress = 0, last_check = 0;
   for (;;) {
     bool progressed = false;
     int src, tag, rc;
@@ -632,6 +643,16 @@ static int loop(worker *w) {
     uint64_t now = weft__mnow();
     if (!w->out.len && w->open_ && now - w->last_sent >= WEFT__MPI_BEAT_NS)
       rc = weft__pput_u8(&w->out, WEFT__MR_BEAT);
+    if (now - last_check >= WEFT__MPI_BEAT_NS) { /* is rank 0 still there? */
+      last_check = now;
+      if (rank0_gone()) {
+        fprintf(stderr,
+                "weft: worker rank %d: rank 0 (pid %d) is gone; "
+                "exiting\n",
+                weft__mpi_g.rank, weft__mpi_g.ranks[0].pid);
+        return 3;
+      }
+    }
     if (!rc && w->out.len)
       rc = post(w, 0, WEFT__MT_DONE, &w->out);
     if (rc) {
@@ -654,8 +675,8 @@ static int loop(worker *w) {
     /* Then sleep until a task finishes or it is time to look at MPI. */
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t at = (uint64_t)ts.tv_sec * 1000000000ull +
-                  (uint64_t)ts.tv_nsec + idle_ns;
+    uint64_t at =
+        (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + idle_ns;
     ts.tv_sec = (time_t)(at / 1000000000ull);
     ts.tv_nsec = (long)(at % 1000000000ull);
     pthread_mutex_lock(&w->mu);
@@ -675,8 +696,7 @@ int weft__mpi_serve(void) {
   w.nthreads = weft__mpi_g.threads;
   w.th = calloc((size_t)w.nthreads, sizeof *w.th);
   if (!w.tab || !w.th) {
-    fprintf(stderr, "weft: worker rank %d: out of memory\n",
-            weft__mpi_g.rank);
+    fprintf(stderr, "weft: worker rank %d: out of memory\n", weft__mpi_g.rank);
     return 2;
   }
   pthread_mutex_init(&w.mu, NULL);
