@@ -3,7 +3,7 @@
  *
  * The mpi scheduler lives in its own library (libweft_mpi, built when MPI
  * is found), so that programs that do not use it never load libmpi.
- * weft_mpi_init (in that library) installs its entry points here; libweft
+ * A constructor of that library installs its entry points here; libweft
  * (sched/mpi_hook.c) only calls through them. */
 #ifndef WEFT_SCHED_MPI_HOOK_H
 #define WEFT_SCHED_MPI_HOOK_H
@@ -21,7 +21,7 @@ typedef struct weft__mpi_hooks {
   int (*is_default)(void);
 } weft__mpi_hooks;
 
-/* Installed by weft_mpi_init (NULL: no mpi scheduler in this process). */
+/* Installed by libweft_mpi (NULL: no mpi scheduler in this process). */
 void weft__mpi_set_hooks(const weft__mpi_hooks *h);
 /* The compute's entry: through the hooks, or WEFT_ENOTSUP with a message
  * saying weft_mpi_init was not called. */

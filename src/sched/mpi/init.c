@@ -33,6 +33,12 @@ static int is_default(void) {
 
 static const weft__mpi_hooks hooks = {weft__mpi_sched, is_default};
 
+/* Linking libweft_mpi makes the scheduler known (weft_scheduler_available,
+ * `weft info`); computing with it still needs weft_mpi_init. */
+__attribute__((constructor)) static void install_hooks(void) {
+  weft__mpi_set_hooks(&hooks);
+}
+
 static double env_seconds(const char *name, double def) {
   const char *s = getenv(name);
   if (!s || !*s)

@@ -627,6 +627,12 @@ int weft__mpi_sched(weft__run *r, const weft__config *cfg,
                     const weft_compute_opts *opts) {
   (void)opts;
   weft__mpi *m = &weft__mpi_g;
+  if (!m->ranks) {
+    snprintf(r->msg, sizeof r->msg,
+             "the mpi scheduler needs weft_mpi_init(&argc, &argv) at the "
+             "start of main (weft/mpi.h)");
+    return WEFT_ENOTSUP;
+  }
   pthread_mutex_lock(&g_mu);
   if (!m->active || m->size < 2) {
     pthread_mutex_unlock(&g_mu);
