@@ -5,8 +5,8 @@
  *
  * Hundreds of random graphs (fixed seeds; chains, fan-outs, reduction
  * trees, random predecessors, layers, wide joins; literal arguments, heap
- * strings, lists and 20 KiB bytes results) are computed with the mpi
- * scheduler and with threads: every output must be the same value, and
+ * strings, lists, 20 KiB bytes and 50x40 int64 array chunks) are computed with
+ * the mpi scheduler and with threads: every output must be the same value, and
  * equal to the test's own memoised recursion. Also: a failing task gives
  * the same message as under threads; a user pointer cannot travel and is
  * named; an unregistered function is named; computes reuse the ranks. */
@@ -20,7 +20,7 @@ static uint64_t mix(uint64_t h, uint64_t x) {
                     P61);
 }
 
-enum { K_INT, K_STR, K_LIST, K_BIG, K_FAIL };
+enum { K_INT, K_STR, K_LIST, K_BIG, K_CHUNK, K_FAIL };
 #define BIG 20000
 
 static bool decode(const weft_value *v, uint64_t *x) {
@@ -40,6 +40,18 @@ static bool decode(const weft_value *v, uint64_t *x) {
         lo->type != WEFT_T_INT)
       return false;
     *x = (uint64_t)hi->as.i << 32 | (uint64_t)lo->as.i;
+    return true;
+  }
+  case WEFT_T_CHUNK: { /* 50 x 40 int64: the integer, then x ^ i */
+    weft_chunk_info ci;
+    if (weft_chunk_get(v, &ci) || ci.dtype != WEFT_I64 || ci.ndim != 2 ||
+        ci.shape[0] != 50 || ci.shape[1] != 40)
+      return false;
+    const int64_t *e = ci.data;
+    *x = (uint64_t)e[0];
+    for (size_t i = 1; i < ci.count; i++)
+      if ((uint64_t)e[i] != (*x ^ i))
+        return false;
     return true;
   }
   case WEFT_T_BYTES: { /* BIG bytes: the integer, then a pattern of it */
@@ -93,6 +105,16 @@ static int rmix(weft_task_ctx *ctx, const weft_value *a, size_t n,
     free(p);
     return rc ? weft_fail(ctx, "no memory") : 0;
   }
+  case K_CHUNK: {
+    void *data;
+    if (weft_chunk_new(out, WEFT_I64, 2, (int64_t[]){50, 40}, &data))
+      return weft_fail(ctx, "no memory");
+    int64_t *e = data;
+    e[0] = (int64_t)h;
+    for (size_t i = 1; i < 2000; i++)
+      e[i] = (int64_t)(h ^ i);
+    return 0;
+  }
   default:
     return weft_fail(ctx, "rmix: this task fails (%llu)",
                      (unsigned long long)h);
@@ -142,7 +164,11 @@ static void make_dag(dag *d, int n, int shape) {
   for (int i = 0; i < n; i++) {
     d->salt[i] = rnd() % P61;
     int r = (int)rndn(20);
-    d->kind[i] = r < 10 ? K_INT : r < 14 ? K_STR : r < 17 ? K_LIST : K_BIG;
+    d->kind[i] = r < 10   ? K_INT
+                 : r < 13 ? K_STR
+                 : r < 16 ? K_LIST
+                 : r < 18 ? K_BIG
+                          : K_CHUNK;
     d->off[i] = (int)na;
     if (rndn(3) == 0)
       ADD(-1, rnd() % P61);
@@ -240,6 +266,13 @@ static bool same(const weft_value *a, const weft_value *b) {
     return a->as.i == b->as.i;
   case WEFT_T_STR:
     return strcmp(weft_value_str(a), weft_value_str(b)) == 0;
+  case WEFT_T_CHUNK: {
+    weft_chunk_info x, y;
+    return !weft_chunk_get(a, &x) && !weft_chunk_get(b, &y) &&
+           x.dtype == y.dtype && x.ndim == y.ndim && x.nbytes == y.nbytes &&
+           memcmp(x.shape, y.shape, (size_t)x.ndim * sizeof *x.shape) == 0 &&
+           memcmp(x.data, y.data, x.nbytes) == 0;
+  }
   case WEFT_T_BYTES:
     return weft_value_len(a) == weft_value_len(b) &&
            memcmp(weft_value_bytes(a), weft_value_bytes(b),
