@@ -247,4 +247,8 @@ fi
 if [ -f "$here/run_array.sh" ]; then
   bash "$here/run_array.sh" "$build" || status=1
 fi
+# issue 14: the mpi scheduler beside threads and Dask distributed, same run
+if [ -f "$here/run_mpi.sh" ]; then
+  bash "$here/run_mpi.sh" "$build" || status=1
+fi
 exit "$status"

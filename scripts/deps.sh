@@ -5,7 +5,7 @@
 #                                  (runtime + cairo driver: weft_plot declares
 #                                  PLplot's API itself, so no libplplot-dev,
 #                                  which pulls gfortran, Qt and wxWidgets),
-#                                  NumPy (the tests compare with it)
+#                                  NumPy (the tests compare with it), Open MPI
 #   scripts/deps.sh build bench    ... and what the benchmarks compare with
 #   scripts/deps.sh build examples ... and HTTP for seed 003's downloads
 #
@@ -18,7 +18,7 @@ set -euo pipefail
 # One group per line: "<group> <package>...". Add a group here, then name it
 # where it is needed (the Makefile).
 groups='
-build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz libplplot17 plplot-driver-cairo python3 python3-numpy tmux
+build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz libopenmpi-dev openmpi-bin libplplot17 plplot-driver-cairo python3 python3-numpy tmux
 bench libtbb-dev python3-numpy python3-joblib python3-dask python3-distributed
 examples libmicrohttpd-dev libcurl4-openssl-dev
 '

@@ -99,8 +99,10 @@ void cli_eval_usage(FILE *out) {
           "runs in\n"
           "                     parallel (levels, workers, sequential "
           "estimate)\n"
-          "  --scheduler NAME   sync or threads (default), or procs when "
-          "built in\n"
+          "  --scheduler NAME   sync or threads (default), or procs / mpi "
+          "when built in\n"
+          "                     (mpi: under mpirun -n N, the default "
+          "there)\n"
           "  --workers N        worker count (default: all cores; with "
           "--delay, at\n"
           "                     least the widest level of the graph)\n"
@@ -192,7 +194,7 @@ static int parse_opts(int argc, char **argv, eval_opts *o) {
       if (weft_scheduler_parse(v, &o->scheduler)) {
         fprintf(stderr,
                 "weft eval: unknown scheduler '%s' (sync, threads, "
-                "procs)\n",
+                "procs, mpi)\n",
                 v);
         bad = 1;
       } else if (!weft_scheduler_available(o->scheduler)) {

@@ -20,6 +20,9 @@
 #include <time.h>
 
 #include "cli.h"
+#ifdef WEFT_HAVE_MPI
+#include "weft/mpi.h"
+#endif
 #include "diag/dot.h"
 #include "weft.h"
 #include "weft_examples.h"
@@ -201,6 +204,14 @@ static int cmd_demo(int argc, char **argv) {
 /* ---- dispatch ---- */
 
 int main(int argc, char **argv) {
+#ifdef WEFT_HAVE_MPI
+  /* Under mpirun/srun every rank runs this: rank 0 goes on, the others
+   * serve as workers inside weft_mpi_init until rank 0 is done. */
+  const char *sched = getenv("WEFT_SCHEDULER");
+  if ((weft_mpi_launched() || (sched && strcmp(sched, "mpi") == 0)) &&
+      weft_mpi_init(&argc, &argv))
+    return 1;
+#endif
   if (argc < 2) {
     usage(stderr);
     return 2;

@@ -4,8 +4,10 @@
  *   sync     one thread, in a fixed order; for debugging.
  *   threads  (default) one worker per core with work-stealing deques.
  *   procs    worker processes (weft/procs.h).
+ *   mpi      MPI ranks under mpirun/srun (weft/mpi.h); the default when
+ *            weft_mpi_init found several ranks.
  * The scheduler and worker count come from weft_compute_opts, else from the
- * environment (WEFT_SCHEDULER=sync|threads|procs in any case, or Dask's
+ * environment (WEFT_SCHEDULER=sync|threads|procs|mpi in any case, or Dask's
  * threading|processes|synchronous; WEFT_WORKERS=N from 1 to 4096, or -1
  * for all cores as joblib's n_jobs=-1), else the defaults (threads, all
  * cores). A bad value fails the compute with WEFT_EINVAL naming it.
@@ -33,6 +35,7 @@ typedef enum weft_scheduler {
   WEFT_SCHED_SYNC,
   WEFT_SCHED_THREADS,
   WEFT_SCHED_PROCS,
+  WEFT_SCHED_MPI, /* MPI ranks: weft/mpi.h */
   WEFT_SCHED__COUNT
 } weft_scheduler;
 
@@ -106,7 +109,7 @@ int weft_compute1(weft_graph *g, weft_node *node, weft_value *out,
       (weft_node *const[]){__VA_ARGS__}
 #define WEFT_OUT(...) (weft_value *const[]){__VA_ARGS__}
 
-/* The scheduler's name ("sync", "threads", "procs"), and the reverse: any
+/* The scheduler's name ("sync", "threads", "procs", "mpi"), and the reverse: any
  * case, blanks around ignored, Dask's names too (WEFT_EINVAL for an
  * unknown name). */
 const char *weft_scheduler_name(weft_scheduler s);

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "diag/session.h"
+#include "mpi/hook.h"
 #include "run.h"
 #include "weft/client.h"
 #include "weft/procs.h"
@@ -67,6 +68,8 @@ static int run_scheduler(weft__run *r, const weft__config *cfg,
     snprintf(r->msg, sizeof r->msg,
              "the procs scheduler is not part of this build");
     return WEFT_ENOTSUP;
+  case WEFT_SCHED_MPI:
+    return weft__sched_mpi(r, cfg, opts);
   default:
     break;
   }
@@ -217,7 +220,8 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
  * the dispatcher is the one file that knows them all. */
 int weft_scheduler_available(weft_scheduler s) {
   return s == WEFT_SCHED_SYNC || s == WEFT_SCHED_THREADS ||
-         (s == WEFT_SCHED_PROCS && weft__procs_available());
+         (s == WEFT_SCHED_PROCS && weft__procs_available()) ||
+         (s == WEFT_SCHED_MPI && weft__mpi_available());
 }
 
 int weft_graph_task_code(const weft_graph *g) { return g ? g->task_code : 0; }

@@ -12,10 +12,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mpi/hook.h"
 #include "weft/fn.h"
 
-static const char *const sched_names[WEFT_SCHED__COUNT] = {"default", "sync",
-                                                           "threads", "procs"};
+static const char *const sched_names[WEFT_SCHED__COUNT] = {
+    "default", "sync", "threads", "procs", "mpi"};
 
 const char *weft_scheduler_name(weft_scheduler s) {
   return (unsigned)s < WEFT_SCHED__COUNT ? sched_names[s] : "unknown";
@@ -128,8 +129,8 @@ int weft__config_resolve(const weft_compute_opts *opts, weft__config *cfg,
     if (cfg->scheduler == WEFT_SCHED_DEFAULT && s && *s &&
         weft_scheduler_parse(s, &cfg->scheduler)) {
       snprintf(msg, msgsize,
-               "WEFT_SCHEDULER='%s' is not a scheduler (sync, threads or "
-               "procs, in any case)",
+               "WEFT_SCHEDULER='%s' is not a scheduler (sync, threads, "
+               "procs or mpi, in any case)",
                s);
       return WEFT_EINVAL;
     }
@@ -152,8 +153,9 @@ int weft__config_resolve(const weft_compute_opts *opts, weft__config *cfg,
         cfg->workers = (int)n;
     }
   }
-  if (cfg->scheduler == WEFT_SCHED_DEFAULT)
-    cfg->scheduler = WEFT_SCHED_THREADS;
+  if (cfg->scheduler == WEFT_SCHED_DEFAULT) /* mpi under mpirun */
+    cfg->scheduler =
+        weft__mpi_is_default() ? WEFT_SCHED_MPI : WEFT_SCHED_THREADS;
   if (cfg->workers <= 0)
     cfg->workers = weft_cpu_count();
   if (cfg->retries < 0)

@@ -1,0 +1,208 @@
+/* bench_mpi.c - the mpi scheduler's benchmark (issue 14), run by
+ * bench/run_mpi.sh under `mpirun -n 3 --oversubscribe` on loopback, beside
+ * the threads scheduler in the same process (rank 0, 2 threads):
+ *
+ *   overhead  empty tasks with real dependencies: chains (one per worker
+ *             thread) and a random layered DAG; wall time per task
+ *   metg      Task Bench's minimum effective task granularity: tasks that
+ *             spin for t us in the random DAG, the smallest t at which the
+ *             run keeps 50% efficiency (useful work / (cores x wall))
+ *   startup   weft_mpi_init on rank 0 (MPI start, the ranks' facts), and
+ *             the first compute after it
+ *   rank0     rank 0's CPU time per task and per message inside the
+ *             scheduler (fitted from the chains and the DAG: docs/scaling.md
+ *             feeds these into its simulation)
+ * Prints "BENCH <name> <value>" lines for run_mpi.sh. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sched/mpi/impl.h"
+#include "weft.h"
+#include "weft/mpi.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Spins for args[0] microseconds; adds its inputs. */
+static int spin(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                weft_value *out) {
+  (void)ctx;
+  double us = (double)a[0].as.i, t0 = now_s();
+  while (us > 0 && (now_s() - t0) * 1e6 < us) {
+  }
+  int64_t s = 1;
+  for (size_t k = 1; k < n; k++)
+    s += a[k].type == WEFT_T_INT ? a[k].as.i : 0;
+  *out = weft_int(s & 0xffffff);
+  return 0;
+}
+WEFT_REGISTER(spin);
+
+static uint64_t rs = 12345;
+static uint32_t rnd(uint32_t n) {
+  rs = rs * 6364136223846793005ull + 1442695040888963407ull;
+  return (uint32_t)((rs >> 33) % n);
+}
+
+/* chains: c chains of len tasks; the outputs are their ends. */
+static weft_graph *chains(int c, int len, int us, weft_node **outs) {
+  weft_graph *g = weft_graph_new();
+  for (int k = 0; k < c; k++) {
+    weft_node *x =
+        weft_call_fn(g, WEFT_FN(spin), 1, (weft_value[]){weft_int(us)});
+    for (int i = 1; i < len; i++)
+      x = weft_call_fn(g, WEFT_FN(spin), 2,
+                       (weft_value[]){weft_int(us), weft_node_ref(x)});
+    outs[k] = x;
+  }
+  return g;
+}
+
+/* A random DAG: layers of `width`, 1-3 inputs from the layer before, and
+ * a final join of the last layer. */
+static weft_graph *dag(int n, int width, int us, weft_node **out) {
+  weft_graph *g = weft_graph_new();
+  weft_node **nd = malloc((size_t)n * sizeof *nd);
+  rs = 12345;
+  for (int i = 0; i < n; i++) {
+    weft_value v[4] = {weft_int(us)};
+    size_t na = 1;
+    if (i >= width)
+      for (int k = 0, m = 1 + (int)rnd(3); k < m; k++)
+        v[na++] = weft_node_ref(
+            nd[(i / width - 1) * width + (int)rnd((uint32_t)width)]);
+    nd[i] = weft_call_fn(g, WEFT_FN(spin), na, v);
+  }
+  int last = n - n % width - (n % width ? 0 : width);
+  weft_value *v = malloc((size_t)(n - last + 1) * sizeof *v);
+  v[0] = weft_int(0);
+  for (int i = last; i < n; i++)
+    v[i - last + 1] = weft_node_ref(nd[i]);
+  *out = weft_call_fn(g, WEFT_FN(spin), (size_t)(n - last + 1), v);
+  free(v);
+  free(nd);
+  return g;
+}
+
+static weft_compute_opts opts_of(weft_scheduler s) {
+  weft_compute_opts o;
+  weft_compute_opts_init(&o);
+  o.scheduler = s;
+  o.workers = 2;
+  o.ignore_env = 1;
+  return o;
+}
+
+/* Best of reps: seconds of one compute of the n outputs. */
+static double timed(weft_graph *g, size_t n, weft_node **outs, weft_scheduler s,
+                    int reps) {
+  weft_compute_opts o = opts_of(s);
+  weft_value vals[64];
+  weft_value *pv[64];
+  for (size_t k = 0; k < n; k++)
+    pv[k] = &vals[k];
+  double best = 1e30;
+  for (int r = 0; r < reps; r++) {
+    double t0 = now_s();
+    if (weft_compute(g, n, outs, pv, &o)) {
+      fprintf(stderr, "bench_mpi: %s\n", weft_graph_error(g));
+      exit(1);
+    }
+    double t = now_s() - t0;
+    best = t < best ? t : best;
+    for (size_t k = 0; k < n; k++)
+      weft_value_release(&vals[k]);
+  }
+  return best;
+}
+
+int main(int argc, char **argv) {
+  double t0 = now_s();
+  if (weft_mpi_init(&argc, &argv))
+    return 1;
+  double t_init = now_s() - t0;
+  int reps = getenv("REPS") ? atoi(getenv("REPS")) : 3;
+  if (reps < 1)
+    reps = 1;
+  int cores = weft_cpu_count();
+  int threads = 0;
+  for (int k = 1; k < weft_mpi_size(); k++)
+    threads += weft__mpi_g.ranks[k].threads;
+  printf("BENCH ranks %d\nBENCH worker_threads %d\nBENCH cores %d\n",
+         weft_mpi_size(), threads, cores);
+  {
+    weft_node *o;
+    weft_graph *g = dag(8, 4, 0, &o);
+    double t1 = now_s();
+    timed(g, 1, &o, WEFT_SCHED_MPI, 1);
+    printf("BENCH startup_init_s %.4f\nBENCH startup_first_s %.4f\n", t_init,
+           now_s() - t1);
+    weft_graph_free(g);
+  }
+  if (argc > 1 && strcmp(argv[1], "--startup") == 0)
+    return 0; /* run_mpi.sh times the whole mpirun of this */
+  const char *names[2] = {"mpi", "threads"};
+  weft_scheduler sch[2] = {WEFT_SCHED_MPI, WEFT_SCHED_THREADS};
+  /* overhead: empty tasks */
+  weft__mstats a0, a1, b1;
+  int nchain = threads > 0 ? threads : 2, len = 1000, ndag = 8000;
+  weft_node *co[64], *dout;
+  weft_graph *gc = chains(nchain, len, 0, co);
+  weft_graph *gd = dag(ndag, 64, 0, &dout);
+  for (int s = 0; s < 2; s++) {
+    weft__mpi_stats(&a0);
+    double tc = timed(gc, (size_t)nchain, co, sch[s], reps);
+    weft__mpi_stats(&a1);
+    double td = timed(gd, 1, &dout, sch[s], reps);
+    weft__mpi_stats(&b1);
+    printf("BENCH %s_chain_us %.3f\nBENCH %s_dag_us %.3f\n", names[s],
+           tc * 1e6 / (nchain * len), names[s], td * 1e6 / (ndag + 1));
+    if (s == 0) { /* rank 0's costs: cpu = a x tasks + b x messages */
+      double c1 = (double)(a1.cpu_ns - a0.cpu_ns),
+             t1 = (double)(a1.tasks - a0.tasks),
+             m1 = (double)(a1.msgs_out + a1.msgs_in - a0.msgs_out - a0.msgs_in);
+      double c2 = (double)(b1.cpu_ns - a1.cpu_ns),
+             t2 = (double)(b1.tasks - a1.tasks),
+             m2 = (double)(b1.msgs_out + b1.msgs_in - a1.msgs_out - a1.msgs_in);
+      double det = t1 * m2 - t2 * m1;
+      double per_task = det != 0 ? (c1 * m2 - c2 * m1) / det : c2 / t2;
+      double per_msg = det != 0 ? (t1 * c2 - t2 * c1) / det : 0;
+      printf("BENCH rank0_cpu_per_task_chain_us %.3f\n"
+             "BENCH rank0_cpu_per_task_dag_us %.3f\n"
+             "BENCH msgs_per_task_chain %.3f\nBENCH msgs_per_task_dag %.3f\n"
+             "BENCH rank0_fit_task_us %.3f\nBENCH rank0_fit_msg_us %.3f\n",
+             c1 / t1 / 1e3, c2 / t2 / 1e3, m1 / t1, m2 / t2, per_task / 1e3,
+             per_msg / 1e3);
+    }
+  }
+  weft_graph_free(gc);
+  weft_graph_free(gd);
+  /* METG: the random DAG of spinning tasks */
+  static const int grid[] = {1,   2,   5,    10,   20,   50,   100,
+                             200, 500, 1000, 2000, 5000, 10000};
+  for (int s = 0; s < 2; s++) {
+    int metg = -1;
+    for (size_t k = 0; k < sizeof grid / sizeof grid[0]; k++) {
+      int us = grid[k];
+      int n = (int)(0.15e6 * 2 / us);
+      n = n < 200 ? 200 : n > 20000 ? 20000 : n;
+      weft_node *o;
+      weft_graph *g = dag(n, 64, us, &o);
+      double t = timed(g, 1, &o, sch[s], reps);
+      weft_graph_free(g);
+      double eff = (double)n * us * 1e-6 / (2 * t);
+      printf("BENCH %s_eff_%dus %.3f\n", names[s], us, eff);
+      if (eff >= 0.5) {
+        metg = us;
+        break;
+      }
+    }
+    printf("BENCH %s_metg_us %d\n", names[s], metg);
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+/* mpi/hook.h - how libweft reaches the mpi scheduler without linking MPI.
+ * Internal.
+ *
+ * The mpi scheduler lives in its own library (libweft_mpi, built when MPI
+ * is found), so that programs that do not use it never load libmpi.
+ * A constructor of that library installs its entry points here; libweft
+ * (sched/mpi_hook.c) only calls through them. */
+#ifndef WEFT_SCHED_MPI_HOOK_H
+#define WEFT_SCHED_MPI_HOOK_H
+
+#include "weft/compute.h"
+
+struct weft__run;
+struct weft__config;
+
+typedef struct weft__mpi_hooks {
+  /* Runs one compute (sched/compute.c's switch). */
+  int (*sched)(struct weft__run *r, const struct weft__config *cfg,
+               const weft_compute_opts *opts);
+  /* Nonzero when the default scheduler should be mpi (several ranks). */
+  int (*is_default)(void);
+} weft__mpi_hooks;
+
+/* Installed by libweft_mpi (NULL: no mpi scheduler in this process). */
+void weft__mpi_set_hooks(const weft__mpi_hooks *h);
+/* The compute's entry: through the hooks, or WEFT_ENOTSUP with a message
+ * saying weft_mpi_init was not called. */
+int weft__sched_mpi(struct weft__run *r, const struct weft__config *cfg,
+                    const weft_compute_opts *opts);
+/* Whether the mpi scheduler is there, and whether it is the default. */
+int weft__mpi_available(void);
+int weft__mpi_is_default(void);
+
+#endif

@@ -1,0 +1,129 @@
+/* mpi/impl.h - what the files of the mpi scheduler share. Internal.
+ *
+ *   mpi/init.c    weft_mpi_init / finalize: starting MPI, the facts about
+ *                 every rank (host, pid, threads), the launcher check
+ *   mpi/worker.c  a worker rank: its communication thread (the rank's main
+ *                 thread) and its compute threads
+ *   mpi/store.c   a worker's results by (compute, task), and the tasks
+ *                 waiting for data from other ranks
+ *   mpi/sched.c   rank 0: one compute over the worker ranks
+ *   mpi/msg.c     the records below, and non-blocking sends
+ *
+ * Only one thread per rank calls MPI (MPI_THREAD_SERIALIZED): a worker's
+ * main thread, and on rank 0 the thread running a compute (one at a time).
+ * Messages are MPI_BYTE buffers of records, every integer little-endian,
+ * values in the wire format (docs/wire.md). Tags:
+ *
+ *   SCHED (1) rank 0 -> worker, a batch of records:
+ *     TASK  u8 1 | u32 epoch | u32 task | fn name: varint n + bytes |
+ *           key: varint n + bytes (0: automatic) | u8 flags (1: send the
+ *           result back) | varint nargs | nargs x arg
+ *           arg: u8 0 + wire value (inline), or u8 1 + u32 task + varint
+ *           rank (the result of that task of this compute, on that rank)
+ *     FREE  u8 2 | u32 epoch | u32 task      (drop that result)
+ *     END   u8 3 | u32 epoch                 (drop the compute's results
+ *                                             and queued tasks)
+ *     QUIT  u8 4 | u8 skip                   (exit; skip 1: without
+ *                                             MPI_Finalize, a rank died)
+ *   DONE (2) worker -> rank 0, a batch of records:
+ *     DONE  u8 1 | u32 epoch | u32 task | i32 status | message: varint n +
+ *           bytes | u64 result bytes (encoded) | u32 run time (us) |
+ *           u8 has value | [wire value]
+ *     BEAT  u8 2                             (alive; sent every 200 ms while
+ *                                             a compute is open)
+ *   FETCH (3) worker -> worker: u32 epoch | u32 task
+ *   DATA  (4) worker -> worker: u32 epoch | u32 task | u8 ok | wire value
+ *           (ok 0: the owner no longer has it; the value is a message)
+ */
+#ifndef WEFT_SCHED_MPI_IMPL_H
+#define WEFT_SCHED_MPI_IMPL_H
+
+#include <mpi.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sched/procs/impl.h" /* weft__pput_* / weft__prd_*: byte helpers */
+#include "weft/mpi.h"
+#include "weft/wire.h"
+
+enum { WEFT__MT_SCHED = 1, WEFT__MT_DONE, WEFT__MT_FETCH, WEFT__MT_DATA };
+enum { WEFT__MR_TASK = 1, WEFT__MR_FREE, WEFT__MR_END, WEFT__MR_QUIT };
+enum { WEFT__MR_DONE = 1, WEFT__MR_BEAT };
+#define WEFT__MF_BACK 1 /* TASK flag: send the result back */
+#define WEFT__MPI_BEAT_NS 200000000ull
+#define WEFT__MPI_SPIN_NS 300000ull /* yield, not sleep, this long idle */
+#define WEFT__MPI_INLINE 256        /* default WEFT_MPI_INLINE */
+
+/* What every rank knows about every rank (gathered at init). */
+typedef struct weft__mrank {
+  char host[64];
+  int pid;
+  int threads; /* compute threads of a worker rank */
+} weft__mrank;
+
+typedef struct weft__mpi {
+  int rank, size;
+  bool active;   /* MPI initialised and not finalised */
+  bool launched; /* under a launcher */
+  weft__mrank *ranks;
+  double timeout_s; /* silence that makes a worker rank dead */
+  size_t inline_max;
+  int threads;      /* this worker rank's compute threads */
+  bool no_finalize; /* a rank died: MPI_Finalize could wait for it */
+} weft__mpi;
+
+extern weft__mpi weft__mpi_g; /* process-wide, like MPI itself */
+
+/* ---- non-blocking sends (mpi/msg.c) ---- */
+
+/* Sends of buffers that must live until MPI is done with them. */
+typedef struct weft__msend {
+  MPI_Request req;
+  weft_buf buf;
+  int dest;
+} weft__msend;
+
+typedef struct weft__msends {
+  weft__msend *v;
+  size_t n, cap;
+} weft__msends;
+
+/* Sends b's bytes to dest (b is taken over and left empty). 0, WEFT_ENOMEM
+ * or WEFT_EIO. */
+int weft__msend_post(weft__msends *s, int dest, int tag, weft_buf *b);
+/* Frees the buffers of completed sends. */
+void weft__msend_reap(weft__msends *s);
+/* Forgets the sends to rank dest (dead): cancels and frees them. */
+void weft__msend_drop(weft__msends *s, int dest);
+/* Waits (bounded by timeout_s) for all sends; frees everything. */
+void weft__msend_finish(weft__msends *s, double timeout_s);
+
+/* A received message: probes, then receives into b. 1 when there was one
+ * (*src, *tag set), 0 when none, WEFT_ENOMEM / WEFT_EIO. */
+int weft__mrecv(weft_buf *b, int *src, int *tag);
+
+uint64_t weft__mnow(void); /* CLOCK_MONOTONIC ns */
+
+/* ---- the two sides ---- */
+
+/* The worker rank's life (mpi/worker.c): serves until QUIT. Exit status. */
+int weft__mpi_serve(void);
+
+/* Rank 0's compute (mpi/sched.c). */
+struct weft__run;
+struct weft__config;
+int weft__mpi_sched(struct weft__run *r, const struct weft__config *cfg,
+                    const weft_compute_opts *opts);
+/* Rank 0's counters since start (for bench/bench_mpi.c and
+ * docs/scaling.md): tasks sent, messages sent and received, and the CPU
+ * time of the computing thread inside the mpi scheduler. */
+typedef struct weft__mstats {
+  uint64_t tasks, msgs_out, msgs_in, cpu_ns;
+} weft__mstats;
+void weft__mpi_stats(weft__mstats *out);
+
+/* At finalize: QUIT to every live worker rank, finish the sends. */
+void weft__mpi_sched_shutdown(void);
+
+#endif
