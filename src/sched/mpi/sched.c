@@ -310,7 +310,7 @@ static int put_task(msched *s, int k, uint32_t i, char *why, size_t whysize) {
     if (!rc)
       rc = weft_wire_encode(v, b, &err);
     if (rc == WEFT_ENOTSUP)
-      snprintf(why, whysize, "argument %u cannot be sent to rank %d: %s", j + 1,
+      snprintf(why, whysize, "argument %u cannot be sent to rank %d: %.200s", j + 1,
                k, err.text);
   }
   if (rc)

@@ -455,7 +455,7 @@ static int on_fetch(worker *w, int src, const uint8_t *p, size_t n) {
     rc = weft__pput_u8(&b, 1);
     if (!rc && (rc = weft_wire_encode(&e->v, &b, &err)) == WEFT_ENOTSUP) {
       b.len = mark;
-      char m[200];
+      char m[512];
       snprintf(m, sizeof m, "its result cannot leave rank %d: %s",
                weft__mpi_g.rank, err.text);
       weft_value s;
