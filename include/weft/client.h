@@ -256,7 +256,7 @@ int weft_as_completed_add(weft_as_completed *ac, weft_future *f);
  * timeout_s seconds (< 0: for ever) without one; WEFT_EINVAL. */
 int weft_as_completed_next(weft_as_completed *ac, weft_future **f,
                            double timeout_s);
-/* Frees the iterator (futures not yet yielded are not cancelled). */
+/* Frees the iterator (futures it has still to yield are not cancelled). */
 void weft_as_completed_free(weft_as_completed *ac);
 
 /* ---- graphs and futures ---- */

@@ -31,6 +31,7 @@ int weft_scheduler_parse(const char *name, weft_scheduler *out) {
   } aliases[] = {{"sync", WEFT_SCHED_SYNC},
                  {"threads", WEFT_SCHED_THREADS},
                  {"procs", WEFT_SCHED_PROCS},
+                 {"mpi", WEFT_SCHED_MPI},
                  {"threading", WEFT_SCHED_THREADS}, /* Dask's spellings */
                  {"single-threaded", WEFT_SCHED_SYNC},
                  {"synchronous", WEFT_SCHED_SYNC},
