@@ -25,9 +25,10 @@ build), WORKERS (threads, default all cores), ROWS (default 200000), SEED
 (default 0). One line per case, in bench_array_omp's format:
 
   ARRAY sys=dask var=threads case=<case> threads=<n> reps=<r>
-        seconds=<median> min=<s> max=<s> peak_rss=<bytes> result=<value>
-        first=<value> build=<s> tasks=<n>
+        seconds=<median> min=<s> max=<s> cpu=<s> peak_rss=<bytes>
+        result=<value> first=<value> build=<s> tasks=<n>
 
+cpu: median CPU seconds of a compute, all threads (time.process_time);
 result: the scalar (mulrev) or the mean of the row means (cos2); first: the
 first row mean (cos2) or the scalar again; peak_rss: the process's maximum
 resident set (getrusage), imports and the interpreter included; build: the
@@ -66,13 +67,14 @@ def run(case):
     tasks = len(expr.__dask_graph__())
     build = time.perf_counter() - t0
 
-    times = []
+    times, cpus = [], []
     with dask.config.set(scheduler="threads", num_workers=workers):
         for r in range(reps + 1):
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             res = expr.compute()
             if r:  # the first compute is the warm-up
                 times.append(time.perf_counter() - t1)
+                cpus.append(time.process_time() - c1)
     res = np.asarray(res)
     result = float(res.mean())
     first = float(res.flat[0])
@@ -80,7 +82,8 @@ def run(case):
     times.sort()
     print(f"ARRAY sys=dask var=threads case={case} threads={workers} "
           f"reps={reps} seconds={statistics.median(times):.6f} "
-          f"min={times[0]:.6f} max={times[-1]:.6f} peak_rss={peak} "
+          f"min={times[0]:.6f} max={times[-1]:.6f} "
+          f"cpu={statistics.median(cpus):.6f} peak_rss={peak} "
           f"result={result!r} first={first!r} build={build:.6f} "
           f"tasks={tasks}", flush=True)
 

@@ -31,8 +31,11 @@
  * run), SEED (default 0), OMP_NUM_THREADS. One line per (case, variant):
  *
  *   ARRAY sys=omp var=<v> case=<case> threads=<n> reps=<r> seconds=<median>
- *         min=<s> max=<s> peak_rss=<bytes> result=<value> first=<value>
+ *         min=<s> max=<s> cpu=<s> peak_rss=<bytes> result=<value>
+ *         first=<value>
  *
+ * cpu: the median CPU seconds of a repetition, all threads together (user +
+ * system): on a shared machine, less disturbed by others than wall time.
  * result: the scalar (mulrev) or the mean of the row means (cos2); first:
  * the first row mean (cos2) or the scalar again. peak_rss is the process's
  * VmHWM, reset before each variant (bench_mem.h). */
@@ -41,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "array/philox.h"
 #include "bench_mem.h"
@@ -56,6 +60,13 @@ static uint64_t seed = 0;
 static volatile double one_v = 1.0; /* not a compile-time constant */
 
 static double now_s(void) { return omp_get_wtime(); }
+
+/* CPU seconds of every thread of the process (user + system) */
+static double cpu_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* sum_k a[k] * b[n-1-k] with 8 accumulators; n a multiple of 8 (CB is) */
 static double dot_rev(const double *restrict a, const double *restrict b,
@@ -199,18 +210,21 @@ static void bench(const char *name, int cos2, int random, int regs, int reps) {
     exit(1);
   }
   mem_peak_reset();
-  double t[64], result = 0, first = 0;
+  double t[64], c[64], result = 0, first = 0;
   run_case(cos2, &w, blocksum, parts, rowmean, &result, &first); /* warm-up */
   for (int r = 0; r < reps; r++) {
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     run_case(cos2, &w, blocksum, parts, rowmean, &result, &first);
     t[r] = now_s() - t0;
+    c[r] = cpu_s() - c0;
   }
   qsort(t, (size_t)reps, sizeof t[0], cmp_dbl);
+  qsort(c, (size_t)reps, sizeof c[0], cmp_dbl);
   printf("ARRAY sys=omp var=%s case=%s threads=%d reps=%d seconds=%.6f "
-         "min=%.6f max=%.6f peak_rss=%.0f result=%.17g first=%.17g\n",
+         "min=%.6f max=%.6f cpu=%.6f peak_rss=%.0f result=%.17g "
+         "first=%.17g\n",
          regs ? "regs" : "tiles", name, nthr, reps, t[reps / 2], t[0],
-         t[reps - 1], mem_peak_bytes(), result, first);
+         t[reps - 1], c[reps / 2], mem_peak_bytes(), result, first);
   fflush(stdout);
   free(w.bufa);
   free(w.bufb);

@@ -68,7 +68,7 @@ function kv(line, k,   a, i, nf) { nf = split(line, a, " "); for (i = 1; i <= nf
 { sys = kv($0, "sys"); var = kv($0, "var"); c = kv($0, "case")
   key = c SUBSEP sys SUBSEP var
   if (!(key in S)) { n++; K[n] = key }
-  S[key] = kv($0, "seconds") + 0; R[key] = kv($0, "peak_rss") / 1048576; V[key] = kv($0, "result"); F[key] = kv($0, "first")
+  S[key] = kv($0, "seconds") + 0; C[key] = kv($0, "cpu"); R[key] = kv($0, "peak_rss") / 1048576; V[key] = kv($0, "result"); F[key] = kv($0, "first")
   if (sys == "dask") dask[c] = S[key]
   if (sys == "omp" && var == "tiles") omp[c] = S[key]
   if (sys == "weft") weftt[c] = S[key]
@@ -76,15 +76,15 @@ function kv(line, k,   a, i, nf) { nf = split(line, a, " "); for (i = 1; i <= nf
 }
 END {
   if (n == 0) { print "bench/run_array.sh: no results" > "/dev/stderr"; exit 1 }
-  printf "%-14s %-5s %-7s %10s %10s %9s %11s  %s\n", "case", "sys", "var", "seconds", "peak MiB", "vs dask", "vs omp", "result (first)"
+  printf "%-14s %-5s %-7s %10s %8s %10s %9s %9s  %s\n", "case", "sys", "var", "seconds", "cpu s", "peak MiB", "vs dask", "vs omp", "result (first)"
   for (i = 1; i <= n; i++) {
     split(K[i], p, SUBSEP); c = p[1]
     s = S[K[i]]
     vd = (c in dask && s > 0) ? sprintf("%.2fx", dask[c] / s) : "-"
     vo = (c in omp && omp[c] > 0) ? sprintf("%.2fx", s / omp[c]) : "-"
-    printf "%-14s %-5s %-7s %10.4f %10.1f %9s %11s  %s (%s)\n", c, p[2], p[3], s, R[K[i]], vd, vo, V[K[i]], F[K[i]]
+    printf "%-14s %-5s %-7s %10.4f %8s %10.1f %9s %9s  %s (%s)\n", c, p[2], p[3], s, C[K[i]] == "" ? "-" : sprintf("%.3f", C[K[i]]), R[K[i]], vd, vo, V[K[i]], F[K[i]]
   }
-  print "(vs dask: Dask seconds / these seconds, higher is faster; vs omp: these seconds / hand-fused C tiles seconds, lower is closer)"
+  print "(seconds: wall, median; cpu s: CPU seconds of all threads, median; vs dask: Dask seconds / these seconds, higher is faster; vs omp: these seconds / hand-fused C tiles seconds, lower is closer)"
   if (rows != 200000) { print "target (issue 8): not checked: ROWS is not 200000"; exit 0 }
   if (!length(weftt)) { print "target (issue 8): not checked: no weft rows (bench_array not built)"; exit 0 }
   m = ""
