@@ -611,24 +611,24 @@ static void test_pictures(void **state) {
   weft_graph_free(g);
 }
 
-/* `test_sched_diag --tty-map`: a weft_map of 40 items of 50 ms on two
- * threads (about 1 s) with WEFT_PROGRESS from the environment, for
+/* `test_sched_diag --tty-map`: a weft_map of 60 items of 50 ms on two
+ * threads (about 1.5 s) with WEFT_PROGRESS from the environment, for
  * tests/progress_tty.sh to watch in a terminal. */
 static int tty_map(void) {
-  weft_value in[40], out[40];
-  for (int i = 0; i < 40; i++)
+  weft_value in[60], out[60];
+  for (int i = 0; i < 60; i++)
     in[i] = weft_int(50);
   weft_map_opts mo;
   weft_map_opts_init(&mo);
   mo.scheduler = WEFT_SCHED_THREADS;
   mo.workers = 2;
   mo.batch_size = 1;
-  int rc = weft_map(WEFT_FN(snooze), 40, in, out, &mo);
+  int rc = weft_map(WEFT_FN(snooze), 60, in, out, &mo);
   long sum = 0;
-  for (int i = 0; i < 40 && !rc; i++)
+  for (int i = 0; i < 60 && !rc; i++)
     sum += out[i].as.i;
   printf("map: rc %d, sum %ld\n", rc, sum);
-  return rc || sum != 2000;
+  return rc || sum != 3000;
 }
 
 int main(int argc, char **argv) {
