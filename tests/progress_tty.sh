@@ -24,14 +24,20 @@ export TERM=${TERM:-xterm}
 bar_lines() { grep -E '^\[[# ]{30}\] +[0-9]+% \| ' <<<"$1"; }
 
 # watch NAME UNIT COMMAND: runs COMMAND in a 110x12 terminal, reads the
-# screen after 0.6 s and at the end, checks both.
+# screen once the bar shows and at the end, checks both.
 watch() {
   local name=$1 unit=$2 cmd=$3 mid final n
   rm -f "$name.rc"
   tm new-session -d -x 110 -y 12 -s "$name" \
     "WEFT_PROGRESS=1 $cmd > $name.out; echo \$? > $name.rc; sleep 120"
-  sleep 0.6
-  mid=$(tm capture-pane -p -t "$name")
+  # the screen as soon as a bar shows (it appears once the compute has run
+  # 0.2 s, and the computes take over a second)
+  mid=
+  for ((i = 0; i < 200; i++)); do
+    sleep 0.05
+    mid=$(tm capture-pane -p -t "$name")
+    [ -n "$(bar_lines "$mid")" ] && break
+  done
   for ((i = 0; i < 300; i++)); do [ -s "$name.rc" ] && break; sleep 0.1; done
   sleep 0.2
   final=$(tm capture-pane -p -t "$name")
@@ -55,7 +61,7 @@ grep -qx 500 compute.out || fail "compute: weft eval printed $(cat compute.out)"
 prog="$WEFT_BUILD_DIR/tests/test_sched_diag"
 [ -x "$prog" ] || prog="$WEFT_BUILD_DIR/test_sched_diag"
 watch map items "'$prog' --tty-map"
-grep -q "map: rc 0, sum 2000" map.out || fail "map: $(cat map.out)"
+grep -q "map: rc 0, sum 3000" map.out || fail "map: $(cat map.out)"
 
 if [ "$failures" -ne 0 ]; then echo "$failures failure(s)" >&2; exit 1; fi
 echo "progress_tty: ok"

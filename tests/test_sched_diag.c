@@ -175,9 +175,10 @@ static void test_trace_every_scheduler(void **state) {
     char err[256];
     assert_ok(weft_trace_write(t, path, err, sizeof err), NULL);
     /* both computes: 2 x (n leaves + n twice + 1 sum) */
-    snprintf(args, sizeof args,
-             "--computes 2 --tasks %d --fn leaf=%d --fn twice=%d --fn weft.sum=2",
-             2 * (2 * n + 1), 2 * n, 2 * n);
+    snprintf(
+        args, sizeof args,
+        "--computes 2 --tasks %d --fn leaf=%d --fn twice=%d --fn weft.sum=2",
+        2 * (2 * n + 1), 2 * n, 2 * n);
     check_trace(path, args);
 
     weft_trace_task *tasks;
@@ -198,13 +199,14 @@ static void test_trace_every_scheduler(void **state) {
     snprintf(path, sizeof path, "stream-%s.svg", scheds[c].name);
     assert_ok(weft_trace_svg(t, path, err, sizeof err), NULL);
     char cmd[512];
-    snprintf(cmd, sizeof cmd,
-             "python3 -c \"import sys, xml.etree.ElementTree as E; "
-             "r = E.parse('%s').getroot(); "
-             "ts = [t.text for t in r.iter('{http://www.w3.org/2000/svg}title')]; "
-             "assert any(t and t.startswith('leaf: ') for t in ts), ts[:5]; "
-             "assert any(t and t.startswith('twice: ') for t in ts)\"",
-             path);
+    snprintf(
+        cmd, sizeof cmd,
+        "python3 -c \"import sys, xml.etree.ElementTree as E; "
+        "r = E.parse('%s').getroot(); "
+        "ts = [t.text for t in r.iter('{http://www.w3.org/2000/svg}title')]; "
+        "assert any(t and t.startswith('leaf: ') for t in ts), ts[:5]; "
+        "assert any(t and t.startswith('twice: ') for t in ts)\"",
+        path);
     assert_int_equal(system(cmd), 0);
     weft_trace_free(t);
     weft_graph_free(g);
@@ -595,9 +597,9 @@ static void test_pictures(void **state) {
   assert_ok(weft_graph_to_dot(g, 1, &root, &vo, &dot), g);
   assert_contains(dot, "leaf x300");
   assert_contains(dot, "twice x300");
-  assert_contains(dot, "x1\\n"); /* the sum, noted */
+  assert_contains(dot, "x1\\n");           /* the sum, noted */
   assert_contains(dot, "[label=\"300\"]"); /* leaf -> twice, twice -> sum */
-  assert_not_contains(dot, "t5 ");           /* no single task drawn */
+  assert_not_contains(dot, "t5 ");         /* no single task drawn */
   free(dot);
   vo.trace = NULL;
   vo.max_tasks = 0; /* default 500: 601 tasks are summarised too */
@@ -609,24 +611,24 @@ static void test_pictures(void **state) {
   weft_graph_free(g);
 }
 
-/* `test_sched_diag --tty-map`: a weft_map of 40 items of 50 ms on two
- * threads (about 1 s) with WEFT_PROGRESS from the environment, for
+/* `test_sched_diag --tty-map`: a weft_map of 60 items of 50 ms on two
+ * threads (about 1.5 s) with WEFT_PROGRESS from the environment, for
  * tests/progress_tty.sh to watch in a terminal. */
 static int tty_map(void) {
-  weft_value in[40], out[40];
-  for (int i = 0; i < 40; i++)
+  weft_value in[60], out[60];
+  for (int i = 0; i < 60; i++)
     in[i] = weft_int(50);
   weft_map_opts mo;
   weft_map_opts_init(&mo);
   mo.scheduler = WEFT_SCHED_THREADS;
   mo.workers = 2;
   mo.batch_size = 1;
-  int rc = weft_map(WEFT_FN(snooze), 40, in, out, &mo);
+  int rc = weft_map(WEFT_FN(snooze), 60, in, out, &mo);
   long sum = 0;
-  for (int i = 0; i < 40 && !rc; i++)
+  for (int i = 0; i < 60 && !rc; i++)
     sum += out[i].as.i;
   printf("map: rc %d, sum %ld\n", rc, sum);
-  return rc || sum != 2000;
+  return rc || sum != 3000;
 }
 
 int main(int argc, char **argv) {

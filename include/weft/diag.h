@@ -44,15 +44,15 @@ extern "C" {
 typedef struct weft_progress weft_progress;
 
 typedef struct weft_progress_opts {
-  int fd;             /* where to draw; default 2 (stderr) */
-  int tty;            /* -1 (default): isatty(fd); 1: draw a bar redrawn in
-                         place; 0: plain lines */
-  double interval_s;  /* between redraws; 0: 0.1 s on a terminal, 5 s in
-                         plain lines */
-  int width;          /* bar width in characters; 0: 30 */
-  double min_s;       /* draw nothing for a compute shorter than this
-                         (Dask's `minimum`); 0 (default): draw every one.
-                         WEFT_PROGRESS=1 uses 0.2 s */
+  int fd;            /* where to draw; default 2 (stderr) */
+  int tty;           /* -1 (default): isatty(fd); 1: draw a bar redrawn in
+                        place; 0: plain lines */
+  double interval_s; /* between redraws; 0: 0.1 s on a terminal, 5 s in
+                        plain lines */
+  int width;         /* bar width in characters; 0: 30 */
+  double min_s;      /* draw nothing for a compute shorter than this
+                        (Dask's `minimum`); 0 (default): draw every one.
+                        WEFT_PROGRESS=1 uses 0.2 s */
 } weft_progress_opts;
 
 void weft_progress_opts_init(weft_progress_opts *opts);
@@ -81,14 +81,14 @@ void weft_trace_free(weft_trace *t);
 
 /* One recorded task, as weft_trace_tasks gives them. */
 typedef struct weft_trace_task {
-  unsigned compute; /* 1 for the trace's first compute, ... */
-  int worker;       /* -1: run in the program (procs) */
-  uint32_t task;    /* node index */
-  const char *fn;   /* function name */
-  const char *key;  /* the task's key */
+  unsigned compute;          /* 1 for the trace's first compute, ... */
+  int worker;                /* -1: run in the program (procs) */
+  uint32_t task;             /* node index */
+  const char *fn;            /* function name */
+  const char *key;           /* the task's key */
   uint64_t start_ns, end_ns; /* from the trace's first event */
-  uint64_t bytes;   /* size of the result */
-  int failed;       /* nonzero: it failed (end = when) */
+  uint64_t bytes;            /* size of the result */
+  int failed;                /* nonzero: it failed (end = when) */
 } weft_trace_task;
 
 /* The tasks recorded so far, by compute and worker, each in start order,
@@ -118,27 +118,27 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
 typedef struct weft_profile weft_profile;
 
 typedef struct weft_profile_row {
-  const char *fn;      /* function name (belongs to the profile) */
-  uint64_t calls;      /* tasks that ended */
-  uint64_t failed;     /* tasks that failed */
+  const char *fn;                /* function name (belongs to the profile) */
+  uint64_t calls;                /* tasks that ended */
+  uint64_t failed;               /* tasks that failed */
   double total_s, mean_s, max_s; /* time in the function's tasks */
-  uint64_t bytes;      /* results' bytes, added up */
-  double share;        /* total_s / (wall_s * workers) */
+  uint64_t bytes;                /* results' bytes, added up */
+  double share;                  /* total_s / (wall_s * workers) */
 } weft_profile_row;
 
 typedef struct weft_profile_worker {
-  int worker;          /* -1: tasks run in the program (procs) */
+  int worker; /* -1: tasks run in the program (procs) */
   uint64_t tasks;
-  double busy_s;       /* time in tasks */
-  double busy_share;   /* busy_s / wall_s */
+  double busy_s;     /* time in tasks */
+  double busy_share; /* busy_s / wall_s */
 } weft_profile_worker;
 
 typedef struct weft_profile_report {
-  double wall_s;       /* computes' wall time, added up */
+  double wall_s; /* computes' wall time, added up */
   uint64_t tasks;
   unsigned computes;
-  int workers;         /* most workers of one compute */
-  size_t nrows;        /* rows, by total time, biggest first */
+  int workers;  /* most workers of one compute */
+  size_t nrows; /* rows, by total time, biggest first */
   weft_profile_row *rows;
   size_t nworkers;
   weft_profile_worker *per_worker;

@@ -13,9 +13,9 @@
 #include "weft/diag.h"
 
 typedef enum {
-  WEFT__TR_TASK,     /* a task that ended: start..end */
-  WEFT__TR_FAILED,   /* a task that failed: start (or end)..end */
-  WEFT__TR_RETRY,    /* instants: */
+  WEFT__TR_TASK,   /* a task that ended: start..end */
+  WEFT__TR_FAILED, /* a task that failed: start (or end)..end */
+  WEFT__TR_RETRY,  /* instants: */
   WEFT__TR_CANCEL,
   WEFT__TR_WSTART,
   WEFT__TR_WLOST,
@@ -32,9 +32,9 @@ typedef struct weft__trec {
 
 /* Anything else (failures, retries, cancellations, workers): rare. */
 typedef struct weft__tevt {
-  weft__trec r;  /* kind: a weft__tr_kind; start == end for an instant */
+  weft__trec r; /* kind: a weft__tr_kind; start == end for an instant */
   int32_t signal, pid;
-  char *msg;     /* owned copy, or NULL */
+  char *msg; /* owned copy, or NULL */
 } weft__tevt;
 
 /* The records of one worker in one compute; written by one thread at a
@@ -57,7 +57,7 @@ typedef struct weft__tcomp {
   const void *graph;
   char sched[16];
   int workers;
-  int nlanes;        /* workers + 1: lane 0 is worker -1 (the program) */
+  int nlanes; /* workers + 1: lane 0 is worker -1 (the program) */
   weft__lane *lanes;
   uint64_t begin, end;
   int status;

@@ -35,9 +35,9 @@ typedef struct pcomp {
 struct weft_profile {
   weft_listener l;
   _Atomic(pcomp *) active;
-  ptab total;         /* merged over computes */
-  ptab *workers;      /* per worker + 1, merged */
-  int nworkers;       /* entries of workers */
+  ptab total;    /* merged over computes */
+  ptab *workers; /* per worker + 1, merged */
+  int nworkers;  /* entries of workers */
   int maxworkers;
   uint64_t wall, tasks;
   unsigned computes;
@@ -125,8 +125,7 @@ static void end(weft_profile *p, pcomp *c, const weft_event *ev) {
   if (c->nlanes > p->nworkers) {
     ptab *v = realloc(p->workers, (size_t)c->nlanes * sizeof *v);
     if (v) {
-      memset(v + p->nworkers, 0,
-             (size_t)(c->nlanes - p->nworkers) * sizeof *v);
+      memset(v + p->nworkers, 0, (size_t)(c->nlanes - p->nworkers) * sizeof *v);
       p->workers = v;
       p->nworkers = c->nlanes;
     } else {
@@ -211,8 +210,9 @@ void weft_profile_free(weft_profile *p) {
 
 static int by_total(const void *a, const void *b) {
   const weft_profile_row *x = a, *y = b;
-  return x->total_s < y->total_s ? 1 : x->total_s > y->total_s ? -1
-                                                                : strcmp(x->fn, y->fn);
+  return x->total_s < y->total_s   ? 1
+         : x->total_s > y->total_s ? -1
+                                   : strcmp(x->fn, y->fn);
 }
 
 void weft_profile_report_clear(weft_profile_report *r) {
@@ -232,8 +232,8 @@ int weft_profile_get(const weft_profile *p, weft_profile_report *out) {
   out->workers = p->maxworkers;
   size_t n = p->total.n;
   out->rows = calloc(n ? n : 1, sizeof *out->rows);
-  out->per_worker = calloc(p->nworkers ? (size_t)p->nworkers : 1,
-                           sizeof *out->per_worker);
+  out->per_worker =
+      calloc(p->nworkers ? (size_t)p->nworkers : 1, sizeof *out->per_worker);
   if (!out->rows || !out->per_worker) {
     weft_profile_report_clear(out);
     return WEFT_ENOMEM;
@@ -248,9 +248,8 @@ int weft_profile_get(const weft_profile *p, weft_profile_report *out) {
     r->calls = s->calls;
     r->failed = s->failed;
     r->total_s = (double)s->total / 1e9;
-    r->mean_s = s->calls + s->failed
-                    ? r->total_s / (double)(s->calls + s->failed)
-                    : 0;
+    r->mean_s =
+        s->calls + s->failed ? r->total_s / (double)(s->calls + s->failed) : 0;
     r->max_s = (double)s->max / 1e9;
     r->bytes = s->bytes;
     r->share = cap > 0 ? r->total_s / cap : 0;
@@ -300,11 +299,11 @@ int weft_profile_print(const weft_profile *p, FILE *f) {
     return rc;
   char tt[32], mt[32], xt[32], bt[32];
   human_time(tt, sizeof tt, r.wall_s);
-  fprintf(f, "weft profile: %llu task%s in %u compute%s, %s wall, %d "
-             "worker%s\n",
+  fprintf(f,
+          "weft profile: %llu task%s in %u compute%s, %s wall, %d "
+          "worker%s\n",
           (unsigned long long)r.tasks, r.tasks == 1 ? "" : "s", r.computes,
-          r.computes == 1 ? "" : "s", tt, r.workers,
-          r.workers == 1 ? "" : "s");
+          r.computes == 1 ? "" : "s", tt, r.workers, r.workers == 1 ? "" : "s");
   fprintf(f, "  %-28s %10s %10s %10s %10s %10s %6s\n", "function", "calls",
           "total", "mean", "max", "bytes", "share");
   for (size_t i = 0; i < r.nrows; i++) {

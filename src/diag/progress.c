@@ -29,18 +29,18 @@ struct weft_progress {
   weft_listener l;
   int fd, tty, width;
   double interval, min_s;
-  bool drawn; /* something was drawn for this compute */
+  bool drawn;         /* something was drawn for this compute */
   pthread_mutex_t mu; /* the drawing thread's start and stop */
   pthread_cond_t cv;
   pthread_t th;
   bool running, stop;
-  int depth;           /* begin events seen minus ends (caller thread) */
-  const void *graph;   /* the outermost compute's graph */
-  bool items_mode;     /* a weft_map: count items */
+  int depth;         /* begin events seen minus ends (caller thread) */
+  const void *graph; /* the outermost compute's graph */
+  bool items_mode;   /* a weft_map: count items */
   uint64_t total;
   uint64_t t0;
   int nlanes;
-  pcount *lanes;       /* per worker + 1 */
+  pcount *lanes; /* per worker + 1 */
   _Atomic uint64_t cancelled;
   int status;
   bool ended;
@@ -235,20 +235,20 @@ void weft__progress_event(const weft_event *ev, void *ud) {
   /* one writer per lane: a relaxed load and store, no read-modify-write */
   switch (ev->kind) {
   case WEFT_EV_TASK_END:
-    atomic_store_explicit(&c->done,
-                          atomic_load_explicit(&c->done, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    atomic_store_explicit(
+        &c->done, atomic_load_explicit(&c->done, memory_order_relaxed) + 1,
+        memory_order_relaxed);
     return;
   case WEFT_EV_MAP_ITEMS:
-    atomic_store_explicit(&c->items,
-                          atomic_load_explicit(&c->items, memory_order_relaxed) +
-                              ev->items,
-                          memory_order_relaxed);
+    atomic_store_explicit(
+        &c->items,
+        atomic_load_explicit(&c->items, memory_order_relaxed) + ev->items,
+        memory_order_relaxed);
     return;
   case WEFT_EV_TASK_FAIL:
-    atomic_store_explicit(&c->failed,
-                          atomic_load_explicit(&c->failed, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    atomic_store_explicit(
+        &c->failed, atomic_load_explicit(&c->failed, memory_order_relaxed) + 1,
+        memory_order_relaxed);
     return;
   case WEFT_EV_TASK_CANCEL:
     atomic_fetch_add(&p->cancelled, 1); /* after the run: no contention */

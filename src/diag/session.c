@@ -25,12 +25,12 @@ struct weft__diag {
 static _Atomic unsigned sessions; /* numbers the files of "%n" */
 
 uint32_t weft__diag_kinds(weft_event_fn fn) {
-  const uint32_t no_start = ~(WEFT_EV_BIT(WEFT_EV_TASK_START) |
-                              WEFT_EV_BIT(WEFT_EV_TASK_QUEUED));
+  const uint32_t no_start =
+      ~(WEFT_EV_BIT(WEFT_EV_TASK_START) | WEFT_EV_BIT(WEFT_EV_TASK_QUEUED));
   if (fn == weft__trace_event)
-    return no_start & ~(WEFT_EV_BIT(WEFT_EV_MAP_BEGIN) |
-                        WEFT_EV_BIT(WEFT_EV_MAP_ITEMS) |
-                        WEFT_EV_BIT(WEFT_EV_MAP_END));
+    return no_start &
+           ~(WEFT_EV_BIT(WEFT_EV_MAP_BEGIN) | WEFT_EV_BIT(WEFT_EV_MAP_ITEMS) |
+             WEFT_EV_BIT(WEFT_EV_MAP_END));
   if (fn == weft__profile_event)
     return WEFT_EV_BIT(WEFT_EV_COMPUTE_BEGIN) |
            WEFT_EV_BIT(WEFT_EV_COMPUTE_END) | WEFT_EV_BIT(WEFT_EV_TASK_END) |
@@ -94,8 +94,10 @@ int weft__diag_open(int progress, const char *trace, int profile,
     if (!rc) { /* a bad path fails now, before anything runs */
       FILE *f = fopen(d->trace_path, "w");
       if (!f) {
-        snprintf(msg, msgsize, "cannot write the trace to '%s' (WEFT_TRACE "
-                 "or the trace option): %s", d->trace_path, strerror(errno));
+        snprintf(msg, msgsize,
+                 "cannot write the trace to '%s' (WEFT_TRACE "
+                 "or the trace option): %s",
+                 d->trace_path, strerror(errno));
         weft__diag_close(d, NULL, 0);
         return WEFT_EIO;
       }

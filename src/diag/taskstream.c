@@ -5,10 +5,10 @@
  *
  * The picture has a fixed width, so a bar is at least a pixel wide: tasks
  * narrower than a pixel that follow a bar of their function on a row
- * closer than a pixel are drawn into it, which keeps the file small for a million tasks (its
- * title says how many tasks it stands for). Failed tasks are outlined in
- * red; retries, cancellations and worker deaths are marks above the row.
- * SVG is text, written here directly. */
+ * closer than a pixel are drawn into it, which keeps the file small for a
+ * million tasks (its title says how many tasks it stands for). Failed tasks are
+ * outlined in red; retries, cancellations and worker deaths are marks above the
+ * row. SVG is text, written here directly. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +50,9 @@ static void note_fn(legend **lg, size_t *n, size_t *cap, const char *name,
 static void bar(FILE *f, double x0, double x1, double y, const char *fn,
                 size_t n, bool failed) {
   double w = x1 - x0 < 0.5 ? 0.5 : x1 - x0;
-  fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" "
-             "fill=\"%s\" stroke=\"%s\" stroke-width=\"%s\"><title>",
+  fprintf(f,
+          "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" "
+          "fill=\"%s\" stroke=\"%s\" stroke-width=\"%s\"><title>",
           x0, y + 4, w, ROW_H - 8, weft__fn_colour(fn),
           failed ? "#d62728" : "white", failed ? "2" : "0.5");
   weft__xml_str(f, fn);
@@ -139,8 +140,9 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
         fprintf(f, "c%u program", cp->id);
       else
         fprintf(f, "c%u worker %d", cp->id, k - 1);
-      fprintf(f, "</text>\n<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" "
-                 "height=\"%.0f\" fill=\"#f4f4f4\"/>\n",
+      fprintf(f,
+              "</text>\n<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" "
+              "height=\"%.0f\" fill=\"#f4f4f4\"/>\n",
               X0, y + 2, W_PLOT, ROW_H - 4);
       /* bars: a lane's tasks are in time order (one worker) */
       double bx0 = -1, bx1 = -1;
@@ -172,18 +174,18 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
         const weft__trec *r = &e->r;
         if (r->kind == WEFT__TR_FAILED && r->start < r->end) {
           bar(f, X0 + (double)(r->start - t->t0) * px,
-              X0 + (double)(r->end - t->t0) * px, y,
-              r->fn ? r->fn->name : "?", 1, true);
+              X0 + (double)(r->end - t->t0) * px, y, r->fn ? r->fn->name : "?",
+              1, true);
           continue;
         }
         const char *col = r->kind == WEFT__TR_WSTART   ? "#59a14f"
                           : r->kind == WEFT__TR_FAILED ? "#d62728"
                                                        : "#333333";
         double x = X0 + (double)(r->end - t->t0) * px;
-        fprintf(f, "<path d=\"M%.1f %.1f l-4 -6 h8 z\" fill=\"%s\"><title>",
-                x, y + 8, col);
-        static const char *const what[] = {"task",      "failed",
-                                           "retry",     "cancelled",
+        fprintf(f, "<path d=\"M%.1f %.1f l-4 -6 h8 z\" fill=\"%s\"><title>", x,
+                y + 8, col);
+        static const char *const what[] = {"task",           "failed",
+                                           "retry",          "cancelled",
                                            "worker started", "worker lost"};
         fprintf(f, "%s", what[r->kind]);
         if (r->fn) {
@@ -205,14 +207,16 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
   double ya = TOP + (double)nrows * ROW_H + 10, step, scale;
   const char *unit;
   nice_step(span / 1e9, &step, &unit, &scale);
-  fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" "
-             "stroke=\"black\"/>\n",
+  fprintf(f,
+          "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" "
+          "stroke=\"black\"/>\n",
           X0, ya, X0 + W_PLOT, ya);
   for (double s = 0; s <= span / 1e9 + 1e-12; s += step) {
     double x = X0 + s * 1e9 * px;
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-               "stroke=\"black\"/><text x=\"%.1f\" y=\"%.1f\" "
-               "text-anchor=\"middle\">%g %s</text>\n",
+    fprintf(f,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+            "stroke=\"black\"/><text x=\"%.1f\" y=\"%.1f\" "
+            "text-anchor=\"middle\">%g %s</text>\n",
             x, ya, x, ya + 5, x, ya + 20, s * scale, unit);
   }
   /* legend: functions by busy time */
@@ -225,10 +229,11 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
       }
   for (size_t i = 0; i < nlg && i < 30; i++) {
     double y = TOP + (double)i * 18;
-    fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"12\" height=\"12\" "
-               "fill=\"%s\"/><text x=\"%.0f\" y=\"%.1f\">",
-            X0 + W_PLOT + 20, y, weft__fn_colour(lg[i].name),
-            X0 + W_PLOT + 38, y + 11);
+    fprintf(f,
+            "<rect x=\"%.0f\" y=\"%.1f\" width=\"12\" height=\"12\" "
+            "fill=\"%s\"/><text x=\"%.0f\" y=\"%.1f\">",
+            X0 + W_PLOT + 20, y, weft__fn_colour(lg[i].name), X0 + W_PLOT + 38,
+            y + 11);
     weft__xml_str(f, lg[i].name);
     fprintf(f, " (%llu)</text>\n", (unsigned long long)lg[i].tasks);
   }

@@ -25,8 +25,8 @@ const char *weft__fn_colour(const char *name) {
       "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
       "#b07aa1", "#ff9da7", "#9c755f", "#86bcb6", "#d37295", "#8cd17d"};
   uint32_t h = 2166136261u;
-  for (const unsigned char *p = (const unsigned char *)(name ? name : "");
-       *p; p++)
+  for (const unsigned char *p = (const unsigned char *)(name ? name : ""); *p;
+       p++)
     h = (h ^ *p) * 16777619u;
   return palette[h % (sizeof palette / sizeof palette[0])];
 }
@@ -35,7 +35,7 @@ const char *weft__fn_colour(const char *name) {
 static size_t utf8_len(const unsigned char *p) {
   if (p[0] < 0x80)
     return 1;
-  size_t n = p[0] >= 0xf0 && p[0] <= 0xf4   ? 4
+  size_t n = p[0] >= 0xf0 && p[0] <= 0xf4  ? 4
              : p[0] >= 0xe0                ? 3
              : p[0] >= 0xc2 && p[0] < 0xe0 ? 2
                                            : 0;
@@ -81,11 +81,20 @@ void weft__xml_str(FILE *f, const char *s) {
       p += n;
     } else {
       switch (*p) {
-      case '<': fputs("&lt;", f); break;
-      case '>': fputs("&gt;", f); break;
-      case '&': fputs("&amp;", f); break;
-      case '"': fputs("&quot;", f); break;
-      default: fputc(*p, f);
+      case '<':
+        fputs("&lt;", f);
+        break;
+      case '>':
+        fputs("&gt;", f);
+        break;
+      case '&':
+        fputs("&amp;", f);
+        break;
+      case '"':
+        fputs("&quot;", f);
+        break;
+      default:
+        fputc(*p, f);
       }
       p++;
     }
@@ -245,8 +254,8 @@ void weft__trace_event(const weft_event *ev, void *ud) {
   if (__builtin_expect(ev->kind == WEFT_EV_TASK_END, 1)) {
     weft__trec *r = lane_add(l);
     if (r)
-      *r = (weft__trec){ev->fn, ev->start_ns, ev->time_ns, ev->bytes,
-                        ev->task, WEFT__TR_TASK};
+      *r = (weft__trec){ev->fn,    ev->start_ns, ev->time_ns,
+                        ev->bytes, ev->task,     WEFT__TR_TASK};
     return;
   }
   weft__tevt *e;
@@ -258,9 +267,9 @@ void weft__trace_event(const weft_event *ev, void *ud) {
   case WEFT_EV_WORKER_LOST:
     if (!(e = lane_event(l)))
       return;
-    e->r.kind = ev->kind == WEFT_EV_TASK_FAIL     ? WEFT__TR_FAILED
-                : ev->kind == WEFT_EV_TASK_RETRY  ? WEFT__TR_RETRY
-                : ev->kind == WEFT_EV_TASK_CANCEL ? WEFT__TR_CANCEL
+    e->r.kind = ev->kind == WEFT_EV_TASK_FAIL      ? WEFT__TR_FAILED
+                : ev->kind == WEFT_EV_TASK_RETRY   ? WEFT__TR_RETRY
+                : ev->kind == WEFT_EV_TASK_CANCEL  ? WEFT__TR_CANCEL
                 : ev->kind == WEFT_EV_WORKER_START ? WEFT__TR_WSTART
                                                    : WEFT__TR_WLOST;
     e->r.task = ev->task;
@@ -312,8 +321,7 @@ static int by_start(const void *a, const void *b) {
   return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
 }
 
-int weft_trace_tasks(const weft_trace *t, weft_trace_task **tasks,
-                     size_t *n) {
+int weft_trace_tasks(const weft_trace *t, weft_trace_task **tasks, size_t *n) {
   if (!t || !tasks || !n)
     return WEFT_EINVAL;
   *tasks = NULL;
@@ -363,10 +371,11 @@ static double us(const weft_trace *t, uint64_t ns) {
   return ns >= t->t0 ? (double)(ns - t->t0) / 1000.0 : 0.0;
 }
 
-static void meta(FILE *f, bool *first, unsigned pid, int tid,
-                 const char *what, const char *name, int sort) {
-  fprintf(f, "%s\n{\"name\":\"%s\",\"ph\":\"M\",\"pid\":%u,\"tid\":%d,"
-             "\"args\":{\"%s\":",
+static void meta(FILE *f, bool *first, unsigned pid, int tid, const char *what,
+                 const char *name, int sort) {
+  fprintf(f,
+          "%s\n{\"name\":\"%s\",\"ph\":\"M\",\"pid\":%u,\"tid\":%d,"
+          "\"args\":{\"%s\":",
           *first ? "" : ",", what, pid, tid, sort >= 0 ? "sort_index" : "name");
   if (sort >= 0)
     fprintf(f, "%d}}", sort);
@@ -380,20 +389,21 @@ static void meta(FILE *f, bool *first, unsigned pid, int tid,
 static void write_rec(FILE *f, const weft_trace *t, const weft__tcomp *c,
                       int tid, const weft__trec *r, const weft__tevt *e) {
   char key[600];
-  static const char *const names[] = {"task",         "failed",
-                                      "retry",        "cancel",
-                                      "worker-start", "worker-lost"};
+  static const char *const names[] = {"task",   "failed",       "retry",
+                                      "cancel", "worker-start", "worker-lost"};
   if (r->kind == WEFT__TR_TASK ||
       (r->kind == WEFT__TR_FAILED && r->start < r->end)) {
     fprintf(f, ",\n{\"name\":");
     weft__json_str(f, r->fn ? r->fn->name : "?");
-    fprintf(f, ",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%u,\"tid\":%d,"
-               "\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"key\":",
+    fprintf(f,
+            ",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%u,\"tid\":%d,"
+            "\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"key\":",
             r->kind == WEFT__TR_TASK ? "task" : "task,failed", c->id, tid,
             us(t, r->start), (double)(r->end - r->start) / 1000.0);
   } else {
-    fprintf(f, ",\n{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"i\",\"s\":\"t\","
-               "\"pid\":%u,\"tid\":%d,\"ts\":%.3f,\"args\":{\"key\":",
+    fprintf(f,
+            ",\n{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"i\",\"s\":\"t\","
+            "\"pid\":%u,\"tid\":%d,\"ts\":%.3f,\"args\":{\"key\":",
             names[r->kind], names[r->kind], c->id, tid, us(t, r->end));
   }
   if (r->fn) {
@@ -446,8 +456,8 @@ int weft_trace_write(const weft_trace *t, const char *path, char *errbuf,
   for (size_t ci = 0; ci < t->ncomps; ci++) {
     const weft__tcomp *c = t->comps[ci];
     char name[128];
-    snprintf(name, sizeof name, "compute %u (%s, %d worker%s)", c->id,
-             c->sched, c->workers, c->workers == 1 ? "" : "s");
+    snprintf(name, sizeof name, "compute %u (%s, %d worker%s)", c->id, c->sched,
+             c->workers, c->workers == 1 ? "" : "s");
     meta(f, &first, c->id, 0, "process_name", name, -1);
     meta(f, &first, c->id, 0, "process_sort_index", NULL, (int)c->id);
     for (int k = 0; k < c->nlanes; k++) {
@@ -460,9 +470,10 @@ int weft_trace_write(const weft_trace *t, const char *path, char *errbuf,
       meta(f, &first, c->id, k, "thread_name", name, -1);
       meta(f, &first, c->id, k, "thread_sort_index", NULL, k);
     }
-    fprintf(f, ",\n{\"name\":\"compute\",\"cat\":\"compute\",\"ph\":\"i\","
-               "\"s\":\"p\",\"pid\":%u,\"tid\":0,\"ts\":%.3f,"
-               "\"args\":{\"event\":\"begin\",\"scheduler\":",
+    fprintf(f,
+            ",\n{\"name\":\"compute\",\"cat\":\"compute\",\"ph\":\"i\","
+            "\"s\":\"p\",\"pid\":%u,\"tid\":0,\"ts\":%.3f,"
+            "\"args\":{\"event\":\"begin\",\"scheduler\":",
             c->id, us(t, c->begin));
     weft__json_str(f, c->sched);
     fprintf(f, ",\"workers\":%d}}", c->workers);
@@ -473,9 +484,10 @@ int weft_trace_write(const weft_trace *t, const char *path, char *errbuf,
         write_rec(f, t, c, k, &c->lanes[k].e[i].r, &c->lanes[k].e[i]);
     }
     if (c->ended) {
-      fprintf(f, ",\n{\"name\":\"compute\",\"cat\":\"compute\",\"ph\":\"i\","
-                 "\"s\":\"p\",\"pid\":%u,\"tid\":0,\"ts\":%.3f,"
-                 "\"args\":{\"event\":\"end\",\"status\":%d,\"message\":",
+      fprintf(f,
+              ",\n{\"name\":\"compute\",\"cat\":\"compute\",\"ph\":\"i\","
+              "\"s\":\"p\",\"pid\":%u,\"tid\":0,\"ts\":%.3f,"
+              "\"args\":{\"event\":\"end\",\"status\":%d,\"message\":",
               c->id, us(t, c->end), c->status);
       if (c->msg)
         weft__json_str(f, c->msg);
@@ -495,8 +507,10 @@ int weft_trace_write(const weft_trace *t, const char *path, char *errbuf,
       lost |= t->comps[ci]->lanes[k].oom;
   if (lost) {
     if (errbuf && errsize)
-      snprintf(errbuf, errsize, "the trace ran out of memory: '%s' misses "
-                                "a compute", path);
+      snprintf(errbuf, errsize,
+               "the trace ran out of memory: '%s' misses "
+               "a compute",
+               path);
     return WEFT_ENOMEM;
   }
   return 0;

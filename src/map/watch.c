@@ -93,8 +93,7 @@ int weft__map_watch_begin(weft__map_watch *w, weft__map_cfg *cfg,
   return 0;
 }
 
-int weft__map_watch_end(weft__map_watch *w, int rc, char *err,
-                        size_t errsize) {
+int weft__map_watch_end(weft__map_watch *w, int rc, char *err, size_t errsize) {
   if (w->down)
     publish(w, WEFT_EV_MAP_END, rc);
   char msg[512];

@@ -24,7 +24,6 @@ int weft__map_watch_begin(weft__map_watch *w, weft__map_cfg *cfg,
                           size_t errsize);
 /* Publishes MAP_END with status rc, ends the diagnostics. Returns rc, or
  * the diagnostics' error (err set) when rc was 0. */
-int weft__map_watch_end(weft__map_watch *w, int rc, char *err,
-                        size_t errsize);
+int weft__map_watch_end(weft__map_watch *w, int rc, char *err, size_t errsize);
 
 #endif
