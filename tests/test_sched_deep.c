@@ -51,9 +51,9 @@ static void check_text(const weft_value *v, int depth, const char *leaf) {
   assert_int_equal(weft_value_format(v, buf, n + 1), n);
   size_t bad = n;
   for (size_t i = 0; i < n && bad == n; i++) {
-    char want = i < (size_t)depth            ? '['
-                : i < (size_t)depth + ll     ? leaf[i - (size_t)depth]
-                                             : ']';
+    char want = i < (size_t)depth        ? '['
+                : i < (size_t)depth + ll ? leaf[i - (size_t)depth]
+                                         : ']';
     if (buf[i] != want)
       bad = i;
   }

@@ -305,8 +305,7 @@ static int dec_dict(weft__rd *r, size_t at, weft_value *out, int depth) {
     if ((rc = weft__rd_lenbytes(r, &key, &klen, "dict key")))
       break;
     if (memchr(key, 0, klen)) {
-      rc = weft__wire_fail(r->err, kat, WEFT_EWIRE,
-                           "dict key with a NUL byte");
+      rc = weft__wire_fail(r->err, kat, WEFT_EWIRE, "dict key with a NUL byte");
       break;
     }
     bool dup = weft__dict_getn(&dict, (const char *)key, klen) != NULL;
