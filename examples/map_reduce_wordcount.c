@@ -44,8 +44,7 @@ static int count_words(const char *text, size_t len, weft_value *counts) {
       word[j] = '\0';
       j = 0;
       const weft_value *had = weft_dict_get(counts, word);
-      int rc = weft_dict_set(counts, word,
-                             weft_int(had ? had->as.i + 1 : 1));
+      int rc = weft_dict_set(counts, word, weft_int(had ? had->as.i + 1 : 1));
       if (rc)
         return rc;
     }
@@ -113,9 +112,8 @@ static int wordcount_merge(weft_task_ctx *ctx, const weft_value *args,
   for (size_t i = 0; !rc && i < weft_value_len(b); i++) {
     const char *w = weft_dict_key(b, i);
     const weft_value *had = weft_dict_get(out, w);
-    rc = weft_dict_set(out, w,
-                       weft_int((had ? had->as.i : 0) +
-                                weft_dict_item(b, i)->as.i));
+    rc = weft_dict_set(
+        out, w, weft_int((had ? had->as.i : 0) + weft_dict_item(b, i)->as.i));
   }
   return rc ? weft_fail(ctx, "out of memory merging counts") : 0;
 }

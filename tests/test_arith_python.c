@@ -77,9 +77,9 @@ static weft_value operand(const char *s) {
 
 static bool op_of(const char *s, weft_op *op) {
   static const char *const names[] = {"+", "-", "*", "/", "//", "%", "**"};
-  static const weft_op ops[] = {WEFT_OP_ADD,      WEFT_OP_SUB, WEFT_OP_MUL,
-                                WEFT_OP_DIV,      WEFT_OP_FLOORDIV,
-                                WEFT_OP_MOD,      WEFT_OP_POW};
+  static const weft_op ops[] = {WEFT_OP_ADD, WEFT_OP_SUB,      WEFT_OP_MUL,
+                                WEFT_OP_DIV, WEFT_OP_FLOORDIV, WEFT_OP_MOD,
+                                WEFT_OP_POW};
   for (size_t k = 0; k < 7; k++)
     if (strcmp(s, names[k]) == 0) {
       *op = ops[k];
@@ -148,8 +148,7 @@ static void test_operators_match_cpython(void **state) {
     } else {
       double d = strtod(want + 2, NULL);
       ok = v.type == WEFT_T_DOUBLE &&
-           (isnan(d) ? isnan(v.as.d)
-                     : memcmp(&d, &v.as.d, sizeof d) == 0);
+           (isnan(d) ? isnan(v.as.d) : memcmp(&d, &v.as.d, sizeof d) == 0);
     }
     if (!ok) {
       bad++;

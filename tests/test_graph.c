@@ -742,8 +742,7 @@ static void test_cycle_message_long(void **state) {
   weft_value v;
   for (size_t c = 0; c < NSCHEDS; c++) {
     weft_compute_opts o = tu_opts(&scheds[c], ex3);
-    assert_rc(WEFT_ECYCLE, tu_compute1(g, weft_graph_find(g, "c0"), &v, &o),
-              g);
+    assert_rc(WEFT_ECYCLE, tu_compute1(g, weft_graph_find(g, "c0"), &v, &o), g);
     assert_string_equal(weft_graph_error(g), want);
   }
   weft_graph_free(g);
@@ -763,8 +762,7 @@ static void test_cycle_message_long(void **state) {
     }
     snprintf(lkey, sizeof lkey, "%0100d", 0);
     weft_compute_opts o = tu_opts(&scheds[0], NULL);
-    assert_rc(WEFT_ECYCLE, tu_compute1(g, weft_graph_find(g, lkey), &v, &o),
-              g);
+    assert_rc(WEFT_ECYCLE, tu_compute1(g, weft_graph_find(g, lkey), &v, &o), g);
     const char *m = weft_graph_error(g);
     size_t named = 0;
     for (const char *p = m; (p = strstr(p, " -> ")); p += 4)

@@ -51,9 +51,8 @@ static void test_no_missing_features(void **state) {
   snprintf(dir, sizeof dir, "%s/include/weft", src);
   DIR *d = opendir(dir);
   assert_non_null(d);
-  static const char *const words[] = {"not yet",     "not implemented",
-                                      "unimplemented", "TODO", "FIXME",
-                                      "XXX"};
+  static const char *const words[] = {
+      "not yet", "not implemented", "unimplemented", "TODO", "FIXME", "XXX"};
   int bad = 0, headers = 0;
   struct dirent *e;
   while ((e = readdir(d))) {
@@ -116,8 +115,7 @@ static void test_wire_tags_round_trip(void **state) {
   int tags = 0;
   for (const char *p = text; (p = strstr(p, "WEFT_WIRE_TAG_")); p++) {
     char name[32];
-    if (sscanf(p, "WEFT_WIRE_TAG_%31[A-Z] =", name) != 1 ||
-        !strstr(p, " = 0x"))
+    if (sscanf(p, "WEFT_WIRE_TAG_%31[A-Z] =", name) != 1 || !strstr(p, " = 0x"))
       continue;
     const char *eq = p + strlen("WEFT_WIRE_TAG_") + strlen(name);
     if (strncmp(eq, " = 0x", 5) != 0)

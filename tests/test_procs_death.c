@@ -76,8 +76,10 @@ static void check_death(weft_procs *pool, const weft_fn_info *fn,
   print_message("%s: %.3f s: %s\n", fn->name, took, weft_graph_error(g));
   assert_rc(WEFT_EKILLED, rc, g);
   char want[512];
-  snprintf(want, sizeof want, "task 'dies' (%s) killed its worker 1 time "
-           "(last: %s)", fn->name, how);
+  snprintf(want, sizeof want,
+           "task 'dies' (%s) killed its worker 1 time "
+           "(last: %s)",
+           fn->name, how);
   assert_string_equal(weft_graph_error(g), want);
   if (took >= 1.0)
     fail_msg("the death took %.3f s to be reported (at most 1 s)", took);
@@ -109,8 +111,7 @@ static int sockets_held(pid_t pid) {
     ssize_t k = readlink(path, target, sizeof target - 1);
     if (k > 0) {
       target[k] = '\0';
-      if (strncmp(target, "socket:", 7) == 0 ||
-          strstr(target, "weft-bytes")) {
+      if (strncmp(target, "socket:", 7) == 0 || strstr(target, "weft-bytes")) {
         print_message("pid %d holds fd %s -> %s\n", (int)pid, e->d_name,
                       target);
         n++;
@@ -126,8 +127,7 @@ static void bg_crash(weft_procs *pool) {
   snprintf(pidfile, sizeof pidfile, "/tmp/weft-bg-%d", (int)getpid());
   weft_value name;
   assert_ok(weft_str_new(&name, pidfile), NULL);
-  check_death(pool, WEFT_FN(t_bg_crash), name,
-              "signal 11, Segmentation fault");
+  check_death(pool, WEFT_FN(t_bg_crash), name, "signal 11, Segmentation fault");
   pid_t bg = read_pid(pidfile);
   int held = sockets_held(bg);
   kill(bg, SIGKILL);

@@ -138,7 +138,7 @@ static void test_many_keys(void **state) {
 
 static void test_deep(void **state) {
   (void)state;
-  enum { DEPTH = 1000000 };
+  const int DEPTH = TU_TSAN ? 200000 : 1000000;
   weft_value v = weft_int(1), w = weft_int(1);
   for (int k = 0; k < DEPTH; k++) {
     weft_value d, e;
@@ -163,11 +163,11 @@ static void test_wire(void **state) {
   weft_value d = dict_of(2, k, vals);
   weft_buf b = WEFT_BUF_INIT;
   assert_ok(weft_wire_encode(&d, &b, NULL), NULL);
-  static const uint8_t want[] = {
-      0x08, 0x02,                                           /* dict, 2 */
-      0x01, 'a',  0x02, 1,    0,    0,    0, 0, 0, 0, 0,    /* 'a': 1 */
-      0x02, 'b',  'c',  0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-      0xff, 0xff}; /* 'bc': -1 */
+  static const uint8_t want[] = {0x08, 0x02, /* dict, 2 */
+                                 0x01, 'a',  0x02, 1,    0,    0,    0,
+                                 0,    0,    0,    0, /* 'a': 1 */
+                                 0x02, 'b',  'c',  0x02, 0xff, 0xff, 0xff,
+                                 0xff, 0xff, 0xff, 0xff, 0xff}; /* 'bc': -1 */
   assert_int_equal(b.len, sizeof want);
   assert_memory_equal(b.data, want, sizeof want);
   weft_value back;
@@ -184,8 +184,7 @@ static void test_wire(void **state) {
   /* every strict prefix is refused, and so are malformed dicts */
   for (size_t cut = 0; cut < b.len; cut++) {
     weft_value x = weft_int(5);
-    assert_rc(WEFT_EWIRE, weft_wire_decode(b.data, cut, NULL, &x, NULL),
-              NULL);
+    assert_rc(WEFT_EWIRE, weft_wire_decode(b.data, cut, NULL, &x, NULL), NULL);
     assert_type(x, WEFT_T_NONE);
   }
   struct {
@@ -202,8 +201,7 @@ static void test_wire(void **state) {
     weft_value x;
     weft_wire_error err = {0};
     assert_rc(WEFT_EWIRE,
-              weft_wire_decode(bad[i].bytes, bad[i].len, NULL, &x, &err),
-              NULL);
+              weft_wire_decode(bad[i].bytes, bad[i].len, NULL, &x, &err), NULL);
     assert_contains(err.text, bad[i].why);
     assert_type(x, WEFT_T_NONE);
   }
@@ -260,9 +258,9 @@ static int t_merge(weft_task_ctx *ctx, const weft_value *a, size_t n,
     for (size_t i = 0; i < weft_value_len(&a[s]); i++) {
       const char *k = weft_dict_key(&a[s], i);
       const weft_value *had = weft_dict_get(out, k);
-      if (weft_dict_set(out, k,
-                        weft_int((had ? had->as.i : 0) +
-                                 weft_dict_item(&a[s], i)->as.i)))
+      if (weft_dict_set(
+              out, k,
+              weft_int((had ? had->as.i : 0) + weft_dict_item(&a[s], i)->as.i)))
         return weft_fail(ctx, "out of memory");
     }
   return 0;
@@ -351,8 +349,8 @@ static void test_schedulers(void **state) {
     mo.errbuf = err;
     mo.errbuf_size = sizeof err;
     weft_value r;
-    int rc = weft_map_reduce(WEFT_FN(t_count), WEFT_FN(t_merge), NTEXTS, in,
-                             &r, &mo);
+    int rc = weft_map_reduce(WEFT_FN(t_count), WEFT_FN(t_merge), NTEXTS, in, &r,
+                             &mo);
     if (rc)
       fail_msg("weft_map_reduce: %s: %s", weft_err_name(rc), err);
     check_counts(&r, want);
@@ -365,9 +363,9 @@ static void test_schedulers(void **state) {
 int main(void) {
   tu_watchdog(120);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_api),         cmocka_unit_test(test_equality),
-      cmocka_unit_test(test_many_keys),   cmocka_unit_test(test_deep),
-      cmocka_unit_test(test_wire),        cmocka_unit_test(test_schedulers),
+      cmocka_unit_test(test_api),       cmocka_unit_test(test_equality),
+      cmocka_unit_test(test_many_keys), cmocka_unit_test(test_deep),
+      cmocka_unit_test(test_wire),      cmocka_unit_test(test_schedulers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

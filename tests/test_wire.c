@@ -424,7 +424,7 @@ static uint64_t rnd(void) { /* xorshift64*, fixed seed per test */
 }
 
 static weft_value random_value(int depth) {
-  switch (rnd() % (depth < 4 ? 7 : 6)) {
+  switch (rnd() % (depth < 4 ? 8 : 6)) {
   case 0:
     return weft_none();
   case 1:
@@ -448,6 +448,17 @@ static weft_value random_value(int depth) {
     for (size_t i = 0; i < n; i++)
       s[i] = (uint8_t)rnd();
     return mk_bytes(s, n);
+  }
+  case 6: { /* a dict of up to 4 short keys (a repeat replaces) */
+    size_t n = rnd() % 5;
+    weft_value d;
+    assert_int_equal(weft_dict_new(&d, 0), 0);
+    for (size_t i = 0; i < n; i++) {
+      char key[4] = {(char)('a' + rnd() % 4), (char)('a' + rnd() % 3), 0, 0};
+      key[rnd() % 3] = '\0';
+      assert_int_equal(weft_dict_set(&d, key, random_value(depth + 1)), 0);
+    }
+    return d;
   }
   default: {
     size_t n = rnd() % 5;

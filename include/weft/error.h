@@ -21,7 +21,7 @@ extern "C" {
   X(EARITY, -6, "wrong number of arguments")                                   \
   X(ETYPE, -7, "wrong value type")                                             \
   X(EGRAPH, -8, "node of another graph")                                       \
-  X(ENOTSUP, -9, "not supported (by this build, or for this value)")         \
+  X(ENOTSUP, -9, "not supported (by this build, or for this value)")           \
   X(EIO, -10, "input/output error")                                            \
   X(ESYS, -11, "system call failed")                                           \
   X(EKILLED, -12, "a worker died")                                             \

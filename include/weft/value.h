@@ -111,8 +111,8 @@ const weft_value *weft_dict_get(const weft_value *dict, const char *key);
  * item; NULL past the end or when dict is not a dict. */
 const char *weft_dict_key(const weft_value *dict, size_t i);
 const weft_value *weft_dict_item(const weft_value *dict, size_t i);
-/* str, bytes: bytes; list: items; dict: entries; 0 for other types (a chunk's sizes:
- * weft_chunk_get) */
+/* str, bytes: bytes; list: items; dict: entries; 0 for other types (a chunk's
+ * sizes: weft_chunk_get) */
 size_t weft_value_len(const weft_value *v);
 const void *weft_value_bytes(const weft_value *v);
 const weft_value *weft_list_get(const weft_value *list, size_t i);

@@ -217,8 +217,8 @@ int weft_wire_encode_result(const weft_wire_result *r, weft_buf *out,
  * *consumed (may be NULL) gets the frame's size; bytes after the frame are
  * left alone. WEFT_EWIRE for a frame of another kind, a malformed header or
  * payload (a bad value tag included), or payload bytes left over;
- * WEFT_ENOTSUP for another version; WEFT_EINVAL, WEFT_ENOMEM. On failure *out is zeroed
- * (clearing it is harmless). */
+ * WEFT_ENOTSUP for another version; WEFT_EINVAL, WEFT_ENOMEM. On failure *out
+ * is zeroed (clearing it is harmless). */
 int weft_wire_decode_task(const uint8_t *data, size_t len, size_t *consumed,
                           weft_wire_task *out, weft_wire_error *err);
 int weft_wire_decode_result(const uint8_t *data, size_t len, size_t *consumed,

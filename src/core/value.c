@@ -3,9 +3,9 @@
  * conversions and printing shared by every module. Values nest without
  * limit (a list a million deep is fine), so nothing here recurses through
  * them: releasing chains dead containers in a loop, equality and printing
- * walk with an explicit stack. Bytes may also live outside their object (weft__ext_obj:
- * a shared-memory mapping from a worker process), behind the same
- * accessors. */
+ * walk with an explicit stack. Bytes may also live outside their object
+ * (weft__ext_obj: a shared-memory mapping from a worker process), behind the
+ * same accessors. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -60,8 +60,7 @@ void weft__free_containers(weft_obj *o) {
       weft_value *it = &items[i];
       if (is_container(it)) { /* dies now: queue it instead of recursing */
         weft_obj *k = it->as.obj;
-        if (atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) ==
-            1) {
+        if (atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) == 1) {
           *dead_link(k) = todo;
           todo = k;
         }
@@ -564,8 +563,8 @@ size_t weft_value_format(const weft_value *v, char *buf, size_t size) {
       put(buf, size, &len, "%s", v->type == WEFT_T_LIST ? "[" : "{");
     }
     while (w.sp && w.f[w.sp - 1].i == w.f[w.sp - 1].n) {
-      put(buf, size, &len, "%s", w.f[w.sp - 1].a->type == WEFT_T_LIST ? "]"
-                                                                      : "}");
+      put(buf, size, &len, "%s",
+          w.f[w.sp - 1].a->type == WEFT_T_LIST ? "]" : "}");
       w.sp--;
     }
     if (!w.sp)
@@ -588,9 +587,8 @@ size_t weft_value_format(const weft_value *v, char *buf, size_t size) {
 }
 
 const char *weft_type_name(uint32_t type) {
-  static const char *const names[] = {"none",  "bool", "int", "double",
-                                      "str",   "bytes", "list", "ptr",
-                                      "chunk", "dict"};
+  static const char *const names[] = {"none",  "bool", "int", "double", "str",
+                                      "bytes", "list", "ptr", "chunk",  "dict"};
   if (type < sizeof names / sizeof names[0])
     return names[type];
   switch (type) {

@@ -121,8 +121,8 @@ static int cycle_error(weft_graph *g, const uint32_t *stack, size_t from,
       pick[np++] = vis[k];
     for (size_t k = nv - tail; k < nv; k++)
       pick[np++] = vis[k];
-    size_t len = cycle_text(g, pick, np, head, nvis - np, g->err,
-                            sizeof g->err);
+    size_t len =
+        cycle_text(g, pick, np, head, nvis - np, g->err, sizeof g->err);
     if (len < sizeof g->err || np <= 2)
       break;
     if (head > tail) /* too long for the message: name fewer */

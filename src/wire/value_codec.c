@@ -293,8 +293,10 @@ static int dec_dict(weft__rd *r, size_t at, weft_value *out, int depth) {
     return weft__wire_fail(r->err, at, WEFT_EWIRE,
                            "dict claims %llu entries, only %zu bytes left",
                            (unsigned long long)n, weft__rd_left(r));
+  /* Room grows with the entries that actually arrive, not with the count
+   * claimed (a claim costs nothing until its bytes are there). */
   weft_value dict;
-  if ((rc = weft_dict_new(&dict, (size_t)n)))
+  if ((rc = weft_dict_new(&dict, n < 16 ? (size_t)n : 16)))
     return ctor_failed(r, at, rc, "dict");
   for (size_t i = 0; i < (size_t)n; i++) {
     size_t kat = r->pos, klen;
@@ -303,8 +305,7 @@ static int dec_dict(weft__rd *r, size_t at, weft_value *out, int depth) {
     if ((rc = weft__rd_lenbytes(r, &key, &klen, "dict key")))
       break;
     if (memchr(key, 0, klen)) {
-      rc = weft__wire_fail(r->err, kat, WEFT_EWIRE,
-                           "dict key with a NUL byte");
+      rc = weft__wire_fail(r->err, kat, WEFT_EWIRE, "dict key with a NUL byte");
       break;
     }
     bool dup = weft__dict_getn(&dict, (const char *)key, klen) != NULL;

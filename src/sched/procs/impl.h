@@ -269,8 +269,8 @@ typedef struct weft__pworker {
   int head;          /* the one at head is running, the others queued */
   uint32_t inflight[WEFT__PROCS_DEPTH];
   uint64_t inflight_id[WEFT__PROCS_DEPTH];
-  int pidfd;         /* a pidfd of the process (readable once it has
-                        exited), or -1 where the kernel has none */
+  int pidfd;     /* a pidfd of the process (readable once it has
+                    exited), or -1 where the kernel has none */
   char why[256]; /* after a death: "signal 11, Segmentation fault" */
 } weft__pworker;
 
