@@ -428,8 +428,10 @@ static void test_start_timeout(void **state) {
   weft_procs_opts_init(&po);
   po.start_timeout_ms = 300;
   /* The stopper may miss a worker that greets the pool first (then the pool
-   * starts): try again, a few times. */
-  for (int attempt = 0; attempt < 5; attempt++) {
+   * starts): try again. An attempt the worker wins costs a spawn (about a
+   * millisecond), so a hundred cost little; on a loaded machine five were
+   * not always enough. */
+  for (int attempt = 0; attempt < 100; attempt++) {
     atomic_store(&stop_done, 0);
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, stopper, NULL), 0);
@@ -454,7 +456,7 @@ static void test_start_timeout(void **state) {
     assert_no_children();
     return;
   }
-  fail_msg("in 5 attempts, no worker was stopped before it started");
+  fail_msg("in 100 attempts, no worker was stopped before it started");
 }
 
 int main(void) {
