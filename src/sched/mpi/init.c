@@ -31,7 +31,9 @@ static int is_default(void) {
   return weft__mpi_g.active && weft__mpi_g.size > 1;
 }
 
-static const weft__mpi_hooks hooks = {weft__mpi_sched, is_default};
+static int ranks(void) { return is_default() ? weft__mpi_g.size : 0; }
+
+static const weft__mpi_hooks hooks = {weft__mpi_sched, is_default, ranks};
 
 /* Linking libweft_mpi makes the scheduler known (weft_scheduler_available,
  * `weft info`); computing with it still needs weft_mpi_init. */
