@@ -103,6 +103,8 @@ int weft_mpi_init(int *argc, char ***argv) {
   m->timeout_s = env_seconds("WEFT_MPI_TIMEOUT", 5.0);
   m->inline_max = env_bytes("WEFT_MPI_INLINE", WEFT__MPI_INLINE);
   m->launched = weft_mpi_launched();
+  const char *st = getenv("WEFT_MPI_STATS");
+  m->stats = st && strcmp(st, "1") == 0;
   if (!m->launched) {
     fprintf(stderr, "weft: not started by mpirun or srun: running in this "
                     "one process (the mpi scheduler uses threads)\n");
