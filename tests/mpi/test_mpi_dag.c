@@ -420,6 +420,33 @@ static void test_events(void **state) {
   weft_graph_free(g);
 }
 
+/* weft_map's batches travel to the ranks too (as under procs). */
+static int64_t sq3(int64_t x) { return x * x * x - 7; }
+WEFT_DELAYED(sq3, int64_t, int64_t);
+
+static void test_map(void **state) {
+  (void)state;
+  enum { N = 5000 };
+  static weft_value in[N], out[N];
+  for (int i = 0; i < N; i++)
+    in[i] = weft_int(i - 2000);
+  weft_map_opts mo;
+  weft_map_opts_init(&mo);
+  mo.scheduler = WEFT_SCHED_MPI;
+  mo.ignore_env = 1;
+  char err[512];
+  mo.errbuf = err;
+  mo.errbuf_size = sizeof err;
+  int rc = weft_map(WEFT_FN(sq3), N, in, out, &mo);
+  if (rc)
+    fail_msg("weft_map on mpi: %s", err);
+  for (int i = 0; i < N; i++) {
+    int64_t x = i - 2000;
+    assert_int_equal(out[i].type, WEFT_T_INT);
+    assert_true(out[i].as.i == x * x * x - 7);
+  }
+}
+
 static void dtor(void *p) { (void)p; }
 
 /* A user pointer cannot reach another rank: named, not crashed. */
@@ -445,9 +472,8 @@ int main(int argc, char **argv) {
   if (weft_mpi_init(&argc, &argv))
     return 1;
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_random_dags),
-      cmocka_unit_test(test_task_error),
-      cmocka_unit_test(test_events),
+      cmocka_unit_test(test_random_dags), cmocka_unit_test(test_task_error),
+      cmocka_unit_test(test_events),      cmocka_unit_test(test_map),
       cmocka_unit_test(test_ptr_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
