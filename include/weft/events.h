@@ -56,7 +56,9 @@ typedef struct weft_event {
                                compute-level events, and for the tasks the
                                procs scheduler runs in the program itself
                                rather than in a worker (literals, and the
-                               unpacking of weft_map's batches) */
+                               unpacking of weft_map's batches); the mpi
+                               scheduler: the rank (1 .. workers - 1),
+                               its task start is when it is sent there */
   uint32_t task;            /* node index in the graph */
   const weft_fn_info *fn;   /* task events: the task's function */
   uint64_t time_ns;         /* CLOCK_MONOTONIC (weft_now_ns); TASK_END: when

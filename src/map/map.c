@@ -159,9 +159,12 @@ static int setup(const weft_fn_info *fn, const weft_fn_info *rfn, size_t n,
     cfg->workers = weft_executor_workers(c->executor);
   else if (c->scheduler == WEFT_SCHED_PROCS && c->procs)
     cfg->workers = weft_procs_workers(c->procs);
-  cfg->local = c->scheduler != WEFT_SCHED_PROCS;
+  /* procs and mpi: batches that can leave the process */
+  cfg->local =
+      c->scheduler != WEFT_SCHED_PROCS && c->scheduler != WEFT_SCHED_MPI;
   if (!cfg->local) {
-    if (!weft_scheduler_available(WEFT_SCHED_PROCS)) {
+    if (c->scheduler == WEFT_SCHED_PROCS &&
+        !weft_scheduler_available(WEFT_SCHED_PROCS)) {
       snprintf(err, errsize, "the procs scheduler is not part of this build");
       return WEFT_ENOTSUP;
     }

@@ -159,7 +159,8 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
                   ? weft_executor_workers(opts->executor)
               : cfg.scheduler == WEFT_SCHED_PROCS && opts && opts->procs
                   ? weft_procs_workers(opts->procs)
-                  : cfg.workers;
+              : cfg.scheduler == WEFT_SCHED_MPI ? weft__mpi_workers(cfg.workers)
+                                                : cfg.workers;
   g->running = true;
   rc = weft__plan_build(g, n, idx, &r.plan);
   if (!rc && r.listener && !(r.fin = calloc(g->nnodes ? g->nnodes : 1, 1)))

@@ -19,6 +19,12 @@ int weft__mpi_is_default(void) {
   return h && h->is_default && h->is_default();
 }
 
+int weft__mpi_workers(int threads) {
+  const weft__mpi_hooks *h = atomic_load(&hooks);
+  int n = h && h->ranks ? h->ranks() : 0;
+  return n > 1 ? n : threads;
+}
+
 int weft__sched_mpi(weft__run *r, const struct weft__config *cfg,
                     const weft_compute_opts *opts) {
   const weft__mpi_hooks *h = atomic_load(&hooks);

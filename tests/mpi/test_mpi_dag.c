@@ -370,6 +370,83 @@ static void test_task_error(void **state) {
   weft_graph_free(g);
 }
 
+/* Events: every task starts and ends once, on a rank (1 .. workers - 1),
+ * or on rank 0 (-1) for literals; COMPUTE_BEGIN says how many workers. */
+typedef struct evcount {
+  int begin_workers, bad, starts[64], ends[64];
+} evcount;
+
+static void on_event(const weft_event *ev, void *ud) {
+  evcount *c = ud;
+  if (ev->kind == WEFT_EV_COMPUTE_BEGIN)
+    c->begin_workers = ev->workers;
+  if (ev->kind != WEFT_EV_TASK_START && ev->kind != WEFT_EV_TASK_END)
+    return;
+  int lowest = weft_mpi_size() > 1 ? 1 : 0; /* ranks, or threads */
+  if (ev->task >= 64 || ev->worker < -1 ||
+      (ev->worker >= 0 && ev->worker < lowest) ||
+      ev->worker >= c->begin_workers)
+    c->bad++;
+  else if (ev->kind == WEFT_EV_TASK_START)
+    c->starts[ev->task]++;
+  else
+    c->ends[ev->task]++;
+}
+
+static void test_events(void **state) {
+  (void)state;
+  weft_graph *g = weft_graph_new();
+  weft_node *prev = NULL;
+  for (int i = 0; i < 40; i++) {
+    weft_value v[3] = {weft_int(i), weft_int(K_INT)};
+    size_t n = 2;
+    if (prev)
+      v[n++] = weft_node_ref(prev);
+    prev = weft_call_fn(g, WEFT_FN(rmix), n, v);
+  }
+  evcount c;
+  memset(&c, 0, sizeof c);
+  weft_listener l = {on_event, &c, NULL};
+  weft_compute_opts om = opts_of(WEFT_SCHED_MPI);
+  om.listener = &l;
+  weft_value v;
+  assert_ok(weft_compute1(g, prev, &v, &om), g);
+  assert_int_equal(c.begin_workers, weft_mpi_size() > 1 ? weft_mpi_size() : 2);
+  assert_int_equal(c.bad, 0);
+  for (int i = 0; i < 40; i++) {
+    assert_int_equal(c.starts[i], 1);
+    assert_int_equal(c.ends[i], 1);
+  }
+  weft_graph_free(g);
+}
+
+/* weft_map's batches travel to the ranks too (as under procs). */
+static int64_t sq3(int64_t x) { return x * x * x - 7; }
+WEFT_DELAYED(sq3, int64_t, int64_t);
+
+static void test_map(void **state) {
+  (void)state;
+  enum { N = 5000 };
+  static weft_value in[N], out[N];
+  for (int i = 0; i < N; i++)
+    in[i] = weft_int(i - 2000);
+  weft_map_opts mo;
+  weft_map_opts_init(&mo);
+  mo.scheduler = WEFT_SCHED_MPI;
+  mo.ignore_env = 1;
+  char err[512];
+  mo.errbuf = err;
+  mo.errbuf_size = sizeof err;
+  int rc = weft_map(WEFT_FN(sq3), N, in, out, &mo);
+  if (rc)
+    fail_msg("weft_map on mpi: %s", err);
+  for (int i = 0; i < N; i++) {
+    int64_t x = i - 2000;
+    assert_int_equal(out[i].type, WEFT_T_INT);
+    assert_true(out[i].as.i == x * x * x - 7);
+  }
+}
+
 static void dtor(void *p) { (void)p; }
 
 /* A user pointer cannot reach another rank: named, not crashed. */
@@ -395,8 +472,8 @@ int main(int argc, char **argv) {
   if (weft_mpi_init(&argc, &argv))
     return 1;
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_random_dags),
-      cmocka_unit_test(test_task_error),
+      cmocka_unit_test(test_random_dags), cmocka_unit_test(test_task_error),
+      cmocka_unit_test(test_events),      cmocka_unit_test(test_map),
       cmocka_unit_test(test_ptr_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,8 +60,8 @@ void mpisim_defaults(simcfg *c) {
   c->layers = 5;
   c->task_us = 10000;
   c->bytes = 1 << 20;
-  c->task_cost_us = 1.0; /* bench_mpi (docs/scaling.md): per task, */
-  c->msg_cost_us = 2.5;  /* per message, */
+  c->task_cost_us = 0.7; /* bench_mpi (docs/scaling.md): per task, */
+  c->msg_cost_us = 0.9;  /* per message, */
   c->done_cost_us = 0;   /* (in the per-task cost) */
   c->wk_us = 20;
   c->lat_us = 5;

@@ -19,6 +19,9 @@ typedef struct weft__mpi_hooks {
                const weft_compute_opts *opts);
   /* Nonzero when the default scheduler should be mpi (several ranks). */
   int (*is_default)(void);
+  /* The number of ranks when computes run across them, else 0. Events
+   * then name ranks as workers: 1 .. ranks - 1. */
+  int (*ranks)(void);
 } weft__mpi_hooks;
 
 /* Installed by libweft_mpi (NULL: no mpi scheduler in this process). */
@@ -30,5 +33,8 @@ int weft__sched_mpi(struct weft__run *r, const struct weft__config *cfg,
 /* Whether the mpi scheduler is there, and whether it is the default. */
 int weft__mpi_available(void);
 int weft__mpi_is_default(void);
+/* The workers an mpi compute reports in its events: the ranks, or
+ * `threads` when it will run on threads (no launcher). */
+int weft__mpi_workers(int threads);
 
 #endif

@@ -71,6 +71,7 @@ typedef struct weft__mpi {
   size_t inline_max;
   int threads;      /* this worker rank's compute threads */
   bool no_finalize; /* a rank died: MPI_Finalize could wait for it */
+  bool stats;       /* WEFT_MPI_STATS=1: count rank 0's CPU time */
 } weft__mpi;
 
 extern weft__mpi weft__mpi_g; /* process-wide, like MPI itself */
@@ -116,8 +117,9 @@ struct weft__config;
 int weft__mpi_sched(struct weft__run *r, const struct weft__config *cfg,
                     const weft_compute_opts *opts);
 /* Rank 0's counters since start (for bench/bench_mpi.c and
- * docs/scaling.md): tasks sent, messages sent and received, and the CPU
- * time of the computing thread inside the mpi scheduler. */
+ * docs/scaling.md): tasks sent, messages sent and received, and (with
+ * WEFT_MPI_STATS=1) the CPU time of the scheduler's rounds that did
+ * something - not the waiting between them. */
 typedef struct weft__mstats {
   uint64_t tasks, msgs_out, msgs_in, cpu_ns;
 } weft__mstats;

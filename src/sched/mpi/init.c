@@ -31,7 +31,9 @@ static int is_default(void) {
   return weft__mpi_g.active && weft__mpi_g.size > 1;
 }
 
-static const weft__mpi_hooks hooks = {weft__mpi_sched, is_default};
+static int ranks(void) { return is_default() ? weft__mpi_g.size : 0; }
+
+static const weft__mpi_hooks hooks = {weft__mpi_sched, is_default, ranks};
 
 /* Linking libweft_mpi makes the scheduler known (weft_scheduler_available,
  * `weft info`); computing with it still needs weft_mpi_init. */
@@ -101,6 +103,8 @@ int weft_mpi_init(int *argc, char ***argv) {
   m->timeout_s = env_seconds("WEFT_MPI_TIMEOUT", 5.0);
   m->inline_max = env_bytes("WEFT_MPI_INLINE", WEFT__MPI_INLINE);
   m->launched = weft_mpi_launched();
+  const char *st = getenv("WEFT_MPI_STATS");
+  m->stats = st && strcmp(st, "1") == 0;
   if (!m->launched) {
     fprintf(stderr, "weft: not started by mpirun or srun: running in this "
                     "one process (the mpi scheduler uses threads)\n");

@@ -469,9 +469,11 @@ static void flush(msched *s) {
 static void loop(msched *s) {
   uint64_t idle_ns = 2000, last_progress = weft__mnow(),
            timeout = (uint64_t)(weft__mpi_g.timeout_s * 1e9);
+  bool stats = weft__mpi_g.stats;
   while (!stopped(s)) {
     bool progressed = false;
     int src = -1, tag = 0, rc = 0;
+    uint64_t cpu0 = stats ? thread_cpu_ns() : 0;
     while (!stopped(s) && (rc = weft__mrecv(&s->in, &src, &tag)) == 1) {
       progressed = true;
       if (src <= 0 || src >= s->size || tag != WEFT__MT_DONE) {
@@ -521,6 +523,8 @@ static void loop(msched *s) {
       }
     }
     if (progressed) {
+      if (stats) /* the work, not the waiting */
+        g_stats.cpu_ns += thread_cpu_ns() - cpu0;
       last_progress = weft__mnow();
       idle_ns = 2000;
       continue;
@@ -665,9 +669,7 @@ int weft__mpi_sched(weft__run *r, const weft__config *cfg,
     }
     weft_task_ctx *outer = weft_task_current();
     weft__task_set_current(&s.ctx);
-    uint64_t cpu0 = thread_cpu_ns();
     loop(&s);
-    g_stats.cpu_ns += thread_cpu_ns() - cpu0;
     weft__task_set_current(outer);
     /* Every rank that took part drops what is left of this compute. */
     for (int k = 1; k < s.size; k++)

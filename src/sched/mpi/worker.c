@@ -16,6 +16,7 @@
  * the compute threads signal, waking at growing intervals (50 us to 1 ms)
  * to look at MPI. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -451,31 +452,31 @@ static int on_fetch(worker *w, int src, const uint8_t *p, size_t n) {
   if (!rc)
     rc = weft__pput_u32(&b, task);
   size_t mark = b.len;
+  char why[300] = "";
   if (!rc && e && e->have) {
     rc = weft__pput_u8(&b, 1);
     if (!rc && (rc = weft_wire_encode(&e->v, &b, &err)) == WEFT_ENOTSUP) {
-      b.len = mark;
-      char m[512];
-      snprintf(m, sizeof m, "its result cannot leave rank %d: %s",
+      snprintf(why, sizeof why, "its result cannot leave rank %d: %s",
                weft__mpi_g.rank, err.text);
-      weft_value s;
-      rc = weft_str_new(&s, m);
-      if (!rc) {
-        weft__pput_u8(&b, 0);
-        rc = weft_wire_encode(&s, &b, NULL);
-        weft_value_release(&s);
-      }
+      rc = 0;
+    } else if (!rc && b.len > INT_MAX) {
+      snprintf(why, sizeof why,
+               "its result (%zu bytes encoded) is larger than one MPI "
+               "message holds (2 GiB)",
+               b.len - mark - 1);
     }
   } else if (!rc) {
-    weft_value s;
-    char m[128];
-    snprintf(m, sizeof m, "rank %d no longer holds it", weft__mpi_g.rank);
-    rc = weft_str_new(&s, m);
-    if (!rc) {
-      weft__pput_u8(&b, 0);
-      rc = weft_wire_encode(&s, &b, NULL);
-      weft_value_release(&s);
-    }
+    snprintf(why, sizeof why, "rank %d no longer holds it", weft__mpi_g.rank);
+  }
+  if (!rc && why[0]) { /* a refusal: ok 0 and the reason */
+    b.len = mark;
+    weft_value m;
+    rc = weft_str_new(&m, why);
+    if (!rc)
+      rc = weft__pput_u8(&b, 0);
+    if (!rc)
+      rc = weft_wire_encode(&m, &b, NULL);
+    weft_value_release(&m);
   }
   if (!rc)
     rc = post(w, src, WEFT__MT_DATA, &b);
@@ -538,7 +539,13 @@ static int finish(worker *w, wtask *t) {
   uint64_t nbytes = 0;
   if (!t->status) {
     int rc = weft_wire_encode(&t->out, s, &err);
-    if (rc == 0) {
+    if (rc == 0 && (t->flags & WEFT__MF_BACK) && s->len > INT_MAX - 4096) {
+      t->status = WEFT_ENOTSUP;
+      snprintf(t->msg, sizeof t->msg,
+               "its result (%zu bytes encoded) is larger than one MPI "
+               "message holds (2 GiB)",
+               s->len);
+    } else if (rc == 0) {
       nbytes = s->len;
       back = (t->flags & WEFT__MF_BACK) || s->len <= weft__mpi_g.inline_max;
     } else if (rc == WEFT_ENOTSUP && (t->flags & WEFT__MF_BACK)) {

@@ -595,18 +595,17 @@ static void let_workers_exit(weft_procs *pool) {
     weft__pworker *w = &pool->w[i];
     if (w->state != WEFT__W_READY)
       continue;
-    pid_t got;
-    int st;
-    while ((got = waitpid(w->pid, &st, WNOHANG)) == 0 ||
-           (got < 0 && errno == EINTR)) {
-      if (weft__procs_now() >= end)
+    /* Waited for without reaping (WNOWAIT): weft_procs_free reaps it as
+     * any other, which also closes its pidfd. */
+    for (;;) {
+      siginfo_t si;
+      si.si_pid = 0;
+      int got = waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT);
+      if ((got == 0 && si.si_pid != 0) || (got < 0 && errno != EINTR) ||
+          weft__procs_now() >= end)
         break;
       struct timespec ts = {0, 1000000};
       nanosleep(&ts, NULL);
-    }
-    if (got == w->pid) {
-      w->state = WEFT__W_DEAD;
-      w->pid = -1;
     }
   }
 }
