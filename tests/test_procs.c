@@ -1305,21 +1305,27 @@ static void test_program_dies(void **state) {
     print_error("the child ended early: wait status 0x%x\n", (unsigned)st);
   assert_int_equal(got1, 1);
   assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-  /* Its two workers are now ours: they must end within seconds. */
+  /* Its two workers are now ours: they, and any process the pool was
+   * starting when the program died (it exits when it finds its parent
+   * gone), must end within seconds. */
   double t0 = now_s();
   int reaped = 0;
-  while (reaped < 2 && now_s() - t0 < 10) {
+  for (;;) {
     pid_t got = waitpid(-1, &st, WNOHANG);
-    if (got > 0)
+    if (got > 0) {
       reaped++;
-    else {
-      struct timespec ts = {0, 1000000};
-      nanosleep(&ts, NULL);
+      continue;
     }
+    if (got < 0 && errno == ECHILD)
+      break; /* none left */
+    if (now_s() - t0 >= 10)
+      break;
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
   }
-  print_message("      orphaned workers ended %.1f ms after the program\n",
-                (now_s() - t0) * 1e3);
-  assert_int_equal(reaped, 2);
+  print_message("      %d orphaned processes ended %.1f ms after the program\n",
+                reaped, (now_s() - t0) * 1e3);
+  assert_true(reaped >= 2);
   assert_true(now_s() - t0 < 5);
   assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
   unlink(orphan_path);
