@@ -554,19 +554,24 @@ void weft__philox4x32(const uint32_t ctr[4], const uint32_t key[2],
  * (32 x 32 -> 64-bit products are one instruction per 8 lanes). */
 #define PHILOX10(x0, x1, x2, x3, key0, key1)                                   \
   do {                                                                         \
-    uint32_t k0_ = (key0), k1_ = (key1);                                       \
+    uint64_t a0_ = x0, a1_ = x1, a2_ = x2, a3_ = x3;                           \
+    uint64_t k0_ = (key0), k1_ = (key1);                                       \
     for (int r_ = 0; r_ < 10; r_++) {                                          \
-      uint64_t p0_ = (uint64_t)0xD2511F53u * x0;                               \
-      uint64_t p1_ = (uint64_t)0xCD9E8D57u * x2;                               \
-      uint32_t n0_ = (uint32_t)(p1_ >> 32) ^ x1 ^ k0_;                         \
-      uint32_t n2_ = (uint32_t)(p0_ >> 32) ^ x3 ^ k1_;                         \
-      x1 = (uint32_t)p1_;                                                      \
-      x3 = (uint32_t)p0_;                                                      \
-      x0 = n0_;                                                                \
-      x2 = n2_;                                                                \
-      k0_ += 0x9E3779B9u;                                                      \
-      k1_ += 0xBB67AE85u;                                                      \
+      uint64_t p0_ = 0xD2511F53u * (a0_ & 0xffffffffu);                        \
+      uint64_t p1_ = 0xCD9E8D57u * (a2_ & 0xffffffffu);                        \
+      uint64_t n0_ = ((p1_ >> 32) ^ a1_ ^ k0_) & 0xffffffffu;                  \
+      uint64_t n2_ = ((p0_ >> 32) ^ a3_ ^ k1_) & 0xffffffffu;                  \
+      a1_ = p1_ & 0xffffffffu;                                                 \
+      a3_ = p0_ & 0xffffffffu;                                                 \
+      a0_ = n0_;                                                               \
+      a2_ = n2_;                                                               \
+      k0_ = (k0_ + 0x9E3779B9u) & 0xffffffffu;                                 \
+      k1_ = (k1_ + 0xBB67AE85u) & 0xffffffffu;                                 \
     }                                                                          \
+    x0 = (uint32_t)a0_;                                                        \
+    x1 = (uint32_t)a1_;                                                        \
+    x2 = (uint32_t)a2_;                                                        \
+    x3 = (uint32_t)a3_;                                                        \
   } while (0)
 
 static inline double unit53(uint64_t bits) {
