@@ -216,3 +216,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ -f "$here/run_map.sh" ]; then
   bash "$here/run_map.sh" "$build"
 fi
+
+# The array benchmark (issue 8) has its own script and table.
+if [ -f "$here/run_array.sh" ]; then
+  bash "$here/run_array.sh" "$build"
+fi
