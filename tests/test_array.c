@@ -524,6 +524,26 @@ static void test_kernels_and_callbacks(void **state) {
   assert_string_equal(repr, "weft_array<shape=(200000, 4000) float64 "
                             "chunks=(1000, 1000) 800 chunks 800 tasks 6.40 GB "
                             "(chunk 8.00 MB)>");
+  /* pictures: a big array by layer, a small one task by task */
+  weft_array *r = weft_array_slice(a, "::-1, ::-1");
+  weft_array *p = weft_array_mul(a, r);
+  weft_array *m = weft_array_mean(p, WEFT_AXES_ALL);
+  assert_ok(weft_array_visualize(m, "big.dot", NULL), g);
+  char dot[4096];
+  read_whole("big.dot", dot, sizeof dot);
+  assert_contains(dot, "916 tasks");
+  assert_contains(dot, "ones\\n(200000, 4000) float64\\n800 chunks (fused)");
+  assert_contains(dot, "multiply");
+  assert_contains(dot, "mean\\n() float64\\n1 chunk\"");
+  weft_array *small = weft_ones(g, WEFT_F64, WEFT_SHAPE(4, 4), WEFT_CHUNKS(2, 2));
+  weft_array *ss = weft_array_sum(small, WEFT_AXES_ALL);
+  assert_ok(weft_array_visualize(ss, "small.dot", NULL), g);
+  read_whole("small.dot", dot, sizeof dot);
+  assert_contains(dot, "array.partial");
+  assert_contains(dot, "array.combine");
+  weft_array *l2[] = {r, p, m, small, ss};
+  for (size_t k = 0; k < NELEM(l2); k++)
+    weft_array_free(l2[k]);
   weft_array_free(a);
   weft_graph_free(g);
 }

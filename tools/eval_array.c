@@ -136,10 +136,7 @@ int cli_eval_array(const char *text, weft_scheduler sched, int workers,
     if (!pics[k])
       continue;
     vo.format = k ? "svg" : "dot";
-    if (n > 5000) {
-      fprintf(stderr, "weft eval: the graph has %zu chunks: not drawn (a "
-                      "picture that big cannot be read)\n", n);
-    } else if (weft_visualize(g, n, nodes, pics[k], &vo)) {
+    if (weft_array_visualize(a, pics[k], &vo)) {
       fprintf(stderr, "error: %s\n", weft_graph_error(g));
       goto out;
     } else if (!quiet) {

@@ -109,6 +109,7 @@ weft_array *weft_array_from_blocks(weft_graph *g, const weft_fn_info *fn,
     }
   }
   a->ntasks = 2 * a->nblocks;
+  snprintf(a->label, sizeof a->label, "%s", fn->name);
   weft_value_release(&extra);
   return a;
 }
@@ -184,6 +185,9 @@ weft_array *weft_array_map_blocks(const weft_fn_info *fn, weft_dtype dt,
   for (size_t i = 0; i < n; i++)
     t += in[i]->ntasks;
   a->ntasks = t;
+  snprintf(a->label, sizeof a->label, "map_blocks %s", fn->name);
+  for (size_t i = 0; i < n && i < 3; i++)
+    a->kid[a->nkids++] = weft_array_retain(in[i]);
   weft_value_release(&extra);
   return a;
 }
@@ -310,6 +314,7 @@ weft_array *weft_array_from_buffer(weft_graph *g, weft_dtype dt,
     a->blocks[b] = node;
   }
   weft_value_release(&sv);
+  snprintf(a->label, sizeof a->label, "from_buffer");
   return a;
 }
 
@@ -333,6 +338,9 @@ weft_array *weft_array_materialize(weft_array *x) {
   }
   memcpy(a->blocks, x->blocks, x->nblocks * sizeof *a->blocks);
   a->ntasks = x->ntasks;
+  snprintf(a->label, sizeof a->label, "materialize");
+  a->kid[0] = weft_array_retain(x);
+  a->nkids = 1;
   return a;
 }
 
@@ -489,6 +497,9 @@ weft_array *weft_array_reshape(weft_array *x, weft_shape shape) {
     }
   }
   a->ntasks = a->nblocks + x->ntasks;
+  snprintf(a->label, sizeof a->label, "reshape");
+  a->kid[0] = weft_array_retain(x);
+  a->nkids = 1;
   return a;
 }
 
@@ -624,6 +635,9 @@ weft_array *weft_array_concatenate(size_t n, weft_array *const in[],
   a->ntasks = 0;
   for (size_t i = 0; i < n; i++)
     a->ntasks += parts[i]->ntasks;
+  snprintf(a->label, sizeof a->label, "concatenate");
+  for (size_t i = 0; i < n && i < 3; i++)
+    a->kid[a->nkids++] = weft_array_retain(parts[i]);
 out:
   for (size_t i = 0; i < n; i++)
     weft_array_free(parts[i]);

@@ -80,6 +80,7 @@ struct weft_array {
   weft_node **blocks;
   size_t nblocks;
   size_t ntasks;        /* tasks this array's blocks need, inputs included */
+  char label[40];       /* what made it, for pictures ("sum", "from_buffer") */
   bool lowering;        /* guards weft__array_lower against re-entry */
 };
 
