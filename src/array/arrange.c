@@ -219,7 +219,7 @@ static int copy_block(weft_task_ctx *ctx, const weft_value *args, size_t n,
     sz *= s->shape[k];
   }
   void *data;
-  if (weft_chunk_new(out, s->dt, nd, ext, &data))
+  if (weft__chunk_pooled(out, s->dt, nd, ext, &data))
     return weft_fail(ctx, "out of memory for a chunk");
   size_t cnt = 1;
   for (int k = 0; k < nd; k++)
@@ -361,7 +361,7 @@ static int reshape_block(weft_task_ctx *ctx, const weft_value *args,
     return weft_fail(ctx, "array reshape task: %zu elements, not %zu",
                      c.count, cnt);
   void *data;
-  if (weft_chunk_new(out, c.dtype, (int)(n - 1), shape, &data))
+  if (weft__chunk_pooled(out, c.dtype, (int)(n - 1), shape, &data))
     return weft_fail(ctx, "out of memory for a chunk");
   if (c.nbytes)
     memcpy(data, c.data, c.nbytes);

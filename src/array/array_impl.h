@@ -110,6 +110,13 @@ size_t weft__array_task_count(const weft_array *a);
 const char *weft__aop_name(int op);
 const char *weft__afn_name(int fn);
 
+/* ---- pool.c ---- */
+/* A chunk like weft_chunk_new's, whose elements (not zeroed: the caller
+ * writes them all) come from the pool of reused buffers when it is 64 KiB
+ * or more. */
+int weft__chunk_pooled(weft_value *out, weft_dtype dt, int ndim,
+                       const int64_t *shape, void **data);
+
 /* ---- lower (src/opt/blockwise.c): tasks for a's blocks ---- */
 int weft__array_lower(weft_array *a);
 
