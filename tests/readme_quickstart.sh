@@ -9,10 +9,11 @@ awk '/^```c$/ {on = 1; next} /^```$/ && on {exit} on' "$src/README.md" >quicksta
 grep -q WEFT_DELAYED quickstart.c
 lib=$(find "$build" -maxdepth 1 -name 'libweft.*' | head -1)
 libdir=$(dirname "$lib")
-# a sanitized library needs its runtime first in the program
+# a sanitized library needs its runtime first in the program (grep reads
+# all of ldd's output: with -q, pipefail and SIGPIPE could hide the match)
 san=()
-if ldd "$lib" 2>/dev/null | grep -q libasan; then san=(-fsanitize=address,undefined); fi
-if ldd "$lib" 2>/dev/null | grep -q libtsan; then san=(-fsanitize=thread); fi
+if ldd "$lib" 2>/dev/null | grep libasan >/dev/null; then san=(-fsanitize=address,undefined); fi
+if ldd "$lib" 2>/dev/null | grep libtsan >/dev/null; then san=(-fsanitize=thread); fi
 cc "${san[@]}" -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$src/include" quickstart.c \
   -L"$libdir" -lweft -Wl,-rpath,"$libdir" -lpthread -lm -o quickstart
 out=$(./quickstart)

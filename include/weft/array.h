@@ -180,7 +180,8 @@ typedef enum weft_array_fn {
 } weft_array_fn;
 
 weft_array *weft_array_op2(weft_array_op op, weft_array *a, weft_array *b);
-/* a op s and s op a with a Python number s. */
+/* a op s and s op a with a Python number s: an integral s is a Python int
+ * (int32 * 2 stays int32, as in numpy), any other a Python float. */
 weft_array *weft_array_op2s(weft_array_op op, weft_array *a, double s);
 weft_array *weft_array_rop2s(weft_array_op op, double s, weft_array *a);
 weft_array *weft_array_op1(weft_array_fn fn, weft_array *a);
