@@ -268,7 +268,7 @@ static inline double f_sign(double x) {
         src = tin;                                                             \
         dst = tout;                                                            \
       }                                                                        \
-      for (int j = 0; j < 16; j++) {                                           \
+      _Pragma("omp simd") for (int j = 0; j < 16; j++) {                       \
         double x = src[j];                                                     \
         dst[j] = (EXPR);                                                       \
       }                                                                        \
@@ -677,6 +677,7 @@ KERN void weft__kern_normal(double *out, size_t n, uint64_t seed,
       u1[j] = ((double)(int64_t)(b1 >> 11) + 1.0) * 0x1p-53;
       u2[j] = (double)(int64_t)(b2 >> 11) * 0x1p-53;
     }
+#pragma omp simd
     for (int j = 0; j < 16; j++)
       z[j] = mean + sd * (sqrt(-2.0 * log(u1[j])) * cos(6.283185307179586 * u2[j]));
     size_t m = n - i0 < 16 ? n - i0 : 16;
