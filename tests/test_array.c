@@ -378,6 +378,15 @@ static void test_random(void **state) {
   assert_true(fabs(su / (double)N - 2.5) < 0.02);
   assert_true(fabs(sn / (double)N) < 0.05);
   assert_true(fabs(sn2 / (double)N - 1) < 0.05);
+  /* every element: Philox(counter i / 2, key 5), half i % 2 (the vector
+   * path gives the scalar function's bits) */
+  for (uint64_t i = 0; i < NELEM(u1); i++) {
+    weft__philox4x32((uint32_t[4]){(uint32_t)(i >> 1), 0, 0, 0},
+                     (uint32_t[2]){5, 0}, out);
+    uint64_t bits = (i & 1) ? (out[2] | (uint64_t)out[3] << 32)
+                            : (out[0] | (uint64_t)out[1] << 32);
+    assert_double_exact(u1[i], 2 + 1.0 * ((double)(bits >> 11) * 0x1p-53));
+  }
   /* element 0 of seed 5 is Philox(counter 0, key 5)'s first 64 bits */
   weft__philox4x32((uint32_t[4]){0, 0, 0, 0}, (uint32_t[2]){5, 0}, out);
   double u0 = 2 + (double)((out[0] | (uint64_t)out[1] << 32) >> 11) * 0x1p-53;
