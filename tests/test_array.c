@@ -1,5 +1,5 @@
 /* test_array.c - chunked arrays against numpy: every operation on inputs
- * with regular and irregular chunks (empty arrays, size-1 axes, negative
+ * with regular, irregular and random chunks (empty arrays, size-1 axes, negative
  * steps and broadcasting included), written to .npy and compared by
  * tests/array_numpy.py with Debian's python3-numpy; then what numpy cannot
  * check: bit-identical results on every scheduler and worker count, fused
@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))
+#define MAXD_TEST 3
 
 /* ---- inputs ---- */
 
@@ -122,9 +123,31 @@ static void read_whole(const char *path, char *buf, size_t size) {
     fclose(f);
 }
 
+/* Random chunk sizes adding up to each extent (set 2), from the LCG. */
+static int64_t random_sizes[MAXD_TEST][64];
+
 static weft_array *make_input(weft_graph *g, const input *in, const void *data,
-                              bool irregular) {
+                              int set) {
+  bool irregular = set == 1;
   weft_chunks c = in->regular;
+  if (set == 2) {
+    c.ndim = in->shape.ndim;
+    for (int k = 0; k < in->shape.ndim; k++) {
+      int64_t left = in->shape.d[k];
+      size_t n = 0;
+      if (left == 0)
+        random_sizes[k][n++] = 0;
+      while (left > 0 && n < 64) {
+        int64_t sz = 1 + (int64_t)(next_rand() * (double)left);
+        if (sz > left)
+          sz = left;
+        random_sizes[k][n++] = sz;
+        left -= sz;
+      }
+      weft_chunks_axis(&c, k, n, random_sizes[k]);
+    }
+    return weft_array_from_buffer(g, in->dt, in->shape, c, data);
+  }
   if (irregular) {
     c.ndim = in->shape.ndim;
     for (int k = 0; k < in->nirr; k++) {
@@ -155,12 +178,12 @@ static void test_numpy(void **state) {
   weft_compute_opts_init(&o);
   o.scheduler = WEFT_SCHED_SYNC;
   o.ignore_env = 1;
-  for (int set = 0; set < 2; set++) {
+  for (int set = 0; set < 3; set++) { /* regular, irregular, random chunks */
     weft_graph *g = weft_graph_new();
     weft_array *vars[NELEM(inputs)];
     const char *names[NELEM(inputs)];
     for (size_t k = 0; k < NELEM(inputs); k++) {
-      vars[k] = make_input(g, &inputs[k], data[k], set == 1);
+      vars[k] = make_input(g, &inputs[k], data[k], set);
       names[k] = inputs[k].name;
       assert_non_null(vars[k]);
     }
