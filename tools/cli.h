@@ -7,7 +7,13 @@
 
 #include <stdio.h>
 
+#include "weft/compute.h"
+
 int cli_eval(int argc, char **argv);
 void cli_eval_usage(FILE *out);
+/* weft eval of a numpy-style array expression (eval_array.c). */
+int cli_eval_array(const char *text, weft_scheduler sched, int workers,
+                   const char *svg, const char *dot, const char *rankdir,
+                   const char *npy, int quiet);
 
 #endif

@@ -83,6 +83,7 @@ typedef struct eval_opts {
   weft_scheduler scheduler;
   int workers; /* 0: default */
   int quiet;
+  const char *npy; /* arrays: store the result */
 } eval_opts;
 
 void cli_eval_usage(FILE *out) {
@@ -111,10 +112,18 @@ void cli_eval_usage(FILE *out) {
           "  --dot FILE         write the graph as Graphviz DOT text\n"
           "  --rankdir DIR      picture direction: TB (default), LR, BT or "
           "RL\n"
+          "  --npy FILE         arrays: store the result as a .npy file\n"
           "  -q, --quiet        print only the result\n"
           "\n"
           "example: weft eval \"(3 + 7) * (2 + 8) * ((2 * 3) - 1)\" --delay "
-          "0.2 --svg g.svg\n");
+          "0.2 --svg g.svg\n"
+          "\n"
+          "An expression with names is a numpy-style array expression (see "
+          "weft_array_parse\nin weft/array.h): creation functions, operators, "
+          "math functions, slices,\nreductions; its repr, result and wall "
+          "time are printed:\n"
+          "  weft eval \"(cos(random((20000, 4000), chunks=(1000, 1000), "
+          "seed=0)) ** 2).mean(axis=1)\" --npy out.npy\n");
 }
 
 /* The value of option `name`: "--name=value" or "--name value". */
@@ -210,6 +219,8 @@ static int parse_opts(int argc, char **argv, eval_opts *o) {
       o->dot = v;
     } else if ((v = opt_value(argc, argv, &i, "--rankdir", &bad))) {
       o->rankdir = v;
+    } else if ((v = opt_value(argc, argv, &i, "--npy", &bad))) {
+      o->npy = v;
     } else if (!bad) {
       fprintf(stderr, "weft eval: unknown option '%s'\n", a);
       bad = 1;
@@ -369,6 +380,21 @@ int cli_eval(int argc, char **argv) {
   if (rc)
     return rc < 0 ? 0 : rc;
 
+  /* a name (not an exponent like 1e5) makes it an array expression */
+  for (const char *c = o.expr; *c; c++)
+    if ((isalpha((unsigned char)*c) || *c == '_') &&
+        !(c > o.expr && (isalnum((unsigned char)c[-1]) || c[-1] == '.') &&
+          (*c == 'e' || *c == 'E'))) {
+      if (o.delay > 0)
+        fprintf(stderr, "weft eval: --delay is for arithmetic; ignored for "
+                        "arrays\n");
+      rc = cli_eval_array(o.expr, o.scheduler, o.workers, o.svg, o.dot,
+                          o.rankdir, o.npy, o.quiet);
+      free(o.expr);
+      return rc;
+    }
+  if (o.npy)
+    fprintf(stderr, "weft eval: --npy is for arrays; ignored\n");
   expr_tree t;
   char msg[160];
   int col = 0, status = 1;

@@ -56,6 +56,7 @@
 #include "chunk.h"
 #include "compute.h"
 #include "graph.h"
+#include "visualize.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -179,7 +180,8 @@ typedef enum weft_array_fn {
 } weft_array_fn;
 
 weft_array *weft_array_op2(weft_array_op op, weft_array *a, weft_array *b);
-/* a op s and s op a with a Python number s. */
+/* a op s and s op a with a Python number s: an integral s is a Python int
+ * (int32 * 2 stays int32, as in numpy), any other a Python float. */
 weft_array *weft_array_op2s(weft_array_op op, weft_array *a, double s);
 weft_array *weft_array_rop2s(weft_array_op op, double s, weft_array *a);
 weft_array *weft_array_op1(weft_array_fn fn, weft_array *a);
@@ -339,6 +341,16 @@ int weft_array_compute_blocks(weft_array *a, weft_array_block_fn fn, void *ud,
 int weft_array_parse(weft_graph *g, const char *text, size_t nvars,
                      const char *const *names, weft_array *const *vars,
                      weft_array **out, char *err, size_t errsize, int *col);
+
+/* ---- pictures ----
+ * a.visualize(): arrays of at most WEFT_ARRAY_PICTURE_TASKS tasks are drawn
+ * task by task (weft_visualize of their blocks: the seed's 4-chunk ones,
+ * its sum tree); bigger ones one box per layer, with its shape, dtype and
+ * chunk count, fused layers dashed. Format from path or opts (DOT, SVG, PNG,
+ * PDF; all but DOT need Graphviz). Errors as weft_visualize's. */
+#define WEFT_ARRAY_PICTURE_TASKS 500
+int weft_array_visualize(weft_array *a, const char *path,
+                         const weft_visualize_opts *opts);
 
 /* ---- what an array is ---- */
 weft_graph *weft_array_graph(const weft_array *a);

@@ -109,6 +109,7 @@ weft_array *weft_array_from_blocks(weft_graph *g, const weft_fn_info *fn,
     }
   }
   a->ntasks = 2 * a->nblocks;
+  snprintf(a->label, sizeof a->label, "%s", fn->name);
   weft_value_release(&extra);
   return a;
 }
@@ -184,6 +185,9 @@ weft_array *weft_array_map_blocks(const weft_fn_info *fn, weft_dtype dt,
   for (size_t i = 0; i < n; i++)
     t += in[i]->ntasks;
   a->ntasks = t;
+  snprintf(a->label, sizeof a->label, "map_blocks %s", fn->name);
+  for (size_t i = 0; i < n && i < 3; i++)
+    a->kid[a->nkids++] = weft_array_retain(in[i]);
   weft_value_release(&extra);
   return a;
 }
@@ -215,7 +219,7 @@ static int copy_block(weft_task_ctx *ctx, const weft_value *args, size_t n,
     sz *= s->shape[k];
   }
   void *data;
-  if (weft_chunk_new(out, s->dt, nd, ext, &data))
+  if (weft__chunk_pooled(out, s->dt, nd, ext, &data))
     return weft_fail(ctx, "out of memory for a chunk");
   size_t cnt = 1;
   for (int k = 0; k < nd; k++)
@@ -310,6 +314,7 @@ weft_array *weft_array_from_buffer(weft_graph *g, weft_dtype dt,
     a->blocks[b] = node;
   }
   weft_value_release(&sv);
+  snprintf(a->label, sizeof a->label, "from_buffer");
   return a;
 }
 
@@ -333,6 +338,9 @@ weft_array *weft_array_materialize(weft_array *x) {
   }
   memcpy(a->blocks, x->blocks, x->nblocks * sizeof *a->blocks);
   a->ntasks = x->ntasks;
+  snprintf(a->label, sizeof a->label, "materialize");
+  a->kid[0] = weft_array_retain(x);
+  a->nkids = 1;
   return a;
 }
 
@@ -353,7 +361,7 @@ static int reshape_block(weft_task_ctx *ctx, const weft_value *args,
     return weft_fail(ctx, "array reshape task: %zu elements, not %zu",
                      c.count, cnt);
   void *data;
-  if (weft_chunk_new(out, c.dtype, (int)(n - 1), shape, &data))
+  if (weft__chunk_pooled(out, c.dtype, (int)(n - 1), shape, &data))
     return weft_fail(ctx, "out of memory for a chunk");
   if (c.nbytes)
     memcpy(data, c.data, c.nbytes);
@@ -489,6 +497,9 @@ weft_array *weft_array_reshape(weft_array *x, weft_shape shape) {
     }
   }
   a->ntasks = a->nblocks + x->ntasks;
+  snprintf(a->label, sizeof a->label, "reshape");
+  a->kid[0] = weft_array_retain(x);
+  a->nkids = 1;
   return a;
 }
 
@@ -624,6 +635,9 @@ weft_array *weft_array_concatenate(size_t n, weft_array *const in[],
   a->ntasks = 0;
   for (size_t i = 0; i < n; i++)
     a->ntasks += parts[i]->ntasks;
+  snprintf(a->label, sizeof a->label, "concatenate");
+  for (size_t i = 0; i < n && i < 3; i++)
+    a->kid[a->nkids++] = weft_array_retain(parts[i]);
 out:
   for (size_t i = 0; i < n; i++)
     weft_array_free(parts[i]);

@@ -80,6 +80,7 @@ struct weft_array {
   weft_node **blocks;
   size_t nblocks;
   size_t ntasks;        /* tasks this array's blocks need, inputs included */
+  char label[40];       /* what made it, for pictures ("sum", "from_buffer") */
   bool lowering;        /* guards weft__array_lower against re-entry */
 };
 
@@ -108,6 +109,13 @@ void weft__block_coords(const weft_array *a, size_t b, int64_t *idx,
 size_t weft__array_task_count(const weft_array *a);
 const char *weft__aop_name(int op);
 const char *weft__afn_name(int fn);
+
+/* ---- pool.c ---- */
+/* A chunk like weft_chunk_new's, whose elements (not zeroed: the caller
+ * writes them all) come from the pool of reused buffers when it is 64 KiB
+ * or more. */
+int weft__chunk_pooled(weft_value *out, weft_dtype dt, int ndim,
+                       const int64_t *shape, void **data);
 
 /* ---- lower (src/opt/blockwise.c): tasks for a's blocks ---- */
 int weft__array_lower(weft_array *a);

@@ -227,7 +227,7 @@ static weft_array *number(weft_graph *g, double s) {
 weft_array *weft_array_op2s(weft_array_op op, weft_array *a, double s) {
   if (bad(a))
     return NULL;
-  weft_array *b = weft_array_scalar(a->g, s);
+  weft_array *b = number(a->g, s);
   weft_array *r = weft_array_op2(op, a, b);
   weft_array_free(b);
   return r;
@@ -236,7 +236,7 @@ weft_array *weft_array_op2s(weft_array_op op, weft_array *a, double s) {
 weft_array *weft_array_rop2s(weft_array_op op, double s, weft_array *a) {
   if (bad(a))
     return NULL;
-  weft_array *b = weft_array_scalar(a->g, s);
+  weft_array *b = number(a->g, s);
   weft_array *r = weft_array_op2(op, b, a);
   weft_array_free(b);
   return r;

@@ -666,7 +666,8 @@ static int array_block(weft_task_ctx *ctx, const weft_value *args, size_t n,
   const pnode *root = weft__prog_root(e.p);
   void *data;
   weft_value chunk;
-  if (weft_chunk_new(&chunk, (weft_dtype)root->dtype, r.nd, r.count, &data)) {
+  if (weft__chunk_pooled(&chunk, (weft_dtype)root->dtype, r.nd, r.count,
+                         &data)) {
     weft__ectx_close(&e);
     return weft_fail(ctx, "out of memory for a chunk");
   }

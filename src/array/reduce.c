@@ -138,6 +138,9 @@ weft_array *weft_array_reduce(weft_reduce_op op, weft_array *x,
       return NULL;
     }
   }
+  snprintf(out->label, sizeof out->label, "%s", name);
+  out->kid[0] = weft_array_retain(x); /* for pictures; not evaluated */
+  out->nkids = 1;
   if (weft__array_lower_reduce(out, x, &red, o.split_every)) {
     weft_array_free(out);
     return NULL;

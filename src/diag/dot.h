@@ -12,5 +12,13 @@
 const char *weft__graphviz_version(void);
 
 #include "../core/format.h" /* weft__repr_double */
+#include "weft/visualize.h"
+
+/* Writes the DOT text `dot` to path, in the format path or opts name
+ * (through Graphviz unless it is DOT): what weft_visualize does once it has
+ * the text, for pictures that are not a task graph (an array's layers).
+ * Errors as weft_visualize's, message in g. */
+int weft__visualize_text(weft_graph *g, const char *dot, const char *path,
+                         const weft_visualize_opts *opts);
 
 #endif

@@ -1,0 +1,191 @@
+/* eval_array.c - `weft eval` for numpy-style array expressions: "(ones((200000,
+ * 4000), chunks=(1000, 1000)) * ...).mean()". The text becomes a weft
+ * array (weft_array_parse); the command prints its repr, computes it on the
+ * chosen scheduler, prints the result as numpy would (scalars in full
+ * precision, big arrays summarised) and the wall time, and on request draws
+ * the graph (--svg, --dot) and stores the result (--npy). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "weft.h"
+
+/* Python's repr of a double: the shortest text that reads back the same. */
+static void print_double(double d) {
+  char buf[40];
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, d);
+    if (strtod(buf, NULL) == d)
+      break;
+  }
+  if (!strpbrk(buf, ".eninf"))
+    strcat(buf, ".0");
+  fputs(buf, stdout);
+}
+
+static double element(const void *data, weft_dtype dt, size_t i) {
+  switch (dt) {
+  case WEFT_BOOL: return ((const uint8_t *)data)[i];
+  case WEFT_I32: return ((const int32_t *)data)[i];
+  case WEFT_I64: return (double)((const int64_t *)data)[i];
+  case WEFT_F32: return ((const float *)data)[i];
+  default: return ((const double *)data)[i];
+  }
+}
+
+static void print_element(const void *data, weft_dtype dt, size_t i) {
+  if (dt == WEFT_BOOL)
+    fputs(((const uint8_t *)data)[i] ? "True" : "False", stdout);
+  else if (dt == WEFT_I32 || dt == WEFT_I64)
+    printf("%lld", dt == WEFT_I32 ? (long long)((const int32_t *)data)[i]
+                                  : (long long)((const int64_t *)data)[i]);
+  else
+    printf("%.8g", element(data, dt, i));
+}
+
+/* numpy's summary: the first and last three items of each axis past 1000
+ * elements in all. */
+static void print_axis(const void *data, weft_dtype dt, int ndim,
+                       const int64_t *shape, int k, size_t off, bool cut,
+                       int indent) {
+  size_t inner = 1;
+  for (int j = k + 1; j < ndim; j++)
+    inner *= (size_t)shape[j];
+  putchar('[');
+  for (int64_t i = 0; i < shape[k]; i++) {
+    if (cut && shape[k] > 6 && i == 3) {
+      printf("...,");
+      printf(k == ndim - 1 ? " " : "\n%*s", indent + 1, "");
+      i = shape[k] - 4;
+      continue;
+    }
+    if (k == ndim - 1)
+      print_element(data, dt, off + (size_t)i);
+    else
+      print_axis(data, dt, ndim, shape, k + 1, off + (size_t)i * inner, cut,
+                 indent + 1);
+    if (i + 1 < shape[k])
+      printf(k == ndim - 1 ? ", " : ",\n%*s", indent + 1, "");
+  }
+  putchar(']');
+}
+
+static int write_npy(const char *path, weft_dtype dt, int ndim,
+                     const int64_t *shape, const void *data, size_t bytes) {
+  static const char *const descr[] = {[WEFT_BOOL] = "|b1", [WEFT_I32] = "<i4",
+                                      [WEFT_I64] = "<i8", [WEFT_F32] = "<f4",
+                                      [WEFT_F64] = "<f8"};
+  char dict[600];
+  size_t n = (size_t)snprintf(dict, sizeof dict,
+                              "{'descr': '%s', 'fortran_order': False, "
+                              "'shape': (",
+                              descr[dt]);
+  for (int k = 0; k < ndim; k++)
+    n += (size_t)snprintf(dict + n, sizeof dict - n, "%lld,%s",
+                          (long long)shape[k], k + 1 < ndim ? " " : "");
+  n += (size_t)snprintf(dict + n, sizeof dict - n, "), }");
+  size_t pad = (64 - (10 + n + 1) % 64) % 64;
+  FILE *f = fopen(path, "wb");
+  if (!f)
+    return -1;
+  unsigned hl = (unsigned)(n + pad + 1);
+  fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+  fputc((int)(hl & 0xff), f);
+  fputc((int)(hl >> 8), f);
+  fwrite(dict, 1, n, f);
+  for (size_t i = 0; i < pad; i++)
+    fputc(' ', f);
+  fputc('\n', f);
+  int bad = bytes && fwrite(data, 1, bytes, f) != bytes;
+  return fclose(f) || bad ? -1 : 0;
+}
+
+int cli_eval_array(const char *text, weft_scheduler sched, int workers,
+                   const char *svg, const char *dot, const char *rankdir,
+                   const char *npy, int quiet) {
+  weft_graph *g = weft_graph_new();
+  weft_array *a = NULL;
+  char err[600];
+  int col = 0, status = 1;
+  void *buf = NULL;
+  if (!g) {
+    fprintf(stderr, "weft eval: out of memory\n");
+    return 1;
+  }
+  if (weft_array_parse(g, text, 0, NULL, NULL, &a, err, sizeof err, &col)) {
+    fprintf(stderr, "error: %s at column %d\n  %s\n  %*s^\n", err, col, text,
+            col > 0 ? col - 1 : 0, "");
+    goto out;
+  }
+  char repr[400];
+  weft_array_format(a, repr, sizeof repr);
+  if (!quiet)
+    printf("%s\n", repr);
+  size_t n;
+  weft_node *const *nodes;
+  if (weft_array_blocks(a, &n, &nodes)) {
+    fprintf(stderr, "error: %s\n", weft_graph_error(g));
+    goto out;
+  }
+  weft_visualize_opts vo;
+  weft_visualize_opts_init(&vo);
+  vo.rankdir = rankdir;
+  const char *pics[2] = {dot, svg};
+  for (int k = 0; k < 2; k++) {
+    if (!pics[k])
+      continue;
+    vo.format = k ? "svg" : "dot";
+    if (weft_array_visualize(a, pics[k], &vo)) {
+      fprintf(stderr, "error: %s\n", weft_graph_error(g));
+      goto out;
+    } else if (!quiet) {
+      printf("graph: %s\n", pics[k]);
+    }
+  }
+  weft_compute_opts co;
+  weft_compute_opts_init(&co);
+  co.scheduler = sched;
+  co.workers = workers;
+  size_t bytes = (size_t)weft_array_nbytes(a);
+  buf = malloc(bytes ? bytes : 1);
+  if (!buf) {
+    fprintf(stderr, "weft eval: the result (%zu bytes) does not fit in "
+                    "memory\n", bytes);
+    goto out;
+  }
+  uint64_t t0 = weft_now_ns();
+  if (weft_array_compute_buffer(a, buf, bytes, &co)) {
+    fprintf(stderr, "error: %s\n", weft_graph_error(g));
+    goto out;
+  }
+  double wall = (double)(weft_now_ns() - t0) / 1e9;
+  weft_dtype dt = weft_array_dtype(a);
+  int nd = weft_array_ndim(a);
+  if (nd == 0) {
+    if (dt == WEFT_F32 || dt == WEFT_F64)
+      print_double(element(buf, dt, 0));
+    else
+      print_element(buf, dt, 0);
+    putchar('\n');
+  } else {
+    fputs("array(", stdout);
+    print_axis(buf, dt, nd, weft_array_shape(a), 0, 0,
+               weft_array_size(a) > 1000, 6);
+    if (dt != WEFT_F64 && dt != WEFT_I64 && dt != WEFT_BOOL)
+      printf(", dtype=%s", weft_dtype_name(dt));
+    printf(")\n");
+  }
+  if (npy && write_npy(npy, dt, nd, weft_array_shape(a), buf, bytes)) {
+    fprintf(stderr, "weft eval: cannot write %s\n", npy);
+    goto out;
+  }
+  if (!quiet)
+    printf("wall time: %.6f s (%zu chunk%s)\n", wall, n, n == 1 ? "" : "s");
+  status = 0;
+out:
+  free(buf);
+  weft_array_free(a);
+  weft_graph_free(g);
+  return status;
+}
