@@ -9,10 +9,13 @@ awk '/^```c$/ {on = 1; next} /^```$/ && on {exit} on' "$src/README.md" >quicksta
 grep -q WEFT_DELAYED quickstart.c
 lib=$(find "$build" -maxdepth 1 -name 'libweft.*' | head -1)
 libdir=$(dirname "$lib")
-# a sanitized library needs its runtime first in the program
+# a sanitized library needs its runtime first in the program (grep reads
+# all of ldd's output: with -q it may exit first, and under pipefail ldd's
+# SIGPIPE would make a sanitized library look plain)
 san=()
-if ldd "$lib" 2>/dev/null | grep -q libasan; then san=(-fsanitize=address,undefined); fi
-if ldd "$lib" 2>/dev/null | grep -q libtsan; then san=(-fsanitize=thread); fi
+deps=$(ldd "$lib" 2>/dev/null || true)
+if grep -q libasan <<<"$deps"; then san=(-fsanitize=address,undefined); fi
+if grep -q libtsan <<<"$deps"; then san=(-fsanitize=thread); fi
 cc "${san[@]}" -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$src/include" quickstart.c \
   -L"$libdir" -lweft -Wl,-rpath,"$libdir" -lpthread -lm -o quickstart
 out=$(./quickstart)
