@@ -6,7 +6,9 @@
  * and decoded value by value by the wire format; decoding runs in the
  * program, on the same cores as the workers, and for small items costs as
  * much as the work. So a batch's values are packed into one bytes value
- * when their shape allows, and unpacked with a copy:
+ * when their shape allows, and unpacked with one copy per batch (scalars
+ * straight into the outputs; lists of scalars into one block shared by the
+ * batch's lists, see "arena" below):
  *
  *   header (16 bytes): magic "WMAP" (u32), kind (u32), item count (u64)
  *   kind 1, scalars:  count weft_value structs (16 bytes each: none,
