@@ -27,7 +27,10 @@ typedef struct weft_task_ctx weft_task_ctx;
 /* A task: reads nargs arguments (borrowed: do not release them), writes its
  * result into *out (which it then owns, and hands over to weft), and returns
  * 0; or returns weft_fail(ctx, ...) / a negative WEFT_E* code. On failure
- * *out must be left none. Task functions run on any worker thread. */
+ * *out should be left none (weft releases whatever was left there). Any
+ * failure makes the compute (or weft_map) return WEFT_ETASK; the code the
+ * task returned is kept (weft_graph_task_code, weft_map_opts.item_code).
+ * Task functions run on any worker thread. */
 typedef int (*weft_fn)(weft_task_ctx *ctx, const weft_value *args,
                        size_t nargs, weft_value *out);
 

@@ -58,7 +58,10 @@ void weft__free_containers(weft_obj *o) {
     size_t n = weft__children(&cv, &items);
     for (size_t i = 0; i < n; i++) {
       weft_value *it = &items[i];
-      if (is_container(it)) { /* dies now: queue it instead of recursing */
+      /* a plain list or dict that dies now: queued instead of recursing;
+       * any other (a map batch's list in its shared block) has its own
+       * destructor */
+      if (is_container(it) && it->as.obj->destroy == weft__free_containers) {
         weft_obj *k = it->as.obj;
         if (atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) == 1) {
           *dead_link(k) = todo;

@@ -1,5 +1,6 @@
 /* map_impl.h - what the parallel map's files share: the batch task
- * functions (batch.c) and the set-up of one call (map.c). Internal.
+ * functions (batch.c) and the set-up of one call (map.c); the packing of
+ * batches for worker processes is pack.h's (a leaf). Internal.
  *
  * A weft_map call becomes a graph of batch tasks. Two kinds of batch exist:
  *   local     (threads, sync) args: job pointer, begin, end, pid — the

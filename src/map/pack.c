@@ -6,7 +6,9 @@
  * and decoded value by value by the wire format; decoding runs in the
  * program, on the same cores as the workers, and for small items costs as
  * much as the work. So a batch's values are packed into one bytes value
- * when their shape allows, and unpacked with a copy:
+ * when their shape allows, and unpacked with one copy per batch (scalars
+ * straight into the outputs; lists of scalars into one block shared by the
+ * batch's lists, see "arena" below):
  *
  *   header (16 bytes): magic "WMAP" (u32), kind (u32), item count (u64)
  *   kind 1, scalars:  count weft_value structs (16 bytes each: none,
@@ -63,21 +65,27 @@ static void arena_list_destroy(weft_obj *o) {
     free(a);
 }
 
+/* A list's object (the layout of core/obj.h, read directly: this runs for
+ * every item of every batch). */
+static inline const weft__list_obj *list_of(const weft_value *v) {
+  return (const weft__list_obj *)v->as.obj;
+}
+
 /* Whether v is a scalar or a list of scalars; *nvals: its values. */
-static bool flat_item(const weft_value *v, size_t *nvals) {
+static inline bool flat_item(const weft_value *v, size_t *nvals) {
   if (weft__map_scalar(v)) {
     *nvals = 1;
     return true;
   }
   if (v->type != WEFT_T_LIST)
     return false;
-  size_t len = weft_value_len(v);
-  if (len >= PACK_SCALAR_TAG)
+  const weft__list_obj *l = list_of(v);
+  if (l->n >= PACK_SCALAR_TAG)
     return false;
-  for (size_t k = 0; k < len; k++)
-    if (!weft__map_scalar(weft_list_get(v, k)))
+  for (size_t k = 0; k < l->n; k++)
+    if (!weft__map_scalar(&l->items[k]))
       return false;
-  *nvals = len;
+  *nvals = l->n;
   return true;
 }
 
@@ -92,14 +100,16 @@ int weft__map_pack(const weft_value *in, size_t count, weft_value *payload,
                    size_t *bad) {
   *payload = weft_none();
   bool scalars = true, flat = true;
-  size_t nvals = 0;
-  for (size_t k = 0; k < count; k++) {
+  size_t nvals = 0, k = 0;
+  for (; k < count && weft__map_scalar(&in[k]); k++)
+    ; /* the common case, numbers only: one pass, nothing else */
+  scalars = k == count;
+  for (k = 0; k < count && !scalars; k++) {
     if (in[k].type == WEFT_T_PTR) {
       *bad = k;
       return WEFT_ENOTSUP;
     }
     size_t nv = 0;
-    scalars = scalars && weft__map_scalar(&in[k]);
     flat = flat && flat_item(&in[k], &nv);
     nvals += nv;
   }
@@ -129,11 +139,12 @@ int weft__map_pack(const weft_value *in, size_t count, weft_value *payload,
         v += VAL;
         continue;
       }
-      size_t len = weft_value_len(&in[k]);
+      const weft__list_obj *l = list_of(&in[k]);
+      size_t len = l->n;
       uint32_t tag = (uint32_t)len;
       memcpy(t + 4 * k, &tag, 4);
       if (len) /* a list's items are contiguous */
-        memcpy(v, weft_list_get(&in[k], 0), len * VAL);
+        memcpy(v, l->items, len * VAL);
       v += len * VAL;
     }
     return 0;
