@@ -3,7 +3,8 @@
 #if WEFT_HAVE_GRAPHVIZ
 #include "gv_load.h"
 
-#include <dlfcn.h>
+#include "dlib.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,28 +20,17 @@ static char why_not[512];
 
 #define SYM(name)                                                              \
   do {                                                                         \
-    *(void **)&gv.name = dlsym(h, #name);                                      \
-    if (!gv.name) {                                                            \
-      snprintf(why_not, sizeof why_not, "%s has no %s", lib, #name);           \
+    if (!weft__dl_sym(h, lib, #name, (void **)&gv.name, why_not,              \
+                      sizeof why_not))                                         \
       return;                                                                  \
-    }                                                                          \
   } while (0)
 
 static void load(void) {
-  const char *env = getenv("WEFT_GRAPHVIZ_LIB");
-  const char *lib = NULL;
-  void *h = NULL;
-  if (env && *env) {
-    lib = env;
-    h = dlopen(lib, RTLD_NOW | RTLD_GLOBAL);
-  } else {
-    for (size_t k = 0; !h && k < sizeof libs / sizeof libs[0]; k++)
-      h = dlopen(lib = libs[k], RTLD_NOW | RTLD_GLOBAL);
-  }
+  const char *lib, *error;
+  void *h = weft__dl_open("WEFT_GRAPHVIZ_LIB", libs, sizeof libs / sizeof libs[0],
+                          &lib, &error);
   if (!h) {
-    const char *e = dlerror();
-    snprintf(why_not, sizeof why_not, "cannot load %s (%s)", lib,
-             e ? e : "not found");
+    snprintf(why_not, sizeof why_not, "cannot load %s (%s)", lib, error);
     return;
   }
   /* Found through the library and its dependencies (cgraph for ag*). */

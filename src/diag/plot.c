@@ -13,7 +13,6 @@
  * SVG from PLplot's own svg driver, which keeps text as <text>. */
 #include "weft/plot.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -26,6 +25,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include "dlib.h"
 
 typedef double PLFLT;
 typedef int32_t PLINT;
@@ -62,30 +63,20 @@ static char why_not[512];
 
 #define SYM(field, name)                                                       \
   do {                                                                         \
-    *(void **)&pl.field = dlsym(h, name);                                      \
-    if (!pl.field) {                                                           \
-      snprintf(why_not, sizeof why_not, "%s has no %s", lib, name);            \
+    if (!weft__dl_sym(h, lib, name, (void **)&pl.field, why_not,              \
+                      sizeof why_not))                                         \
       return;                                                                  \
-    }                                                                          \
   } while (0)
 
 static void load(void) {
-  const char *env = getenv("WEFT_PLPLOT_LIB");
-  const char *lib = NULL;
-  void *h = NULL;
-  if (env && *env) {
-    lib = env;
-    h = dlopen(lib, RTLD_NOW | RTLD_GLOBAL);
-  } else {
-    for (size_t k = 0; !h && k < sizeof libs / sizeof libs[0]; k++)
-      h = dlopen(lib = libs[k], RTLD_NOW | RTLD_GLOBAL);
-  }
+  const char *lib, *error;
+  void *h = weft__dl_open("WEFT_PLPLOT_LIB", libs, sizeof libs / sizeof libs[0],
+                          &lib, &error);
   if (!h) {
-    const char *e = dlerror();
     snprintf(why_not, sizeof why_not,
              "cannot load PLplot: %s (%s); install libplplot17 and "
              "plplot-driver-cairo (scripts/deps.sh build)",
-             lib, e ? e : "not found");
+             lib, error);
     return;
   }
   SYM(mkstrm, "c_plmkstrm");
