@@ -20,15 +20,15 @@ static char why_not[512];
 
 #define SYM(name)                                                              \
   do {                                                                         \
-    if (!weft__dl_sym(h, lib, #name, (void **)&gv.name, why_not,              \
+    if (!weft__dl_sym(h, lib, #name, (void **)&gv.name, why_not,               \
                       sizeof why_not))                                         \
       return;                                                                  \
   } while (0)
 
 static void load(void) {
   const char *lib, *error;
-  void *h = weft__dl_open("WEFT_GRAPHVIZ_LIB", libs, sizeof libs / sizeof libs[0],
-                          &lib, &error);
+  void *h = weft__dl_open("WEFT_GRAPHVIZ_LIB", libs,
+                          sizeof libs / sizeof libs[0], &lib, &error);
   if (!h) {
     snprintf(why_not, sizeof why_not, "cannot load %s (%s)", lib, error);
     return;

@@ -63,7 +63,7 @@ static char why_not[512];
 
 #define SYM(field, name)                                                       \
   do {                                                                         \
-    if (!weft__dl_sym(h, lib, name, (void **)&pl.field, why_not,              \
+    if (!weft__dl_sym(h, lib, name, (void **)&pl.field, why_not,               \
                       sizeof why_not))                                         \
       return;                                                                  \
   } while (0)
