@@ -41,6 +41,7 @@
 #include "core/keys.h"
 #include "impl.h"
 #include "sched/config.h"
+#include "sched/ready.h"
 #include "sched/run.h"
 
 /* Rank 0's state across computes. */
@@ -75,8 +76,7 @@ typedef struct msched {
   uint8_t *back;     /* a worker must send the result back */
   uint8_t *hasval;   /* nodes[i].result holds it here */
   /* ready tasks */
-  uint32_t *stack, *local;
-  size_t sp, cap, lsp, lcap;
+  weft__ready rq; /* ready tasks, for the ranks and for here */
   /* per rank */
   int *inflight, *capk;
   double *avg_us;
@@ -114,51 +114,12 @@ static void fail_msg(msched *s, uint32_t task, int rank, int status,
   atomic_store_explicit(&r->stop, 1, memory_order_release);
 }
 
-static int push_on(uint32_t **stack, size_t *sp, size_t *cap, uint32_t i) {
-  if (*sp == *cap) {
-    size_t c = *cap ? 2 * *cap : 64;
-    uint32_t *p = realloc(*stack, c * sizeof *p);
-    if (!p)
-      return WEFT_ENOMEM;
-    *stack = p;
-    *cap = c;
-  }
-  (*stack)[(*sp)++] = i;
-  return 0;
-}
-
-static bool runs_here(const msched *s, uint32_t i) {
-  const weft__node *n = &s->r->nodes[i];
-  return (n->flags & WEFT__NF_LOCAL) || n->fn == &weft__fn_identity;
-}
-
-static int push(msched *s, uint32_t i) {
-  if (runs_here(s, i))
-    return push_on(&s->local, &s->lsp, &s->lcap, i);
-  return push_on(&s->stack, &s->sp, &s->cap, i);
-}
-
+/* Task i is done: its newly ready successors go onto the ready stacks
+ * (ready.h). */
 static void ready_successors(msched *s, uint32_t i) {
-  weft__run *r = s->r;
-  weft__node *n = &r->nodes[i];
-  size_t first = SIZE_MAX;
-  WEFT__FOREACH_SUCC(r->nodes, r->edges, n, q, {
-    if (!weft__run_needs(r, q))
-      continue;
-    if (atomic_fetch_sub_explicit(&r->nodes[q].pending, 1,
-                                  memory_order_relaxed) != 1)
-      continue;
-    if (first == SIZE_MAX && !runs_here(s, q))
-      first = s->sp;
-    if (push(s, q)) {
-      fail_msg(s, q, -1, WEFT_ENOMEM, "out of memory");
-      return;
-    }
-  });
-  if (first != SIZE_MAX && first != s->sp - 1) {
-    uint32_t t = s->stack[first];
-    s->stack[first] = s->stack[s->sp - 1];
-    s->stack[s->sp - 1] = t;
+  uint32_t q = weft__ready_successors(&s->rq, s->r, i);
+  if (q != UINT32_MAX) {
+    fail_msg(s, q, -1, WEFT_ENOMEM, "out of memory");
   }
 }
 
@@ -191,8 +152,8 @@ static void consumed(msched *s, uint32_t i) {
 }
 
 static void run_local(msched *s) {
-  while (s->lsp && !stopped(s)) {
-    uint32_t i = s->local[--s->lsp];
+  while (s->rq.lsp && !stopped(s)) {
+    uint32_t i = s->rq.local[--s->rq.lsp];
     s->ctx.worker = -1;
     int rc = weft__run_task(s->r, &s->ctx, &s->sc, i);
     if (rc < 0)
@@ -320,12 +281,12 @@ static int put_task(msched *s, int k, uint32_t i, char *why, size_t whysize) {
 
 static void dispatch(msched *s) {
   weft__run *r = s->r;
-  while (s->sp && !stopped(s)) {
-    uint32_t i = s->stack[s->sp - 1];
+  while (s->rq.sp && !stopped(s)) {
+    uint32_t i = s->rq.stack[s->rq.sp - 1];
     int k = place(s, i);
     if (k < 0)
       return;
-    s->sp--;
+    s->rq.sp--;
     char why[300] = "";
     int rc = put_task(s, k, i, why, sizeof why);
     if (rc) {
@@ -491,11 +452,11 @@ static void loop(msched *s) {
                weft_strerror(rc));
       break;
     }
-    size_t before = s->sp;
+    size_t before = s->rq.sp;
     dispatch(s);
-    progressed |= s->sp != before;
+    progressed |= s->rq.sp != before;
     flush(s);
-    if (s->lsp && !stopped(s)) {
+    if (s->rq.lsp && !stopped(s)) {
       run_local(s);
       progressed = true;
     }
@@ -510,9 +471,9 @@ static void loop(msched *s) {
         return;
       }
     }
-    if (!inflight && !s->sp && !s->lsp)
+    if (!inflight && !s->rq.sp && !s->rq.lsp)
       return; /* nothing left to wait for (compute.c reports it) */
-    if (s->sp && !inflight) {
+    if (s->rq.sp && !inflight) {
       bool any = false;
       for (int k = 1; k < s->size; k++)
         any |= !g_dead[k];
@@ -599,8 +560,7 @@ static void free_state(msched *s) {
       weft_buf_free(&s->batch[k]);
   free(s->batch);
   free(s->bytes);
-  free(s->stack);
-  free(s->local);
+  weft__ready_free(&s->rq);
   free(s->sc.args);
   weft_buf_free(&s->in);
 }
@@ -618,7 +578,7 @@ static void prepare(msched *s) {
       if (weft__run_needs(r, q))
         s->rcons[i]++;
     });
-    if (runs_here(s, i) && n->nrefs) {
+    if (weft__ready_runs_here(s->r, i) && n->nrefs) {
       const weft_value *a = &r->args[n->argoff];
       for (uint32_t k = 0; k < n->nargs; k++)
         if (a[k].type == WEFT__T_NODE)
@@ -656,7 +616,7 @@ int weft__mpi_sched(weft__run *r, const weft__config *cfg,
   r->workers = m->size;
   int rc = alloc_state(&s, r->g->nnodes, m->size);
   for (size_t k = r->plan.nroots; !rc && k-- > 0;) /* first root on top */
-    rc = push(&s, r->plan.roots[k]);
+    rc = weft__ready_push(&s.rq, r, r->plan.roots[k]);
   if (rc) {
     snprintf(r->msg, sizeof r->msg, "out of memory");
   } else {

@@ -49,6 +49,7 @@
 #include "core/keys.h"
 #include "sched/config.h"
 #include "impl.h"
+#include "sched/ready.h"
 #include "sched/run.h"
 
 /* How much work (by recent task durations) to queue behind a worker's
@@ -62,10 +63,7 @@ typedef struct psched {
   weft__run *r;
   weft_procs *p;
   int retries;
-  uint32_t *stack;
-  size_t sp, cap;
-  uint32_t *local;   /* ready tasks that run here, in the program */
-  size_t lsp, lcap;
+  weft__ready rq; /* ready tasks, for the workers and for here */
   uint32_t *kills;   /* per task: workers it killed (allocated at the first */
   uint8_t *suspect;  /* death), and whether it was on a worker that died */
   bool *solo;        /* per worker: running a suspect, alone */
@@ -116,59 +114,13 @@ static bool stopped(const psched *s) {
          atomic_load_explicit(&s->r->done, memory_order_relaxed);
 }
 
-static int push_on(uint32_t **stack, size_t *sp, size_t *cap, uint32_t i) {
-  if (*sp == *cap) {
-    size_t c = *cap ? 2 * *cap : 64;
-    uint32_t *p = realloc(*stack, c * sizeof *p);
-    if (!p)
-      return WEFT_ENOMEM;
-    *stack = p;
-    *cap = c;
-  }
-  (*stack)[(*sp)++] = i;
-  return 0;
-}
-
-/* Whether task i runs in the program rather than in a worker: one marked
- * so (WEFT__NF_LOCAL), or an identity (a literal, a resolved weft_ref),
- * which would only cost a round trip. */
-static bool runs_here(const psched *s, uint32_t i) {
-  const weft__node *n = &s->r->nodes[i];
-  return (n->flags & WEFT__NF_LOCAL) || n->fn == &weft__fn_identity;
-}
-
-/* Task i is ready: onto the stack of tasks for workers, or onto the local
- * one. */
-static int push(psched *s, uint32_t i) {
-  if (runs_here(s, i))
-    return push_on(&s->local, &s->lsp, &s->lcap, i);
-  return push_on(&s->stack, &s->sp, &s->cap, i);
-}
-
-/* Task i is done: push its successors that are now ready, the first one
- * on top (it runs next, as in sync.c). */
+/* Task i is done: its newly ready successors go onto the ready stacks
+ * (ready.h). */
 static void ready_successors(psched *s, uint32_t i) {
-  weft__run *r = s->r;
-  weft__node *n = &r->nodes[i];
-  size_t first = SIZE_MAX;
-  WEFT__FOREACH_SUCC(r->nodes, r->edges, n, q, {
-    if (!weft__run_needs(r, q))
-      continue;
-    if (atomic_fetch_sub_explicit(&r->nodes[q].pending, 1,
-                                  memory_order_relaxed) != 1)
-      continue;
-    if (first == SIZE_MAX && !runs_here(s, q))
-      first = s->sp;
-    if (push(s, q)) {
-      s->ctx.message = NULL;
-      weft__run_fail(r, &s->ctx, q, WEFT_ENOMEM);
-      return;
-    }
-  });
-  if (first != SIZE_MAX && first != s->sp - 1) {
-    uint32_t t = s->stack[first];
-    s->stack[first] = s->stack[s->sp - 1];
-    s->stack[s->sp - 1] = t;
+  uint32_t q = weft__ready_successors(&s->rq, s->r, i);
+  if (q != UINT32_MAX) {
+    s->ctx.message = NULL;
+    weft__run_fail(s->r, &s->ctx, q, WEFT_ENOMEM);
   }
 }
 
@@ -303,12 +255,12 @@ static int send_task(psched *s, weft__pworker *w, uint32_t i) {
 /* The next task to send. UINT32_MAX when none, or when it is a suspect
  * and the worker is not idle (it is left on the stack). */
 static uint32_t next_task(psched *s, bool idle) {
-  if (!s->sp || stopped(s))
+  if (!s->rq.sp || stopped(s))
     return UINT32_MAX;
-  uint32_t i = s->stack[s->sp - 1];
+  uint32_t i = s->rq.stack[s->rq.sp - 1];
   if (s->suspect && s->suspect[i] && !idle)
     return UINT32_MAX;
-  s->sp--;
+  s->rq.sp--;
   return i;
 }
 
@@ -316,8 +268,8 @@ static uint32_t next_task(psched *s, bool idle) {
  * has given the workers theirs; the ones they make ready too. */
 static void run_local(psched *s) {
   s->sc.last_ns = 0; /* (events) time since the last local task is not its */
-  while (s->lsp && !stopped(s)) {
-    uint32_t i = s->local[--s->lsp];
+  while (s->rq.lsp && !stopped(s)) {
+    uint32_t i = s->rq.local[--s->rq.lsp];
     s->ctx.worker = -1; /* no worker of the pool */
     if (weft__run_task(s->r, &s->ctx, &s->sc, i) == 0)
       ready_successors(s, i);
@@ -335,7 +287,7 @@ static int max_depth(const psched *s, int k) {
   if (d == UINT64_MAX || s->solo[k]) /* nothing came back yet in this */
     return 1;                        /* compute, or running a suspect */
   uint64_t n = 1 + QUEUE_NS / (d + 1);
-  if (n < 2 && s->sp > 2 * (size_t)s->p->n)
+  if (n < 2 && s->rq.sp > 2 * (size_t)s->p->n)
     n = 2;
   return n > WEFT__PROCS_DEPTH ? WEFT__PROCS_DEPTH : (int)n;
 }
@@ -409,7 +361,7 @@ static void on_death(psched *s, weft__pworker *w) {
     if (r->listener)
       weft__run_emit(r, WEFT_EV_TASK_RETRY, w->id, tasks[k], 0, w->why);
     s->suspect[tasks[k]] = 1;
-    if (push(s, tasks[k])) {
+    if (weft__ready_push(&s->rq, s->r, tasks[k])) {
       fail_msg(s, tasks[k], w->id, WEFT_ENOMEM, "out of memory");
       return;
     }
@@ -481,12 +433,12 @@ static void loop(psched *s) {
         no_pidfd = true;
       }
     }
-    if (!inflight && !starting && !s->sp && !s->lsp)
+    if (!inflight && !starting && !s->rq.sp && !s->rq.lsp)
       return; /* nothing left to wait for (compute.c reports it) */
     int ms = next == UINT64_MAX ? -1 : (int)((next - now) / 1000000ull) + 1;
     if (no_pidfd && (ms < 0 || ms > NO_PIDFD_MS))
       ms = NO_PIDFD_MS; /* look at the processes themselves now and then */
-    if (s->lsp) /* local work to do: only look whether results came */
+    if (s->rq.lsp) /* local work to do: only look whether results came */
       ms = 0;
     int n = poll(s->pf, (nfds_t)k, ms);
     if (n < 0) {
@@ -526,7 +478,7 @@ static void loop(psched *s) {
       if (rc)
         on_death(s, w);
     }
-    if (s->lsp && !stopped(s))
+    if (s->rq.lsp && !stopped(s))
       run_local(s);
   }
 }
@@ -547,7 +499,7 @@ static int run(weft_procs *p, weft__run *r, int retries) {
   if (!rc)
     rc = weft__fntab_sync(&p->fns);
   for (size_t k = r->plan.nroots; !rc && k-- > 0;) /* first root on top */
-    rc = push(&s, r->plan.roots[k]);
+    rc = weft__ready_push(&s.rq, r, r->plan.roots[k]);
   if (rc) {
     snprintf(r->msg, sizeof r->msg, "out of memory");
   } else {
@@ -570,8 +522,7 @@ static int run(weft_procs *p, weft__run *r, int retries) {
     if (atomic_load(&r->stop))
       cancel(&s);
   }
-  free(s.stack);
-  free(s.local);
+  weft__ready_free(&s.rq);
   free(s.kills);
   free(s.suspect);
   free(s.solo);
