@@ -18,9 +18,9 @@ set -euo pipefail
 # One group per line: "<group> <package>...". Add a group here, then name it
 # where it is needed (the Makefile).
 groups='
-build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz libopenmpi-dev openmpi-bin libplplot17 plplot-driver-cairo python3 python3-numpy tmux
+build build-essential cmake pkg-config libcmocka-dev libmicrohttpd-dev libgraphviz-dev graphviz libopenmpi-dev openmpi-bin libplplot17 plplot-driver-cairo python3 python3-numpy tmux
 bench libtbb-dev python3-numpy python3-joblib python3-dask python3-distributed
-examples libmicrohttpd-dev libcurl4-openssl-dev
+examples libcurl4-openssl-dev
 '
 
 usage() {
