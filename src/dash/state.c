@@ -360,7 +360,12 @@ static void apply(weft__dstate *s, slot *e) {
   }
   comp *c = find_comp(s, map ? NULL : e->graph, map);
   unsigned cid = c ? c->id : 0;
-  worker *w = find_worker(s, e->worker);
+  int on_worker = e->kind == WEFT_EV_TASK_START ||
+                  e->kind == WEFT_EV_TASK_END || e->kind == WEFT_EV_TASK_FAIL ||
+                  e->kind == WEFT_EV_TASK_RETRY ||
+                  e->kind == WEFT_EV_WORKER_START ||
+                  e->kind == WEFT_EV_WORKER_LOST;
+  worker *w = on_worker ? find_worker(s, e->worker) : NULL;
   fnstat *f = c && e->fn[0] ? find_fn(c, e->fn) : NULL;
   switch (e->kind) {
   case WEFT_EV_TASK_START:
