@@ -261,12 +261,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
                               size_t *upload_size, void **con_cls) {
   (void)version;
   (void)upload;
-  (void)con_cls;
   weft_dash *d = cls;
-  if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-    *upload_size = 0;
-    return send_text(c, 405, "405 only GET and HEAD\n");
+  /* Answer once the whole request is in (a first call for the headers,
+   * then the body, if any, is read and dropped): an answer queued earlier
+   * makes libmicrohttpd close the connection instead of keeping it alive. */
+  static int seen;
+  if (!*con_cls) {
+    *con_cls = &seen;
+    return MHD_YES;
   }
+  if (*upload_size) {
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+    return send_text(c, 405, "405 only GET and HEAD\n");
   if (!token_ok(d, c))
     return send_text(c, 403, "403 a valid token is required (?token=...)\n");
   if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
