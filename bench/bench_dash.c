@@ -8,10 +8,9 @@
  *           `bench_dash load PORT RATE SECS`) sends RATE requests per second
  *           on loopback over 4 keep-alive connections (a thread each), cycling
  *           through the JSON endpoints (the task bars since the last
- *           answer, as the page does), and checks every answer (200, complete JSON)
- *   none    no dashboard at all (for information)
- * Prints DASH lines (bench/run_dash.sh makes the table):
- *   DASH phase=P secs=S tasks=N rate_tasks=R
+ *           answer, as the page does), and checks every answer (200, complete
+ * JSON) none    no dashboard at all (for information) Prints DASH lines
+ * (bench/run_dash.sh makes the table): DASH phase=P secs=S tasks=N rate_tasks=R
  *   DASH load requests=N errors=E secs=S rate=R p50_us=A p99_us=B max_us=C
  * Usage: bench_dash [SECS [RATE]] (default 10 s, 1000 requests/s). */
 #define _GNU_SOURCE
@@ -106,8 +105,8 @@ static int dial(int port) {
  * a complete JSON body. */
 static int request(int fd, const char *path, char *buf, size_t cap) {
   char req[256];
-  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-                   path);
+  int n = snprintf(req, sizeof req,
+                   "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
   if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
     return -1;
   size_t len = 0;
@@ -133,8 +132,7 @@ static int request(int fd, const char *path, char *buf, size_t cap) {
   int code = 0;
   sscanf(buf, "HTTP/1.%*d %d", &code);
   const char *b = hdr_end + 4;
-  return code == 200 && body >= 3 && b[0] == '{' && b[body - 2] == '}' ? 0
-                                                                        : -1;
+  return code == 200 && body >= 3 && b[0] == '{' && b[body - 2] == '}' ? 0 : -1;
 }
 
 static int cmp_d(const void *a, const void *b) {
@@ -198,7 +196,7 @@ static int load(int port, double rate, double secs) {
   double t0 = now_s();
   for (int k = 0; k < CONNS; k++) {
     ls[k] = (loader){port, rate / CONNS, secs, t0, (long)(rate * secs / CONNS),
-                     0, NULL};
+                     0,    NULL};
     ls[k].lat = malloc((size_t)ls[k].n * sizeof(double));
     if (!ls[k].lat || pthread_create(&th[k], NULL, load_main, &ls[k]))
       return 1;
@@ -226,8 +224,8 @@ static int load(int port, double rate, double secs) {
 int main(int argc, char **argv) {
   if (argc == 5 && !strcmp(argv[1], "load"))
     return load(atoi(argv[2]), atof(argv[3]), atof(argv[4]));
-  double secs = argc > 1 ? atof(argv[1]) : 10, rate = argc > 2 ? atof(argv[2])
-                                                                : 1000;
+  double secs = argc > 1 ? atof(argv[1]) : 10,
+         rate = argc > 2 ? atof(argv[2]) : 1000;
   if (secs <= 0 || rate <= 0) {
     fprintf(stderr, "usage: bench_dash [SECS [RATE]]\n");
     return 2;

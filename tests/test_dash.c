@@ -246,8 +246,8 @@ static void endpoints_match_the_compute(void **state) {
   char *w;
   assert_int_equal(get(port, "/api/workers", &w), 200);
   long long sum = 0;
-  for (const char *p = strstr(w, "\"workers\":["); (p = strstr(p, "\"tasks\":"));
-       p++)
+  for (const char *p = strstr(w, "\"workers\":[");
+       (p = strstr(p, "\"tasks\":")); p++)
     sum += num(p, "tasks");
   int npair = LEAVES - 1;
   assert_int_equal(sum, 2 * (LEAVES + npair));

@@ -7,9 +7,8 @@
  *   if (weft_dash_start(&o, &d, err, sizeof err)) ... // err says why
  *   printf("dashboard: %s\n", weft_dash_link(d));
  *   weft_compute_opts co;  weft_compute_opts_init(&co);
- *   co.listener = weft_dash_listener(d);           // chain it like any listener
- *   weft_compute(...);
- *   weft_dash_stop(d);
+ *   co.listener = weft_dash_listener(d);           // chain it like any
+ * listener weft_compute(...); weft_dash_stop(d);
  *
  * The quick ways need no code: weft_client_opts.dashboard = "127.0.0.1:8787"
  * serves it for every compute made through that client

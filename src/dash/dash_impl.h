@@ -22,7 +22,7 @@ typedef struct weft__dbuf {
 void weft__dbuf_add(weft__dbuf *b, const char *s, size_t n);
 void weft__dbuf_printf(weft__dbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void weft__dbuf_str(weft__dbuf *b, const char *s); /* a JSON string */
+void weft__dbuf_str(weft__dbuf *b, const char *s);  /* a JSON string */
 void weft__dbuf_puts(weft__dbuf *b, const char *s); /* s as it is */
 
 typedef struct weft__dstate weft__dstate;

@@ -98,8 +98,7 @@ static char mhd_why[512];
   } while (0)
 
 static void mhd_load(void) {
-  static const char *const libs[] = {"libmicrohttpd.so.12",
-                                     "libmicrohttpd.so"};
+  static const char *const libs[] = {"libmicrohttpd.so.12", "libmicrohttpd.so"};
   const char *env = getenv("WEFT_MHD_LIB"), *lib = NULL;
   void *h = NULL;
   if (env && *env)
@@ -279,8 +278,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
   if (!token_ok(d, c))
     return send_text(c, 403, "403 a valid token is required (?token=...)\n");
   if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
-    return send_buf(c, 200, "text/html; charset=utf-8",
-                    (char *)weft__dash_page, weft__dash_page_len, 0);
+    return send_buf(c, 200, "text/html; charset=utf-8", (char *)weft__dash_page,
+                    weft__dash_page_len, 0);
   if (!strcmp(url, "/api/events")) {
     sse *e = calloc(1, sizeof *e);
     if (!e)
@@ -344,8 +343,8 @@ static int bind_socket(const char *host, int port, int *fd_out, int *bound,
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 128)) {
-    snprintf(err, errsize, "dashboard: cannot listen on %s:%d: %s", host,
-             port, strerror(errno));
+    snprintf(err, errsize, "dashboard: cannot listen on %s:%d: %s", host, port,
+             strerror(errno));
     close(fd);
     return WEFT_ESYS;
   }
@@ -405,8 +404,9 @@ int weft_dash_start(const weft_dash_opts *opts, weft_dash **out, char *err,
                       strspn(opts->token, "0123456789abcdefghijklmnopqrstuv"
                                           "wxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") !=
                           strlen(opts->token))) {
-    snprintf(err, errsize, "weft_dash_start: the token must be 1 to 63 "
-                           "letters, digits, '-' or '_'");
+    snprintf(err, errsize,
+             "weft_dash_start: the token must be 1 to 63 "
+             "letters, digits, '-' or '_'");
     return WEFT_EINVAL;
   }
   pthread_once(&mhd_once, mhd_load);
@@ -435,8 +435,8 @@ int weft_dash_start(const weft_dash_opts *opts, weft_dash **out, char *err,
     unsigned timeout = (unsigned)(d->timeout_s + 0.999);
     d->d = mhd.start(MHD_USE_INTERNAL_POLLING_THREAD |
                          MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL,
-                     0, NULL, NULL, handle, d, MHD_OPTION_LISTEN_SOCKET,
-                     d->fd, MHD_OPTION_CONNECTION_LIMIT,
+                     0, NULL, NULL, handle, d, MHD_OPTION_LISTEN_SOCKET, d->fd,
+                     MHD_OPTION_CONNECTION_LIMIT,
                      (unsigned)(opts->max_conns ? opts->max_conns : 64),
                      MHD_OPTION_CONNECTION_TIMEOUT, timeout ? timeout : 1,
                      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
@@ -465,7 +465,7 @@ void weft_dash_stop(weft_dash *d) {
   if (!d)
     return;
   atomic_store(&d->stopping, 1); /* event streams end */
-  mhd.stop(d->d);                 /* joins the connections' threads */
+  mhd.stop(d->d);                /* joins the connections' threads */
   close(d->fd);
   weft__dstate_free(d->st);
   free(d);
@@ -494,9 +494,10 @@ int weft_dash_start(const weft_dash_opts *opts, weft_dash **out, char *err,
   if (out)
     *out = NULL;
   if (err && errsize)
-    snprintf(err, errsize, "dashboard: this libweft was built without "
-                           "libmicrohttpd's header (Debian: libmicrohttpd-dev; "
-                           "scripts/deps.sh build), so it cannot serve one");
+    snprintf(err, errsize,
+             "dashboard: this libweft was built without "
+             "libmicrohttpd's header (Debian: libmicrohttpd-dev; "
+             "scripts/deps.sh build), so it cannot serve one");
   return WEFT_ENOTSUP;
 }
 void weft_dash_stop(weft_dash *d) { (void)d; }

@@ -244,11 +244,10 @@ static void on_event(const weft_event *ev, void *ud) {
                                             any task runs */
     sum = summarise(ev->graph);
   char key[48] = "";
-  if (ev->graph && (ev->kind == WEFT_EV_TASK_START ||
-                    ev->kind == WEFT_EV_TASK_END ||
-                    ev->kind == WEFT_EV_TASK_FAIL ||
-                    ev->kind == WEFT_EV_TASK_RETRY ||
-                    ev->kind == WEFT_EV_TASK_CANCEL))
+  if (ev->graph &&
+      (ev->kind == WEFT_EV_TASK_START || ev->kind == WEFT_EV_TASK_END ||
+       ev->kind == WEFT_EV_TASK_FAIL || ev->kind == WEFT_EV_TASK_RETRY ||
+       ev->kind == WEFT_EV_TASK_CANCEL))
     weft_event_key(ev, key, sizeof key);
   gsum *old = NULL;
   pthread_mutex_lock(&s->rmu);
@@ -324,8 +323,8 @@ static void add_log(weft__dstate *s, const slot *e, unsigned compute,
   cpy(l->fn, sizeof l->fn, e->fn);
   cpy(l->key, sizeof l->key, e->key);
   if (e->kind == WEFT_EV_WORKER_LOST || e->kind == WEFT_EV_WORKER_START)
-    snprintf(l->msg, sizeof l->msg, "pid %d%s%.130s", e->pid, e->msg[0] ? ": " : "",
-             e->msg);
+    snprintf(l->msg, sizeof l->msg, "pid %d%s%.130s", e->pid,
+             e->msg[0] ? ": " : "", e->msg);
   else
     cpy(l->msg, sizeof l->msg, e->msg);
 }
@@ -360,11 +359,10 @@ static void apply(weft__dstate *s, slot *e) {
   }
   comp *c = find_comp(s, map ? NULL : e->graph, map);
   unsigned cid = c ? c->id : 0;
-  int on_worker = e->kind == WEFT_EV_TASK_START ||
-                  e->kind == WEFT_EV_TASK_END || e->kind == WEFT_EV_TASK_FAIL ||
-                  e->kind == WEFT_EV_TASK_RETRY ||
-                  e->kind == WEFT_EV_WORKER_START ||
-                  e->kind == WEFT_EV_WORKER_LOST;
+  int on_worker =
+      e->kind == WEFT_EV_TASK_START || e->kind == WEFT_EV_TASK_END ||
+      e->kind == WEFT_EV_TASK_FAIL || e->kind == WEFT_EV_TASK_RETRY ||
+      e->kind == WEFT_EV_WORKER_START || e->kind == WEFT_EV_WORKER_LOST;
   worker *w = on_worker ? find_worker(s, e->worker) : NULL;
   fnstat *f = c && e->fn[0] ? find_fn(c, e->fn) : NULL;
   switch (e->kind) {
@@ -652,10 +650,8 @@ static const comp *sorted_comps(weft__dstate *s, const comp **out) {
 }
 
 static void comp_json(weft__dbuf *b, const comp *c, int with_fns) {
-  weft__dbuf_printf(
-      b,
-      "{\"id\":%u,\"kind\":\"%s\",\"scheduler\":",
-      c->id, c->map ? "map" : "compute");
+  weft__dbuf_printf(b, "{\"id\":%u,\"kind\":\"%s\",\"scheduler\":", c->id,
+                    c->map ? "map" : "compute");
   weft__dbuf_str(b, c->sched);
   weft__dbuf_printf(
       b,
@@ -665,8 +661,7 @@ static void comp_json(weft__dbuf *b, const comp *c, int with_fns) {
       c->running ? "true" : "false", c->status, c->ntasks, c->workers,
       (unsigned long long)c->done, (unsigned long long)c->run_now,
       (unsigned long long)c->failed, (unsigned long long)c->cancelled,
-      (unsigned long long)c->retried, ms(c->t0),
-      c->running ? -1.0 : ms(c->t1));
+      (unsigned long long)c->retried, ms(c->t0), c->running ? -1.0 : ms(c->t1));
   if (with_fns) {
     weft__dbuf_puts(b, ",\"functions\":[");
     for (unsigned k = 0; k <= c->nfn && k <= NFN; k++) {
@@ -747,8 +742,8 @@ void weft__dstate_workers(weft__dstate *s, weft__dbuf *b) {
         "\"rss_mb\":%.1f,\"current\":",
         first ? "" : ",", k - 1, w->pid, (unsigned long long)w->tasks,
         (unsigned long long)w->failed, ms(w->busy_ns),
-        up > 0 ? (double)w->busy_ns / 1e9 / up : 0.0,
-        w->pid ? w->cpu : -1.0, w->pid ? w->rss_mb : -1.0);
+        up > 0 ? (double)w->busy_ns / 1e9 / up : 0.0, w->pid ? w->cpu : -1.0,
+        w->pid ? w->rss_mb : -1.0);
     first = 0;
     if (w->cur_start) {
       weft__dbuf_puts(b, "{\"key\":");
@@ -839,8 +834,9 @@ void weft__dstate_log(weft__dstate *s, weft__dbuf *b, uint64_t since,
   pthread_mutex_lock(&s->smu);
   uint64_t first = s->nlog > NLOG ? s->nlog - NLOG : 0;
   uint64_t from = since < first ? first : since > s->nlog ? s->nlog : since;
-  weft__dbuf_printf(b, "{\"since\":%llu,\"next\":%llu,\"lost\":%llu,"
-                       "\"entries\":[",
+  weft__dbuf_printf(b,
+                    "{\"since\":%llu,\"next\":%llu,\"lost\":%llu,"
+                    "\"entries\":[",
                     (unsigned long long)since, (unsigned long long)s->nlog,
                     (unsigned long long)(from - (since < from ? since : from)));
   for (uint64_t q = from; q < s->nlog; q++) {
