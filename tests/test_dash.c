@@ -253,6 +253,16 @@ static void endpoints_match_the_compute(void **state) {
   assert_int_equal(sum, 2 * (LEAVES + npair));
   assert_true(num(w, "pid") == getpid());
   free(w);
+  /* the worker threads' CPU, sampled every 0.5 s from /proc */
+  int sampled = 0;
+  for (int tries = 0; tries < 40 && !sampled; tries++) {
+    nap(50);
+    assert_int_equal(get(port, "/api/workers", &w), 200);
+    const char *p = strstr(w, "{\"worker\":0,");
+    sampled = p && num(p, "cpu_percent") >= 0;
+    free(w);
+  }
+  assert_true(sampled);
 
   char *st;
   assert_int_equal(get(port, "/api/status", &st), 200);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,6 +108,7 @@ typedef struct gsum { /* a graph summarised by function, made at begin */
 
 typedef struct slot {
   int kind, worker, workers, status, pid, sig;
+  int tid; /* the thread that published it (a threads worker's CPU) */
   uint32_t task;
   const void *graph; /* an identity only: never read by the thread */
   uint64_t time_ns, start_ns;
@@ -136,7 +138,7 @@ typedef struct comp {
 } comp;
 
 typedef struct worker {
-  int seen, pid;
+  int seen, pid, tid;
   uint64_t tasks, failed, busy_ns;
   uint64_t cur_start; /* 0: idle */
   char cur_key[48], cur_fn[40];
@@ -249,6 +251,9 @@ static void on_event(const weft_event *ev, void *ud) {
        ev->kind == WEFT_EV_TASK_FAIL || ev->kind == WEFT_EV_TASK_RETRY ||
        ev->kind == WEFT_EV_TASK_CANCEL))
     weft_event_key(ev, key, sizeof key);
+  static _Thread_local int tid; /* one system call per thread */
+  if (!tid)
+    tid = (int)syscall(SYS_gettid);
   gsum *old = NULL;
   pthread_mutex_lock(&s->rmu);
   if (s->head - s->tail == RING) { /* full: the oldest goes */
@@ -263,6 +268,7 @@ static void on_event(const weft_event *ev, void *ud) {
   o->status = ev->status;
   o->pid = ev->pid;
   o->sig = ev->signal;
+  o->tid = tid;
   o->task = ev->task;
   o->graph = ev->graph;
   o->time_ns = ev->time_ns;
@@ -373,6 +379,7 @@ static void apply(weft__dstate *s, slot *e) {
         f->running++;
     }
     if (w) {
+      w->tid = e->tid;
       w->cur_start = e->time_ns ? e->time_ns : 1;
       cpy(w->cur_key, sizeof w->cur_key, e->key);
       cpy(w->cur_fn, sizeof w->cur_fn, e->fn);
@@ -437,13 +444,16 @@ static void apply(weft__dstate *s, slot *e) {
     add_log(s, e, cid, "cancelled");
     break;
   case WEFT_EV_WORKER_START:
-    if (w)
+    if (w) {
       w->pid = e->pid;
+      w->cpu_at = 0; /* a new process: sampled from now */
+    }
     break;
   case WEFT_EV_WORKER_LOST:
     if (w) {
       w->cur_start = 0;
       w->pid = 0;
+      w->cpu_at = 0; /* its numbers are gone with it */
     }
     add_log(s, e, cid, "worker lost");
     break;
@@ -479,9 +489,12 @@ static void apply(weft__dstate *s, slot *e) {
 }
 
 /* CPU ticks (utime + stime) and resident memory of a process. */
-static int proc_sample(int pid, uint64_t *ticks, double *rss_mb) {
+static int proc_sample(int pid, int tid, uint64_t *ticks, double *rss_mb) {
   char path[64], buf[1024];
-  snprintf(path, sizeof path, pid ? "/proc/%d/stat" : "/proc/self/stat", pid);
+  if (tid)
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+  else
+    snprintf(path, sizeof path, pid ? "/proc/%d/stat" : "/proc/self/stat", pid);
   FILE *f = fopen(path, "r");
   if (!f)
     return -1;
@@ -508,7 +521,7 @@ static void sample(weft__dstate *s, uint64_t now) {
   double hz = (double)sysconf(_SC_CLK_TCK);
   uint64_t t;
   double rss;
-  if (!proc_sample(0, &t, &rss)) {
+  if (!proc_sample(0, 0, &t, &rss)) {
     if (s->proc_at && now > s->proc_at)
       s->proc_cpu = 100.0 * (double)(t - s->proc_ticks) / hz /
                     ((double)(now - s->proc_at) / 1e9);
@@ -518,10 +531,13 @@ static void sample(weft__dstate *s, uint64_t now) {
   }
   for (int k = 0; k < s->maxworker; k++) {
     worker *w = &s->workers[k];
-    if (!w->pid)
+    /* a worker process's own numbers; a thread's CPU (its memory is the
+     * process's); nothing for the program's row (k == 0) */
+    int tid = w->pid || k == 0 ? 0 : w->tid;
+    if ((!w->pid && !tid) || proc_sample(w->pid, tid, &t, &rss))
       continue;
-    if (proc_sample(w->pid, &t, &rss))
-      continue;
+    if (tid)
+      rss = -1;
     if (w->cpu_at && now > w->cpu_at && t >= w->cpu_ticks)
       w->cpu = 100.0 * (double)(t - w->cpu_ticks) / hz /
                ((double)(now - w->cpu_at) / 1e9);
@@ -742,8 +758,8 @@ void weft__dstate_workers(weft__dstate *s, weft__dbuf *b) {
         "\"rss_mb\":%.1f,\"current\":",
         first ? "" : ",", k - 1, w->pid, (unsigned long long)w->tasks,
         (unsigned long long)w->failed, ms(w->busy_ns),
-        up > 0 ? (double)w->busy_ns / 1e9 / up : 0.0, w->pid ? w->cpu : -1.0,
-        w->pid ? w->rss_mb : -1.0);
+        up > 0 ? (double)w->busy_ns / 1e9 / up : 0.0, w->cpu_at ? w->cpu : -1.0,
+        w->cpu_at ? w->rss_mb : -1.0);
     first = 0;
     if (w->cur_start) {
       weft__dbuf_puts(b, "{\"key\":");
