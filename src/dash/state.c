@@ -18,7 +18,8 @@
 #include "weft/error.h"
 
 enum {
-  RING = 1 << 14,   /* events waiting for the thread */
+  RING = 1 << 14,   /* task events waiting for the thread */
+  CRING = 1 << 10,  /* compute, map and worker events waiting */
   NTASKS = 1 << 14, /* finished task bars kept for the task stream */
   NLOG = 256,       /* log lines kept */
   NCOMP = 16,       /* computes kept (running and recent) */
@@ -107,6 +108,7 @@ typedef struct gsum { /* a graph summarised by function, made at begin */
 } gsum;
 
 typedef struct slot {
+  uint64_t seq;
   int kind, worker, workers, status, pid, sig;
   int tid; /* the thread that published it (a threads worker's CPU) */
   uint32_t task;
@@ -164,8 +166,9 @@ struct weft__dstate {
   weft_listener l;
   /* the ring: listener side */
   pthread_mutex_t rmu;
-  slot *ring;
-  uint64_t head, tail;
+  slot *ring, *cring; /* task events; the others (never crowded out) */
+  uint64_t head, tail, chead, ctail;
+  uint64_t seq; /* the order of both */
   atomic_ullong dropped;
   /* the thread */
   pthread_t th;
@@ -254,14 +257,31 @@ static void on_event(const weft_event *ev, void *ud) {
   static _Thread_local int tid; /* one system call per thread */
   if (!tid)
     tid = (int)syscall(SYS_gettid);
+  /* Task events (the many) and the others go to two rings, so that a
+   * flood of tasks never crowds out a compute's begin or end: a full task
+   * ring drops the new task event; a full ring of the others (1,024
+   * waiting: the thread is stuck) drops its oldest. */
+  int many = ev->kind == WEFT_EV_TASK_START || ev->kind == WEFT_EV_TASK_END ||
+             ev->kind == WEFT_EV_TASK_FAIL || ev->kind == WEFT_EV_TASK_QUEUED ||
+             ev->kind == WEFT_EV_TASK_CANCEL || ev->kind == WEFT_EV_MAP_ITEMS;
   gsum *old = NULL;
+  slot *o;
   pthread_mutex_lock(&s->rmu);
-  if (s->head - s->tail == RING) { /* full: the oldest goes */
-    old = s->ring[s->tail % RING].sum;
-    s->tail++;
-    atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
+  if (many) {
+    if (s->head - s->tail == RING) {
+      pthread_mutex_unlock(&s->rmu);
+      atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
+      return;
+    }
+    o = &s->ring[s->head++ % RING];
+  } else {
+    if (s->chead - s->ctail == CRING) {
+      old = s->cring[s->ctail++ % CRING].sum;
+      atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
+    }
+    o = &s->cring[s->chead++ % CRING];
   }
-  slot *o = &s->ring[s->head % RING];
+  o->seq = s->seq++;
   o->kind = (int)ev->kind;
   o->worker = ev->worker;
   o->workers = ev->workers;
@@ -279,7 +299,6 @@ static void on_event(const weft_event *ev, void *ud) {
   cpy(o->fn, sizeof o->fn, ev->fn ? ev->fn->name : "");
   memcpy(o->key, key, sizeof key);
   cpy(o->msg, sizeof o->msg, ev->message);
-  s->head++;
   pthread_mutex_unlock(&s->rmu);
   free(old);
 }
@@ -556,8 +575,18 @@ static void *thread_main(void *arg) {
     int stopping = atomic_load(&s->stop);
     size_t n = 0;
     pthread_mutex_lock(&s->rmu);
-    while (n < BATCH && s->tail < s->head)
-      batch[n++] = s->ring[s->tail++ % RING];
+    while (n < BATCH && (s->tail < s->head || s->ctail < s->chead)) {
+      /* the two rings merged back into publishing order */
+      slot *t = s->tail < s->head ? &s->ring[s->tail % RING] : NULL;
+      slot *c = s->ctail < s->chead ? &s->cring[s->ctail % CRING] : NULL;
+      if (t && (!c || t->seq < c->seq)) {
+        batch[n++] = *t;
+        s->tail++;
+      } else {
+        batch[n++] = *c;
+        s->ctail++;
+      }
+    }
     pthread_mutex_unlock(&s->rmu);
     uint64_t now = weft_now_ns();
     if (n || now - last_sample > 500000000ull) {
@@ -588,7 +617,8 @@ int weft__dstate_new(weft__dstate **out) {
   weft__dstate *s = calloc(1, sizeof *s);
   if (!s)
     return WEFT_ENOMEM;
-  s->ring = calloc(RING, sizeof *s->ring);
+  s->ring = calloc(RING + CRING, sizeof *s->ring);
+  s->cring = s->ring ? s->ring + RING : NULL;
   s->comps = calloc(NCOMP, sizeof *s->comps);
   s->workers = calloc(NWORK, sizeof *s->workers);
   s->tasks = calloc(NTASKS, sizeof *s->tasks);
@@ -622,8 +652,8 @@ void weft__dstate_free(weft__dstate *s) {
   atomic_store(&s->stop, 1);
   if (s->th)
     pthread_join(s->th, NULL);
-  for (uint64_t k = s->tail; k < s->head; k++)
-    free(s->ring[k % RING].sum);
+  for (uint64_t k = s->ctail; k < s->chead; k++)
+    free(s->cring[k % CRING].sum);
   for (int k = 0; k < NCOMP; k++)
     free(s->comps[k].sum);
   pthread_mutex_destroy(&s->rmu);
