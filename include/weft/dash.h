@@ -28,9 +28,11 @@
  *
  * The server never slows the schedulers beyond one copy of each event into a
  * bounded ring buffer (a short mutex, no I/O, no allocation): its own thread
- * reads the ring and keeps the panels' state; when it falls behind, the
- * oldest events are dropped and counted, never waited for. Browsers read
- * that state; a slow one misses old task bars, it never stalls anything.
+ * reads the ring and keeps the panels' state; when it falls behind, task
+ * events that find the ring full are dropped and counted, never waited for
+ * (a compute's begin and end, and worker events, have a ring of their own,
+ * so a flood of tasks never hides a compute). Browsers read that state; a
+ * slow one misses old task bars, it never stalls anything.
  *
  * Security: it binds to loopback (127.0.0.1) unless told otherwise. Bound to
  * any other address it requires a token in the URL (?token=..., generated
