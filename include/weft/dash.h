@@ -27,8 +27,9 @@
  * them (their format is part of the API).
  *
  * The server never slows the schedulers beyond one copy of each event into a
- * bounded ring buffer (a short mutex, no I/O, no allocation): its own thread
- * reads the ring and keeps the panels' state; when it falls behind, task
+ * bounded ring buffer (a short mutex, no I/O; one allocation per compute,
+ * for its graph summarised by function, on the thread that computes): its own
+ * thread reads the ring and keeps the panels' state; when it falls behind, task
  * events that find the ring full are dropped and counted, never waited for
  * (a compute's begin and end, and worker events, have a ring of their own,
  * so a flood of tasks never hides a compute). Browsers read that state; a
