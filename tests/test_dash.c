@@ -387,6 +387,12 @@ static void bad_requests(void **state) {
   assert_int_equal(get(port, "/../../etc/passwd", NULL), 404);
   assert_int_equal(get(port, "/api/../api/status", NULL), 404);
   assert_int_equal(get(port, "/%2e%2e/etc/passwd", NULL), 404);
+  assert_int_equal(get(port, "/api/tasks?since=abc", NULL), 400);
+  assert_int_equal(get(port, "/api/tasks?since=-1", NULL), 400);
+  assert_int_equal(get(port, "/api/log?since=99999999999999999999999", NULL),
+                   400);
+  assert_int_equal(get(port, "/api/events?log_since=1x", NULL), 400);
+  assert_int_equal(get(port, "/api/tasks?since=5", NULL), 200);
 
   /* another method */
   int fd = dial(port);

@@ -176,13 +176,20 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned code,
                   strlen(text), 0);
 }
 
-static uint64_t arg_u64(struct MHD_Connection *c, const char *name) {
+/* The query argument `name` as a number into *out (0 when absent); -1 when
+ * it is not one (the answer is then a 400). */
+static int arg_u64(struct MHD_Connection *c, const char *name, uint64_t *out) {
   const char *v = mhd.lookup(c, MHD_GET_ARGUMENT_KIND, name);
-  if (!v || !*v)
+  *out = 0;
+  if (!v)
     return 0;
   char *end;
+  errno = 0;
   unsigned long long n = strtoull(v, &end, 10);
-  return *end ? 0 : n;
+  if (!*v || *end || errno || *v == '-' || *v == '+' || *v == ' ')
+    return -1;
+  *out = n;
+  return 0;
 }
 
 /* ---- server-sent events ---- */
@@ -280,13 +287,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
   if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
     return send_buf(c, 200, "text/html; charset=utf-8", (char *)weft__dash_page,
                     weft__dash_page_len, 0);
+  uint64_t since, log_since;
+  if (arg_u64(c, "since", &since) || arg_u64(c, "log_since", &log_since))
+    return send_text(c, 400, "400 since and log_since are whole numbers\n");
   if (!strcmp(url, "/api/events")) {
     sse *e = calloc(1, sizeof *e);
     if (!e)
       return send_text(c, 503, "503 out of memory\n");
     e->d = d;
-    e->task_next = arg_u64(c, "since");
-    e->log_next = arg_u64(c, "log_since");
+    e->task_next = since;
+    e->log_next = log_since;
     struct MHD_Response *r =
         mhd.from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, sse_read, e, sse_free);
     if (!r) {
@@ -309,9 +319,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
   else if (!strcmp(url, "/api/graph"))
     weft__dstate_graph(d->st, &b);
   else if (!strcmp(url, "/api/tasks"))
-    weft__dstate_tasks(d->st, &b, arg_u64(c, "since"), NULL);
+    weft__dstate_tasks(d->st, &b, since, NULL);
   else if (!strcmp(url, "/api/log"))
-    weft__dstate_log(d->st, &b, arg_u64(c, "since"), NULL);
+    weft__dstate_log(d->st, &b, since, NULL);
   else
     return send_text(c, 404, "404 no such page (see docs/dashboard.md)\n");
   if (b.oom) {
