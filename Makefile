@@ -36,8 +36,8 @@ TSAN_WRAP := $(shell [ "$$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 0)
 all: build
 
 deps:
-	$(call step,deps: build examples)
-	@scripts/deps.sh build examples
+	$(call step,deps: build examples browser)
+	@scripts/deps.sh build examples browser
 
 deps-bench:
 	$(call step,deps: build bench)

@@ -251,4 +251,8 @@ fi
 if [ -f "$here/run_mpi.sh" ]; then
   bash "$here/run_mpi.sh" "$build" || status=1
 fi
+# issue 11: the dashboard serving 1,000 requests/s while a computation runs
+if [ -f "$here/run_dash.sh" ]; then
+  bash "$here/run_dash.sh" "$build" || status=1
+fi
 exit "$status"

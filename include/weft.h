@@ -16,6 +16,7 @@
 #include "weft/graph.h"
 #include "weft/events.h"
 #include "weft/diag.h"
+#include "weft/dash.h"
 #include "weft/compute.h"
 #include "weft/procs.h"
 #include "weft/map.h"

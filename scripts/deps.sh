@@ -8,6 +8,9 @@
 #                                  NumPy (the tests compare with it), Open MPI
 #   scripts/deps.sh build bench    ... and what the benchmarks compare with
 #   scripts/deps.sh build examples ... and HTTP for seed 003's downloads
+#   scripts/deps.sh browser        Chromium, Node.js and npm: the dashboard's
+#                                  browser test (tests/dash_browser.sh; it
+#                                  installs playwright-core with npm itself)
 #
 # Each package is checked with dpkg-query first; only when some are missing
 # does it run apt-get update and apt-get install (through sudo when not
@@ -18,9 +21,10 @@ set -euo pipefail
 # One group per line: "<group> <package>...". Add a group here, then name it
 # where it is needed (the Makefile).
 groups='
-build build-essential cmake pkg-config libcmocka-dev libgraphviz-dev graphviz libopenmpi-dev openmpi-bin libplplot17 plplot-driver-cairo python3 python3-numpy tmux
+build build-essential cmake pkg-config libcmocka-dev libmicrohttpd-dev libgraphviz-dev graphviz libopenmpi-dev openmpi-bin libplplot17 plplot-driver-cairo python3 python3-numpy tmux
 bench libtbb-dev python3-numpy python3-joblib python3-dask python3-distributed
-examples libmicrohttpd-dev libcurl4-openssl-dev
+examples libcurl4-openssl-dev
+browser chromium nodejs npm
 '
 
 usage() {
@@ -47,6 +51,8 @@ fi
 
 missing=()
 for pkg in "${wanted[@]}"; do
+  # NodeSource's nodejs carries npm (and conflicts with Debian's npm)
+  if [ "$pkg" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   if [ "$status" != "install ok installed" ]; then
     case " ${missing[*]-} " in *" $pkg "*) ;; *) missing+=("$pkg") ;; esac

@@ -18,11 +18,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #ifdef WEFT_HAVE_MPI
 #include "weft/mpi.h"
 #endif
+#include "dash/dash_env.h"
 #include "diag/dot.h"
 #include "weft.h"
 #include "weft_examples.h"
@@ -132,16 +134,31 @@ static void say_traces(time_t since) {
 static int cmd_demo(int argc, char **argv) {
   size_t nrun = 0, nfailed = 0;
   int bad = 0;
+  const char *dash = NULL; /* --dashboard[=host:port] */
   for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--dashboard") == 0 ||
+        strncmp(argv[i], "--dashboard=", 12) == 0) {
+      dash = argv[i][11] == '=' ? argv[i] + 12 : "127.0.0.1:8787";
+      for (int j = i; j < argc; j++) /* out of the list of names */
+        argv[j] = argv[j + 1];
+      argc--;
+      i--;
+      continue;
+    }
     if (strcmp(argv[i], "--list") == 0) {
       for (size_t k = 0; k < nexamples; k++)
         printf("%s\n", examples[k].name);
       return 0;
     }
     if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      printf("usage: weft demo [--list] [NAME...]\n\nRuns the course's "
+      printf("usage: weft demo [--list] [--dashboard[=HOST:PORT]] "
+             "[NAME...]\n\nRuns the course's "
              "examples (every one, or the named ones) and\nsays which "
              "passed. Pictures are written to the current directory.\n"
+             "--dashboard serves the live web dashboard while they run "
+             "(default\n127.0.0.1:8787; port 0: any free one), prints its "
+             "link, and at the end\nwaits for Enter when stdin is a "
+             "terminal.\n"
              "Computes longer than 0.2 s show a progress bar on stderr "
              "(WEFT_PROGRESS=0 turns\nit off); %s is traced: its Chrome "
              "trace (weft-demo-trace-N.json) and\ntask stream "
@@ -160,6 +177,19 @@ static int cmd_demo(int argc, char **argv) {
   }
   if (bad)
     return 2;
+  const char *link = NULL;
+  if (dash) { /* started now, so the link comes first */
+    const weft_listener *l;
+    char err[600];
+    setenv("WEFT_DASHBOARD", dash, 1);
+    if (weft__dash_env(dash, &l, err, sizeof err)) {
+      fprintf(stderr, "weft demo: %s\n", err);
+      return 1;
+    }
+    link = weft__dash_env_link();
+    printf("dashboard: %s (open it in a browser)\n", link);
+    fflush(stdout);
+  }
   const char *failed[64];
   uint64_t t_all = weft_now_ns();
   setenv("WEFT_PROGRESS", "1", 0); /* unless the user said otherwise */
@@ -198,6 +228,13 @@ static int cmd_demo(int argc, char **argv) {
          nrun == 1 ? "" : "s", nrun - nfailed, nfailed, dt);
   for (size_t k = 0; k < nfailed && k < sizeof failed / sizeof failed[0]; k++)
     printf("  failed: %s\n", failed[k]);
+  if (link && isatty(STDIN_FILENO)) { /* a person is looking: let them */
+    printf("dashboard: %s still serving; press Enter to stop\n", link);
+    fflush(stdout);
+    char line[64];
+    if (!fgets(line, sizeof line, stdin))
+      clearerr(stdin);
+  }
   return nfailed ? 1 : 0;
 }
 

@@ -57,6 +57,7 @@
 #include <stdint.h>
 
 #include "compute.h"
+#include "events.h"
 #include "fn.h"
 #include "graph.h"
 #include "value.h"
@@ -81,6 +82,16 @@ typedef struct weft_client_opts {
    * processes: weft/procs.h). Futures run on threads either way. */
   weft_scheduler scheduler;
   int ignore_env; /* nonzero: do not read WEFT_* variables */
+  /* Serve the live web dashboard (weft/dash.h) for the graph computes made
+   * through this client (weft_compute_opts.client): "host:port"
+   * ("127.0.0.1:8787"; port 0: any free one). NULL (default): none. The
+   * link is printed on stderr and given by weft_client_dashboard_link.
+   * Futures (weft_submit, weft_client_compute) publish no events, so they
+   * do not show there; for a weft_map, put weft_dash_listener's listener
+   * in its options. */
+  const char *dashboard;
+  const char *dashboard_token; /* required in its URLs; NULL: none on
+                                  loopback, a random one elsewhere */
 } weft_client_opts;
 
 /* Sets every field to its default. NULL: no-op. */
@@ -103,6 +114,12 @@ int weft_client_new_msg(const weft_client_opts *opts, weft_client **out,
  * their result); submitting to a closed client gives a cancelled future.
  * Not from a task or callback of this client. NULL: no-op. */
 void weft_client_close(weft_client *c);
+
+/* The client's dashboard link ("http://127.0.0.1:8787/", with ?token=
+ * when one is needed), or NULL when it serves none (or c is NULL). */
+const char *weft_client_dashboard_link(const weft_client *c);
+/* Its dashboard's listener, or NULL (for weft_compute). */
+const weft_listener *weft__client_dash_listener(weft_client *c);
 
 int weft_client_workers(const weft_client *c);    /* CPU threads; 0 for NULL */
 int weft_client_io_workers(const weft_client *c); /* I/O threads at most */

@@ -15,6 +15,7 @@
 #include "../opt/plan.h"
 #include "../sched/config.h"
 #include "impl.h"
+#include "weft/dash.h"
 #include "weft/procs.h"
 
 void weft_client_opts_init(weft_client_opts *opts) {
@@ -109,8 +110,32 @@ int weft_client_new_msg(const weft_client_opts *opts, weft_client **out,
     free(c);
     return rc;
   }
+  if (opts->dashboard) {
+    weft_dash_opts dop;
+    weft_dash_opts_init(&dop);
+    dop.token = opts->dashboard_token;
+    char dmsg[384];
+    rc = weft_dash_parse(opts->dashboard, &dop, dmsg, sizeof dmsg);
+    if (!rc)
+      rc = weft_dash_start(&dop, &c->dash, dmsg, sizeof dmsg);
+    if (rc) {
+      char full[420];
+      snprintf(full, sizeof full, "weft_client_new: %s", dmsg);
+      set_err(errbuf, errbuf_size, full);
+      weft_client_close(c);
+      return rc;
+    }
+  }
   *out = c;
   return 0;
+}
+
+const char *weft_client_dashboard_link(const weft_client *c) {
+  return c ? weft_dash_link(c->dash) : NULL;
+}
+
+const weft_listener *weft__client_dash_listener(weft_client *c) {
+  return c ? weft_dash_listener(c->dash) : NULL;
 }
 
 int weft_client_new(const weft_client_opts *opts, weft_client **out) {
@@ -154,6 +179,8 @@ void weft_client_close(weft_client *c) {
   }
   weft_executor_free(ex);
   weft_procs_free(procs);
+  weft_dash_stop(c->dash); /* after the last compute that fed it */
+  c->dash = NULL;
   weft__streams_free(c);
   weft__client_unref(c);
 }

@@ -87,6 +87,7 @@ struct weft_client {
   weft_procs *procs;
   weft__persisted *persisted;
   struct weft__stream_world *streams;
+  struct weft_dash *dash; /* weft_client_opts.dashboard, or NULL */
 };
 
 void weft__client_unref(weft_client *c);

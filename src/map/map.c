@@ -22,6 +22,7 @@
 
 #include "core/graph_impl.h"
 #include "core/registry.h"
+#include "dash/dash_env.h"
 #include "map_impl.h"
 #include "sched/config.h"
 #include "watch.h"
@@ -151,6 +152,15 @@ static int setup(const weft_fn_info *fn, const weft_fn_info *rfn, size_t n,
   c->progress = rc_cfg.progress; /* diagnostics: the call's (watch.c) */
   c->profile = rc_cfg.profile;
   c->trace = rc_cfg.trace;
+  if (rc_cfg.dashboard) { /* the process's dashboard sees the map */
+    const weft_listener *dl;
+    rc = weft__dash_env(rc_cfg.dashboard, &dl, err, errsize);
+    if (rc)
+      return rc;
+    cfg->dash = *dl;
+    cfg->dash.next = c->listener;
+    c->listener = &cfg->dash;
+  }
   c->ignore_env = 1; /* resolved: the compute must not read them again */
   cfg->workers = rc_cfg.workers;
   if (c->scheduler == WEFT_SCHED_SYNC)

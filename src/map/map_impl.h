@@ -53,6 +53,7 @@ typedef struct weft__map_cfg {
   bool local;   /* in-process batches (threads, sync) */
   size_t batch; /* items per batch, >= 1 */
   size_t nbatches;
+  weft_listener dash; /* WEFT_DASHBOARD's listener, in front of copts' */
 } weft__map_cfg;
 
 /* Resolves the options for n items (scheduler, workers, batches) and, on

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "dash/dash_env.h"
 #include "diag/session.h"
 #include "mpi/hook.h"
 #include "run.h"
@@ -90,6 +91,13 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
                              rc == WEFT_ECANCELED
                                  ? "the client is closed"
                                  : "the client's pool could not start");
+    weft_listener dash; /* the client's dashboard, before the caller's */
+    const weft_listener *dl = weft__client_dash_listener(opts->client);
+    if (dl) {
+      dash = *dl;
+      dash.next = o.listener;
+      o.listener = &dash;
+    }
     return weft_compute(g, n, nodes, outs, &o);
   }
   if (n && (!nodes || !outs))
@@ -136,11 +144,24 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
     return rc;
   }
 
+  const weft_listener *user = opts ? opts->listener : NULL;
+  weft_listener dash; /* WEFT_DASHBOARD's, before the caller's */
+  if (cfg.dashboard) {
+    const weft_listener *dl;
+    rc = weft__dash_env(cfg.dashboard, &dl, g->err, sizeof g->err);
+    if (rc) {
+      if (idx != small)
+        free(idx);
+      return rc;
+    }
+    dash = *dl;
+    dash.next = user;
+    user = &dash;
+  }
   weft__diag *dg = NULL; /* listeners the options or WEFT_* ask for */
   if (cfg.progress || cfg.trace || cfg.profile) {
-    rc = weft__diag_open(cfg.progress, cfg.trace, cfg.profile,
-                         opts ? opts->listener : NULL, &dg, g->err,
-                         sizeof g->err);
+    rc = weft__diag_open(cfg.progress, cfg.trace, cfg.profile, user, &dg,
+                         g->err, sizeof g->err);
     if (rc) {
       if (idx != small)
         free(idx);
@@ -151,7 +172,7 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
   weft__run r;
   memset(&r, 0, sizeof r);
   r.g = g;
-  r.listener = dg ? weft__diag_chain(dg) : opts ? opts->listener : NULL;
+  r.listener = dg ? weft__diag_chain(dg) : user;
   r.want = weft__listener_kinds(r.listener);
   r.scheduler = weft_scheduler_name(cfg.scheduler);
   r.workers = cfg.scheduler == WEFT_SCHED_SYNC ? 1

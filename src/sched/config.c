@@ -106,6 +106,7 @@ int weft__config_resolve(const weft_compute_opts *opts, weft__config *cfg,
   cfg->progress = opts->progress;
   cfg->profile = opts->profile;
   cfg->trace = opts->trace && *opts->trace ? opts->trace : NULL;
+  cfg->dashboard = NULL;
   /* Diagnostics from the environment are for the program's own computes,
    * not for those a task makes (nested bars would fight over the line). */
   if (!opts->ignore_env && !weft_task_current()) {
@@ -124,6 +125,9 @@ int weft__config_resolve(const weft_compute_opts *opts, weft__config *cfg,
     const char *t = getenv("WEFT_TRACE");
     if (!cfg->trace && t && *t)
       cfg->trace = t;
+    const char *dash = getenv("WEFT_DASHBOARD");
+    if (dash && *dash)
+      cfg->dashboard = dash;
   }
   if (!opts->ignore_env) {
     const char *s = getenv("WEFT_SCHEDULER");

@@ -14,6 +14,7 @@ typedef struct weft__config {
   int progress;             /* diagnostics: options, else WEFT_PROGRESS, */
   int profile;              /* WEFT_PROFILE, WEFT_TRACE (read only for a */
   const char *trace;        /* compute that does not run inside a task) */
+  const char *dashboard;    /* WEFT_DASHBOARD (same rule), else NULL */
 } weft__config;
 
 /* 0, or WEFT_EINVAL with a message naming the bad variable. */
