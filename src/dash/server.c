@@ -4,7 +4,6 @@
  * connection (a server-sent event stream may wait for news without holding
  * anyone up), the routes of docs/dashboard.md, and the token check. */
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "dash_impl.h"
+#include "diag/dlib.h"
 #include "weft/error.h"
 
 void weft_dash_opts_init(weft_dash_opts *opts) {
@@ -90,28 +90,21 @@ static char mhd_why[512];
 
 #define SYM(field, name)                                                       \
   do {                                                                         \
-    *(void **)&mhd.field = dlsym(h, name);                                     \
-    if (!mhd.field) {                                                          \
-      snprintf(mhd_why, sizeof mhd_why, "%s has no %s", lib, name);            \
+    if (!weft__dl_sym(h, lib, name, (void **)&mhd.field, mhd_why,             \
+                      sizeof mhd_why))                                         \
       return;                                                                  \
-    }                                                                          \
   } while (0)
 
 static void mhd_load(void) {
   static const char *const libs[] = {"libmicrohttpd.so.12", "libmicrohttpd.so"};
-  const char *env = getenv("WEFT_MHD_LIB"), *lib = NULL;
-  void *h = NULL;
-  if (env && *env)
-    h = dlopen(lib = env, RTLD_NOW | RTLD_LOCAL);
-  else
-    for (size_t k = 0; !h && k < sizeof libs / sizeof libs[0]; k++)
-      h = dlopen(lib = libs[k], RTLD_NOW | RTLD_LOCAL);
+  const char *lib, *error;
+  void *h = weft__dl_open("WEFT_MHD_LIB", libs, sizeof libs / sizeof libs[0],
+                          false, &lib, &error);
   if (!h) {
-    const char *e = dlerror();
     snprintf(mhd_why, sizeof mhd_why,
              "cannot load %s (%s): the dashboard needs libmicrohttpd "
              "(Debian: libmicrohttpd12; scripts/deps.sh build)",
-             lib, e ? e : "not found");
+             lib, error);
     return;
   }
   SYM(start, "MHD_start_daemon");

@@ -6,16 +6,17 @@
 #include <stdlib.h>
 
 void *weft__dl_open(const char *env, const char *const *libs, size_t n,
-                    const char **lib, const char **error) {
+                    bool global, const char **lib, const char **error) {
   const char *named = env ? getenv(env) : NULL;
+  int flags = RTLD_NOW | (global ? RTLD_GLOBAL : RTLD_LOCAL);
   void *h = NULL;
   *lib = NULL;
   if (named && *named) {
     *lib = named;
-    h = dlopen(named, RTLD_NOW | RTLD_GLOBAL);
+    h = dlopen(named, flags);
   } else {
     for (size_t k = 0; !h && k < n; k++)
-      h = dlopen(*lib = libs[k], RTLD_NOW | RTLD_GLOBAL);
+      h = dlopen(*lib = libs[k], flags);
   }
   if (!h) {
     const char *e = dlerror();

@@ -1,8 +1,9 @@
 /* dlib.h - opening an optional library on first use (internal).
  *
- * Graphviz (gv_load.c) and PLplot (plot.c) are not linked: a program that
+ * Graphviz (gv_load.c), PLplot (plot.c) and libmicrohttpd (dash/server.c)
+ * are not linked: a program that
  * draws nothing never loads them, and a machine without them gets a clear
- * message instead of a program that will not start. Both open their
+ * message instead of a program that will not start. All open their
  * library the same way: the file an environment variable names, else the
  * first of a list of sonames that loads; then each entry point by name. */
 #ifndef WEFT_DIAG_DLIB_H
@@ -12,11 +13,12 @@
 #include <stddef.h>
 
 /* Opens getenv(env) when set and not empty, else the first of libs[0..n)
- * that loads (RTLD_NOW | RTLD_GLOBAL). *lib names the file opened or, on
- * failure (NULL), the last one tried; *error then holds dlerror's text or
- * "not found". */
+ * that loads (RTLD_NOW, and RTLD_GLOBAL when global: Graphviz loads its
+ * plugins, which need its symbols; else RTLD_LOCAL). *lib names the file opened
+ * or, on failure (NULL), the last one tried; *error then holds dlerror's text
+ * or "not found". */
 void *weft__dl_open(const char *env, const char *const *libs, size_t n,
-                    const char **lib, const char **error);
+                    bool global, const char **lib, const char **error);
 
 /* Looks name up in h into *slot; false, with "LIB has no NAME" in why, when
  * the library lacks it. */

@@ -28,7 +28,7 @@ static char why_not[512];
 static void load(void) {
   const char *lib, *error;
   void *h = weft__dl_open("WEFT_GRAPHVIZ_LIB", libs,
-                          sizeof libs / sizeof libs[0], &lib, &error);
+                          sizeof libs / sizeof libs[0], true, &lib, &error);
   if (!h) {
     snprintf(why_not, sizeof why_not, "cannot load %s (%s)", lib, error);
     return;

@@ -71,7 +71,7 @@ static char why_not[512];
 static void load(void) {
   const char *lib, *error;
   void *h = weft__dl_open("WEFT_PLPLOT_LIB", libs, sizeof libs / sizeof libs[0],
-                          &lib, &error);
+                          true, &lib, &error);
   if (!h) {
     snprintf(why_not, sizeof why_not,
              "cannot load PLplot: %s (%s); install libplplot17 and "
