@@ -457,6 +457,39 @@ static void test_callbacks(void **state) {
   weft_client_close(one);
 }
 
+/* weft_client_close from a callback of that client would wait for its own
+ * thread: it is refused (a line on stderr) and the client keeps working
+ * until it is closed from outside. It used to hang for ever. */
+typedef struct {
+  weft_client *c;
+  atomic_int returned;
+} self_close;
+static void self_close_cb(weft_future *f, void *ud) {
+  (void)f;
+  self_close *s = ud;
+  weft_client_close(s->c);
+  atomic_store(&s->returned, 1);
+}
+
+static void test_close_from_callback(void **state) {
+  (void)state;
+  weft_client *c = new_client(2, 0);
+  self_close s = {.c = c};
+  atomic_init(&s.returned, 0);
+  weft_future *f = weft_submit(c, cl_inc, 1);
+  assert_int_equal(weft_future_then(f, self_close_cb, &s), 0);
+  double t0 = tu_now();
+  while (!atomic_load(&s.returned) && tu_now() - t0 < 10)
+    usleep(500);
+  assert_int_equal(atomic_load(&s.returned), 1);
+  assert_i64(result_i64(f), 2);
+  weft_future *g = weft_submit(c, cl_add, 40, 2); /* still open */
+  assert_i64(result_i64(g), 42);
+  weft_future_release(f);
+  weft_future_release(g);
+  weft_client_close(c);
+}
+
 /* ---- graphs ---- */
 
 static void test_graphs(void **state) {
@@ -687,6 +720,7 @@ int main(void) {
       cmocka_unit_test(test_as_completed_order),
       cmocka_unit_test(test_cancel),
       cmocka_unit_test(test_callbacks),
+      cmocka_unit_test(test_close_from_callback),
       cmocka_unit_test(test_graphs),
       cmocka_unit_test(test_two_clients_and_close),
       cmocka_unit_test(test_procs_client),

@@ -101,7 +101,9 @@ int weft_client_new_msg(const weft_client_opts *opts, weft_client **out,
  * procs pool, persisted results and streams (weft/stream.h) are freed.
  * Future handles stay valid until released (they report WEFT_ECANCELED or
  * their result); submitting to a closed client gives a cancelled future.
- * Not from a task or callback of this client. NULL: no-op. */
+ * Not from a task or callback of this client: such a call would wait for
+ * its own thread, so it is refused with a line on stderr and does
+ * nothing. NULL: no-op. */
 void weft_client_close(weft_client *c);
 
 int weft_client_workers(const weft_client *c);    /* CPU threads; 0 for NULL */
