@@ -569,6 +569,43 @@ static void test_nested_compute(void **state) {
   weft_executor_free(other);
 }
 
+/* weft_executor_free from a task running on that executor would wait for
+ * its own compute: it is refused (a line on stderr) and the executor goes
+ * on serving. It used to hang for ever. */
+static weft_executor *free_me;
+static int free_self(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                     weft_value *out) {
+  (void)ctx;
+  (void)n;
+  weft_executor_free(free_me);
+  *out = weft_value_retain(&a[0]);
+  return 0;
+}
+WEFT_REGISTER_ARITY(free_self, 1);
+
+static void test_executor_free_from_task(void **state) {
+  (void)state;
+  assert_ok(weft_executor_new(2, &free_me), NULL);
+  weft_compute_opts o;
+  weft_compute_opts_init(&o);
+  o.ignore_env = 1;
+  o.scheduler = WEFT_SCHED_THREADS;
+  o.executor = free_me;
+  weft_graph *g = weft_graph_new();
+  weft_node *parts[8];
+  for (int k = 0; k < 8; k++)
+    parts[k] = weft_call(g, free_self, k);
+  weft_node *s = weft_sum(g, 8, parts);
+  weft_value v;
+  assert_rc(0, tu_compute1(g, s, &v, &o), g);
+  assert_int_value(v, 28);
+  weft_node *t = weft_add(g, s, 1); /* the executor still serves */
+  assert_rc(0, tu_compute1(g, t, &v, &o), g);
+  assert_int_value(v, 29);
+  weft_graph_free(g);
+  weft_executor_free(free_me);
+}
+
 /* ---- one executor, a thousand computes, failures among them ---- */
 
 static void test_executor_reuse(void **state) {
@@ -615,6 +652,7 @@ int main(void) {
       cmocka_unit_test(test_raw_codes),
       cmocka_unit_test(test_task_code_and_stale_message),
       cmocka_unit_test(test_nested_compute),
+      cmocka_unit_test(test_executor_free_from_task),
       cmocka_unit_test(test_executor_reuse),
       cmocka_unit_test(test_recompute_after_failure),
   };
