@@ -49,7 +49,7 @@ typedef struct weft_compute_opts {
   weft_executor *executor;         /* threads: reuse this pool (workers ignored) */
   weft_procs *procs;               /* procs: reuse this pool (workers ignored) */
   const weft_listener *listener;   /* events of this compute, or NULL */
-  int retries;                     /* procs: reruns of a task whose worker died (-1: default) */
+  int retries;                     /* procs: reruns of a task whose worker died (< 0: the pool's, 1 by default) */
   int ignore_env;                  /* nonzero: do not read WEFT_* variables */
   /* Diagnostics (weft/diag.h), also switched on by WEFT_PROGRESS=1,
    * WEFT_TRACE=file.json and WEFT_PROFILE=1 for computes that do not run

@@ -82,7 +82,7 @@ typedef struct weft_map_opts {
   /* Items per task; 0: automatic (ceil(n / (8 * workers)), at least 1). */
   size_t batch_size;
   const weft_listener *listener; /* events of the compute, or NULL */
-  int retries;    /* procs: reruns of a batch whose worker died (-1: default) */
+  int retries;    /* procs: reruns of a batch whose worker died (< 0: the pool's, 1 by default) */
   int ignore_env; /* nonzero: do not read WEFT_* variables */
   /* When not NULL, receives the message of a failure (always terminated,
    * truncated to errbuf_size), and "" on success. */
