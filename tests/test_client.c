@@ -490,6 +490,29 @@ static void test_close_from_callback(void **state) {
   weft_client_close(c);
 }
 
+/* After a failed weft_client_compute, one that succeeds leaves no message
+ * behind (as weft_compute): the old cycle message used to stay. */
+static void test_client_compute_clears_error(void **state) {
+  (void)state;
+  weft_client *c = new_client(2, 0);
+  weft_graph *g = weft_graph_new();
+  weft_node *a = weft_call(g, cl_inc, weft_ref(g, "b"));
+  weft_node *b = weft_call(g, cl_inc, weft_ref(g, "a"));
+  assert_int_equal(weft_node_set_key(g, a, "a"), 0);
+  assert_int_equal(weft_node_set_key(g, b, "b"), 0);
+  weft_node *ok = weft_call(g, cl_add, 20, 22);
+  weft_future *f = NULL;
+  assert_int_equal(weft_client_compute(c, g, 1, &a, &f), WEFT_ECYCLE);
+  assert_non_null(strstr(weft_graph_error(g), "cycle"));
+  assert_int_equal(weft_client_compute(c, g, 1, &ok, &f), 0);
+  assert_string_equal(weft_graph_error(g), "");
+  assert_int_equal(weft_graph_task_code(g), 0);
+  assert_i64(result_i64(f), 42);
+  weft_future_release(f);
+  weft_graph_free(g);
+  weft_client_close(c);
+}
+
 /* ---- graphs ---- */
 
 static void test_graphs(void **state) {
@@ -722,6 +745,7 @@ int main(void) {
       cmocka_unit_test(test_callbacks),
       cmocka_unit_test(test_close_from_callback),
       cmocka_unit_test(test_graphs),
+      cmocka_unit_test(test_client_compute_clears_error),
       cmocka_unit_test(test_two_clients_and_close),
       cmocka_unit_test(test_procs_client),
       cmocka_unit_test(test_options),

@@ -274,6 +274,10 @@ static int compute_futures(weft_client *c, weft_graph *g, size_t n,
   if (g->running)
     return weft__graph_msg(g, WEFT_EBUSY, "weft_client_compute: this graph "
                                           "is already being computed");
+  /* A new compute, as in weft_compute: the previous message is gone, so
+   * after a success weft_graph_error(g) says nothing. */
+  g->err[0] = '\0';
+  g->task_code = 0;
   if (n == 0)
     return 0;
   uint32_t *idx = malloc(n * sizeof *idx);
