@@ -52,8 +52,9 @@ typedef struct weft_stream_collector weft_stream_collector;
 weft_stream *weft_stream_source(weft_client *c);
 /* Pushes v (taken over) with key 0 / key / key and time t_ns (monotonic
  * nanoseconds, the clock of weft_stream_now_ns). 0, WEFT_EINVAL (NULL or
- * not a push source; v released), WEFT_ECANCELED (client closed),
- * WEFT_ENOMEM. */
+ * not a push source; v released), WEFT_ECANCELED (the client is being
+ * closed by another thread; v released), WEFT_ENOMEM. Once
+ * weft_client_close has returned, src is freed: do not push into it. */
 int weft_stream_push(weft_stream *src, weft_value v);
 int weft_stream_push_key(weft_stream *src, uint64_t key, weft_value v);
 int weft_stream_push_at(weft_stream *src, uint64_t key, weft_value v,
