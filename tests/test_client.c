@@ -6,6 +6,8 @@
  * flight. Every expected value is computed here independently. */
 #include "testutil.h"
 
+#include <math.h>
+
 static long long cl_inc(long long x) { return x + 1; }
 WEFT_DELAYED(cl_inc, long long, long long);
 static long long cl_add(long long a, long long b) { return a + b; }
@@ -513,6 +515,29 @@ static void test_client_compute_clears_error(void **state) {
   weft_client_close(c);
 }
 
+/* A NaN timeout is refused at once by every wait (it used to wait for
+ * ever in one and time out at once in another); INFINITY waits. */
+static void test_nan_timeouts(void **state) {
+  (void)state;
+  weft_client *c = new_client(2, 0);
+  weft_future *f = weft_submit(c, cl_inc, 1);
+  weft_value v = weft_int(9);
+  assert_int_equal(weft_future_result(f, &v, NAN), WEFT_EINVAL);
+  assert_int_equal(v.type, WEFT_T_NONE);
+  assert_int_equal(weft_wait(1, &f, NAN, WEFT_WAIT_ALL), WEFT_EINVAL);
+  weft_as_completed *ac;
+  assert_int_equal(weft_as_completed_new(1, &f, &ac), 0);
+  weft_future *got = NULL;
+  assert_int_equal(weft_as_completed_next(ac, &got, NAN), WEFT_EINVAL);
+  assert_int_equal(weft_as_completed_next(ac, &got, INFINITY), 1);
+  weft_future_release(got);
+  weft_as_completed_free(ac);
+  assert_int_equal(weft_future_result(f, &v, INFINITY), 0);
+  assert_int_equal(v.as.i, 2);
+  weft_future_release(f);
+  weft_client_close(c);
+}
+
 /* ---- graphs ---- */
 
 static void test_graphs(void **state) {
@@ -745,6 +770,7 @@ int main(void) {
       cmocka_unit_test(test_callbacks),
       cmocka_unit_test(test_close_from_callback),
       cmocka_unit_test(test_graphs),
+      cmocka_unit_test(test_nan_timeouts),
       cmocka_unit_test(test_client_compute_clears_error),
       cmocka_unit_test(test_two_clients_and_close),
       cmocka_unit_test(test_procs_client),

@@ -377,6 +377,25 @@ static void test_flush_from_sink(void **state) {
   weft_client_close(c);
 }
 
+/* Timeouts: one too long for the clock waits (1e30 s and INFINITY timed
+ * out at once: the conversion to nanoseconds overflowed); NaN is refused. */
+static void test_flush_timeouts(void **state) {
+  (void)state;
+  weft_client *c = new_client(2);
+  weft_stream *src = weft_stream_source(c);
+  weft_stream *slow = weft_stream_debounce(src, 0.05); /* in flight 50 ms */
+  weft_stream_collector *col = weft_stream_collect(slow);
+  assert_non_null(col);
+  const double longs[] = {1e30, INFINITY, 1e12};
+  for (int k = 0; k < 3; k++) {
+    assert_int_equal(weft_stream_push(src, weft_int(k)), 0);
+    assert_int_equal(weft_stream_flush(c, longs[k]), 0);
+    assert_int_equal(weft_stream_collector_count(col), (size_t)k + 1);
+  }
+  assert_int_equal(weft_stream_flush(c, NAN), WEFT_EINVAL);
+  weft_client_close(c);
+}
+
 int main(void) {
   tu_watchdog(TU_TSAN ? 240 : 100);
   const struct CMUnitTest tests[] = {
@@ -385,6 +404,7 @@ int main(void) {
       cmocka_unit_test(test_throttle_debounce),
       cmocka_unit_test(test_fd_and_errors),
       cmocka_unit_test(test_flush_from_sink),
+      cmocka_unit_test(test_flush_timeouts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

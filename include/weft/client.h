@@ -178,7 +178,8 @@ weft_client *weft_future_client(const weft_future *f);
 /* Waits up to timeout_s seconds (< 0: for ever; 0: do not wait) for f,
  * then: 0 and *out = a new reference to its result; the task's code
  * (WEFT_ETASK, ...) or WEFT_ECANCELED with *out none; WEFT_ETIMEDOUT when
- * it is not finished in time; WEFT_EINVAL for NULL. */
+ * it is not finished in time; WEFT_EINVAL for NULL or a NaN timeout. A
+ * timeout too long for the clock (1e30, INFINITY) is for ever. */
 int weft_future_result(weft_future *f, weft_value *out, double timeout_s);
 /* The code of a finished future: 0 (result), its error, WEFT_ECANCELED;
  * 1 while it is not finished. */
@@ -221,7 +222,8 @@ typedef enum weft_wait_mode {
 
 /* Waits up to timeout_s seconds (< 0: for ever) until `mode` holds for the
  * n futures. Returns 0, WEFT_ETIMEDOUT, or WEFT_EINVAL (NULL array or
- * future). The futures' own errors are not returned: look at each. */
+ * future, NaN timeout). The futures' own errors are not returned: look at
+ * each. */
 int weft_wait(size_t n, weft_future *const futs[], double timeout_s,
               weft_wait_mode mode);
 
@@ -255,7 +257,8 @@ int weft_as_completed_new(size_t n, weft_future *const futs[],
 int weft_as_completed_add(weft_as_completed *ac, weft_future *f);
 /* 1 and *f = the next future to finish (a reference the caller releases);
  * 0 when every future added has been yielded; WEFT_ETIMEDOUT after
- * timeout_s seconds (< 0: for ever) without one; WEFT_EINVAL. */
+ * timeout_s seconds (< 0: for ever) without one; WEFT_EINVAL (NULL, NaN
+ * timeout). */
 int weft_as_completed_next(weft_as_completed *ac, weft_future **f,
                            double timeout_s);
 /* Frees the iterator (futures it has still to yield are not cancelled). */

@@ -4,6 +4,7 @@
  * collectors, flush and close. What each step does to an item is in
  * stream_ops.c. */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -452,11 +453,17 @@ weft_stream *weft_stream_from_fd(weft_client *c, int fd) {
 
 static int wait_world(weft__stream_world *w, weft_stream *fd_src,
                       double timeout_s) {
+  if (isnan(timeout_s))
+    return WEFT_EINVAL;
   if (in_step == w) /* its own item is in flight: it would never end */
     return WEFT_EBUSY;
-  uint64_t deadline =
-      timeout_s < 0 ? UINT64_MAX
-                    : weft__client_now_ns() + (uint64_t)(timeout_s * 1e9);
+  /* A timeout too big for the clock is for ever (its conversion to an
+   * integer overflowed: 1e30 s timed out at once). */
+  uint64_t now = weft__client_now_ns();
+  double ns = timeout_s * 1e9;
+  uint64_t deadline = timeout_s < 0 || ns >= (double)(UINT64_MAX - now)
+                          ? UINT64_MAX
+                          : now + (uint64_t)ns;
   int rc = 0;
   pthread_mutex_lock(&w->mu);
   while ((fd_src && !atomic_load(&fd_src->fd_done)) ||
