@@ -423,6 +423,8 @@ static void test_raw_codes(void **state) {
     weft_node *pos = weft_call(g, raw_positive, 1);
     assert_rc(WEFT_ETASK, tu_compute1(g, pos, &v, &o), g);
     assert_contains(weft_graph_error(g), "raw_positive");
+    /* what was wrong, not "unknown error" */
+    assert_contains(weft_graph_error(g), "returned 7, which is not a WEFT_E");
 
     weft_node *fo = weft_call(g, fail_but_ok, 1);
     assert_rc(WEFT_ETASK, tu_compute1(g, fo, &v, &o), g);
@@ -436,6 +438,55 @@ static void test_raw_codes(void **state) {
     assert_i64(atomic_load(&tu_made), 1);
     assert_i64(atomic_load(&tu_live), 0);
     weft_graph_free(g);
+  }
+}
+
+/* A code that is none of weft's is named as such on worker processes and
+ * in a map too ("a task failed" / "unknown error" said nothing). */
+static int raw_odd(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                   weft_value *out) {
+  (void)ctx, (void)a, (void)n, (void)out;
+  return -9999;
+}
+WEFT_REGISTER(raw_odd);
+
+static void test_odd_codes_named(void **state) {
+  (void)state;
+  const weft_scheduler sch[] = {WEFT_SCHED_SYNC, WEFT_SCHED_THREADS,
+                                WEFT_SCHED_PROCS};
+  for (int k = 0; k < 3; k++) {
+    if (!weft_scheduler_available(sch[k]))
+      continue;
+    weft_compute_opts o;
+    weft_compute_opts_init(&o);
+    o.ignore_env = 1;
+    o.scheduler = sch[k];
+    o.workers = 2;
+    weft_graph *g = weft_graph_new();
+    weft_node *p = weft_call(g, raw_positive, 1);
+    weft_node *q = weft_call(g, raw_odd, 1);
+    weft_value v;
+    assert_rc(WEFT_ETASK, tu_compute1(g, p, &v, &o), g);
+    assert_contains(weft_graph_error(g), "returned 7, which is not a WEFT_E");
+    assert_rc(WEFT_ETASK, tu_compute1(g, q, &v, &o), g);
+    assert_rc(-9999, weft_graph_task_code(g), g);
+    assert_contains(weft_graph_error(g),
+                    "returned -9999, which is not a WEFT_E");
+    weft_graph_free(g);
+    weft_value in[3] = {weft_int(1), weft_int(2), weft_int(3)}, out[3];
+    char err[512];
+    weft_map_opts mo;
+    weft_map_opts_init(&mo);
+    mo.ignore_env = 1;
+    mo.scheduler = sch[k];
+    mo.workers = 2;
+    mo.errbuf = err;
+    mo.errbuf_size = sizeof err;
+    assert_int_equal(weft_map(WEFT_FN(raw_positive), 3, in, out, &mo),
+                     WEFT_ETASK);
+    /* whichever item's batch fails first */
+    assert_contains(err, "weft_map(raw_positive): item ");
+    assert_contains(err, ": its function returned 7, which is not");
   }
 }
 
@@ -650,6 +701,7 @@ int main(void) {
       cmocka_unit_test(test_many_failures),
       cmocka_unit_test(test_outputs_before_failure),
       cmocka_unit_test(test_raw_codes),
+      cmocka_unit_test(test_odd_codes_named),
       cmocka_unit_test(test_task_code_and_stale_message),
       cmocka_unit_test(test_nested_compute),
       cmocka_unit_test(test_executor_free_from_task),
