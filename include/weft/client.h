@@ -87,9 +87,9 @@ typedef struct weft_client_opts {
 void weft_client_opts_init(weft_client_opts *opts);
 
 /* Starts a client (opts NULL: defaults). Returns 0 and sets *out, or
- * WEFT_EINVAL (NULL out, bad option or variable: the message is written to
- * errbuf when given), WEFT_ENOMEM, WEFT_ESYS (a thread could not start);
- * then *out is NULL and nothing is left behind. */
+ * WEFT_EINVAL (NULL out, bad option or variable such as WEFT_WORKERS=abc:
+ * weft_client_new_msg says which), WEFT_ENOMEM, WEFT_ESYS (a thread could
+ * not start); then *out is NULL and nothing is left behind. */
 int weft_client_new(const weft_client_opts *opts, weft_client **out);
 /* Same, writing a message into errbuf (size > 0) on failure. */
 int weft_client_new_msg(const weft_client_opts *opts, weft_client **out,
