@@ -78,8 +78,9 @@ static void usage(FILE *out) {
 
 static int cmd_info(int argc, char **argv) {
   if (argc > 1) {
-    fprintf(stderr, "weft info: unexpected argument '%s' (it takes none)\n"
-                    "usage: weft info\n",
+    fprintf(stderr,
+            "weft info: unexpected argument '%s' (it takes none)\n"
+            "usage: weft info\n",
             argv[1]);
     return 2;
   }

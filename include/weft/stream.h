@@ -71,8 +71,8 @@ weft_stream *weft_stream_from_fd(weft_client *c, int fd);
 /* Waits up to timeout_s (< 0: for ever) until fd source src reached end of
  * file (or failed) and all its items went through every step. 0,
  * WEFT_EIO (read failed: weft_stream_error says why), WEFT_ETIMEDOUT,
- * WEFT_EINVAL (not an fd source, NaN timeout), WEFT_EBUSY (called from a step or sink of
- * this client's streams, which would wait for its own item). */
+ * WEFT_EINVAL (not an fd source, NaN timeout), WEFT_EBUSY (called from a step
+ * or sink of this client's streams, which would wait for its own item). */
 int weft_stream_fd_wait(weft_stream *src, double timeout_s);
 
 /* ---- steps ---- (NULL: NULL argument or out of memory) */

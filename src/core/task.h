@@ -34,8 +34,7 @@ static inline void weft__task_reset(weft_task_ctx *ctx) {
 /* The reason to give for a task that failed with code rc and no message:
  * the code's text, or, for a code that is none of weft's (a positive
  * number, -9999...), what was wrong with it, written into buf. */
-static inline const char *weft__task_code_text(int rc, char *buf,
-                                               size_t size) {
+static inline const char *weft__task_code_text(int rc, char *buf, size_t size) {
   if (rc < 0 && strcmp(weft_err_name(rc), "WEFT_E?") != 0)
     return weft_strerror(rc);
   snprintf(buf, size,
