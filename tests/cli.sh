@@ -131,6 +131,10 @@ grep -q "cores: [0-9]* logical, [0-9]* physical" <<<"$out" ||
 echo "$out"
 info=$out
 
+run "info with an argument" "$WEFT_BIN" info --bogus
+[ "$rc" -eq 2 ] && grep -q "unexpected argument '--bogus'" <<<"$err" ||
+  fail "weft info --bogus: exit $rc, it should name the argument: $err"
+
 run "eval --dot" "$WEFT_BIN" eval "$EXPR" --dot g.dot --rankdir LR
 [ "$rc" -eq 0 ] || fail "--dot exited $rc: $err"
 [ -s g.dot ] || fail "--dot wrote no g.dot"

@@ -6,6 +6,8 @@
  * flight. Every expected value is computed here independently. */
 #include "testutil.h"
 
+#include <math.h>
+
 static long long cl_inc(long long x) { return x + 1; }
 WEFT_DELAYED(cl_inc, long long, long long);
 static long long cl_add(long long a, long long b) { return a + b; }
@@ -457,6 +459,85 @@ static void test_callbacks(void **state) {
   weft_client_close(one);
 }
 
+/* weft_client_close from a callback of that client would wait for its own
+ * thread: it is refused (a line on stderr) and the client keeps working
+ * until it is closed from outside. It used to hang for ever. */
+typedef struct {
+  weft_client *c;
+  atomic_int returned;
+} self_close;
+static void self_close_cb(weft_future *f, void *ud) {
+  (void)f;
+  self_close *s = ud;
+  weft_client_close(s->c);
+  atomic_store(&s->returned, 1);
+}
+
+static void test_close_from_callback(void **state) {
+  (void)state;
+  weft_client *c = new_client(2, 0);
+  self_close s = {.c = c};
+  atomic_init(&s.returned, 0);
+  weft_future *f = weft_submit(c, cl_inc, 1);
+  assert_int_equal(weft_future_then(f, self_close_cb, &s), 0);
+  double t0 = tu_now();
+  while (!atomic_load(&s.returned) && tu_now() - t0 < 10)
+    usleep(500);
+  assert_int_equal(atomic_load(&s.returned), 1);
+  assert_i64(result_i64(f), 2);
+  weft_future *g = weft_submit(c, cl_add, 40, 2); /* still open */
+  assert_i64(result_i64(g), 42);
+  weft_future_release(f);
+  weft_future_release(g);
+  weft_client_close(c);
+}
+
+/* After a failed weft_client_compute, one that succeeds leaves no message
+ * behind (as weft_compute): the old cycle message used to stay. */
+static void test_client_compute_clears_error(void **state) {
+  (void)state;
+  weft_client *c = new_client(2, 0);
+  weft_graph *g = weft_graph_new();
+  weft_node *a = weft_call(g, cl_inc, weft_ref(g, "b"));
+  weft_node *b = weft_call(g, cl_inc, weft_ref(g, "a"));
+  assert_int_equal(weft_node_set_key(g, a, "a"), 0);
+  assert_int_equal(weft_node_set_key(g, b, "b"), 0);
+  weft_node *ok = weft_call(g, cl_add, 20, 22);
+  weft_future *f = NULL;
+  assert_int_equal(weft_client_compute(c, g, 1, &a, &f), WEFT_ECYCLE);
+  assert_non_null(strstr(weft_graph_error(g), "cycle"));
+  assert_int_equal(weft_client_compute(c, g, 1, &ok, &f), 0);
+  assert_string_equal(weft_graph_error(g), "");
+  assert_int_equal(weft_graph_task_code(g), 0);
+  assert_i64(result_i64(f), 42);
+  weft_future_release(f);
+  weft_graph_free(g);
+  weft_client_close(c);
+}
+
+/* A NaN timeout is refused at once by every wait (it used to wait for
+ * ever in one and time out at once in another); INFINITY waits. */
+static void test_nan_timeouts(void **state) {
+  (void)state;
+  weft_client *c = new_client(2, 0);
+  weft_future *f = weft_submit(c, cl_inc, 1);
+  weft_value v = weft_int(9);
+  assert_int_equal(weft_future_result(f, &v, NAN), WEFT_EINVAL);
+  assert_int_equal(v.type, WEFT_T_NONE);
+  assert_int_equal(weft_wait(1, &f, NAN, WEFT_WAIT_ALL), WEFT_EINVAL);
+  weft_as_completed *ac;
+  assert_int_equal(weft_as_completed_new(1, &f, &ac), 0);
+  weft_future *got = NULL;
+  assert_int_equal(weft_as_completed_next(ac, &got, NAN), WEFT_EINVAL);
+  assert_int_equal(weft_as_completed_next(ac, &got, INFINITY), 1);
+  weft_future_release(got);
+  weft_as_completed_free(ac);
+  assert_int_equal(weft_future_result(f, &v, INFINITY), 0);
+  assert_int_equal(v.as.i, 2);
+  weft_future_release(f);
+  weft_client_close(c);
+}
+
 /* ---- graphs ---- */
 
 static void test_graphs(void **state) {
@@ -687,7 +768,10 @@ int main(void) {
       cmocka_unit_test(test_as_completed_order),
       cmocka_unit_test(test_cancel),
       cmocka_unit_test(test_callbacks),
+      cmocka_unit_test(test_close_from_callback),
       cmocka_unit_test(test_graphs),
+      cmocka_unit_test(test_nan_timeouts),
+      cmocka_unit_test(test_client_compute_clears_error),
       cmocka_unit_test(test_two_clients_and_close),
       cmocka_unit_test(test_procs_client),
       cmocka_unit_test(test_options),

@@ -344,6 +344,58 @@ static void test_fd_and_errors(void **state) {
   assert_null(weft_stream_source(NULL));
 }
 
+/* A sink that flushes its own client's streams would wait for its own
+ * item: refused with WEFT_EBUSY at once (it used to wait out its timeout,
+ * or for ever with -1). */
+typedef struct {
+  weft_client *c;
+  atomic_int rc, calls;
+} flush_in_sink;
+static void flush_sink(uint64_t key, const weft_value *v, void *ud) {
+  (void)key;
+  (void)v;
+  flush_in_sink *f = ud;
+  atomic_store(&f->rc, weft_stream_flush(f->c, 2));
+  atomic_fetch_add(&f->calls, 1);
+}
+
+static void test_flush_from_sink(void **state) {
+  (void)state;
+  weft_client *c = new_client(2);
+  flush_in_sink f = {.c = c};
+  atomic_init(&f.rc, 1);
+  atomic_init(&f.calls, 0);
+  weft_stream *src = weft_stream_source(c);
+  assert_non_null(src);
+  assert_int_equal(weft_stream_sink(src, flush_sink, &f), 0);
+  double t0 = tu_now();
+  assert_int_equal(weft_stream_push(src, weft_int(7)), 0);
+  assert_int_equal(weft_stream_flush(c, 10), 0);
+  assert_true(tu_now() - t0 < 1.5); /* not the sink's 2 s timeout */
+  assert_int_equal(atomic_load(&f.calls), 1);
+  assert_int_equal(atomic_load(&f.rc), WEFT_EBUSY);
+  weft_client_close(c);
+}
+
+/* Timeouts: one too long for the clock waits (1e30 s and INFINITY timed
+ * out at once: the conversion to nanoseconds overflowed); NaN is refused. */
+static void test_flush_timeouts(void **state) {
+  (void)state;
+  weft_client *c = new_client(2);
+  weft_stream *src = weft_stream_source(c);
+  weft_stream *slow = weft_stream_debounce(src, 0.05); /* in flight 50 ms */
+  weft_stream_collector *col = weft_stream_collect(slow);
+  assert_non_null(col);
+  const double longs[] = {1e30, INFINITY, 1e12};
+  for (int k = 0; k < 3; k++) {
+    assert_int_equal(weft_stream_push(src, weft_int(k)), 0);
+    assert_int_equal(weft_stream_flush(c, longs[k]), 0);
+    assert_int_equal(weft_stream_collector_count(col), (size_t)k + 1);
+  }
+  assert_int_equal(weft_stream_flush(c, NAN), WEFT_EINVAL);
+  weft_client_close(c);
+}
+
 int main(void) {
   tu_watchdog(TU_TSAN ? 240 : 100);
   const struct CMUnitTest tests[] = {
@@ -351,6 +403,8 @@ int main(void) {
       cmocka_unit_test(test_merge_sink_threads),
       cmocka_unit_test(test_throttle_debounce),
       cmocka_unit_test(test_fd_and_errors),
+      cmocka_unit_test(test_flush_from_sink),
+      cmocka_unit_test(test_flush_timeouts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

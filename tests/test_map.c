@@ -1185,6 +1185,57 @@ static void test_portable_batches(void **state) {
   weft_graph_free(g);
 }
 
+/* The batches of a map on threads and sync carry the function's name and
+ * their items as keys ("tsq[0:4]"), as on procs, so a trace or an event
+ * listener says what ran (they were "weft.map.local-0", ...). */
+typedef struct {
+  int ends;
+  int named; /* keys "tsq[s:e]" covering the items */
+  size_t covered;
+} key_seen;
+static void key_listener(const weft_event *ev, void *ud) {
+  key_seen *k = ud;
+  if (ev->kind != WEFT_EV_TASK_END)
+    return;
+  char key[128];
+  unsigned long long s, e;
+  int used = 0;
+  k->ends++;
+  if (weft_event_key(ev, key, sizeof key) == 0 &&
+      sscanf(key, "tsq[%llu:%llu]%n", &s, &e, &used) == 2 &&
+      key[used] == '\0' && e > s) {
+    k->named++;
+    k->covered += (size_t)(e - s);
+  }
+}
+
+static void test_local_batch_keys(void **state) {
+  (void)state;
+  weft_value in[10], out[10];
+  for (int i = 0; i < 10; i++)
+    in[i] = weft_double(i);
+  const weft_scheduler sch[] = {WEFT_SCHED_SYNC, WEFT_SCHED_THREADS};
+  for (int k = 0; k < 2; k++) {
+    key_seen seen = {0};
+    weft_listener l = {key_listener, &seen, NULL};
+    weft_map_opts o;
+    weft_map_opts_init(&o);
+    o.ignore_env = 1;
+    o.scheduler = sch[k];
+    o.workers = 2;
+    o.batch_size = 3;
+    o.listener = &l;
+    assert_int_equal(weft_map(WEFT_FN(tsq), 10, in, out, &o), 0);
+    for (int i = 0; i < 10; i++) {
+      assert_true(out[i].type == WEFT_T_DOUBLE && out[i].as.d == (double)i * i);
+      weft_value_release(&out[i]);
+    }
+    assert_int_equal(seen.ends, 4); /* [0:3] [3:6] [6:9] [9:10] */
+    assert_int_equal(seen.named, 4);
+    assert_int_equal(seen.covered, 10);
+  }
+}
+
 int main(void) {
   tu_watchdog(110);
   const struct CMUnitTest tests[] = {
@@ -1205,6 +1256,7 @@ int main(void) {
       cmocka_unit_test(test_pack),
       cmocka_unit_test(test_procs_results_share_a_block),
       cmocka_unit_test(test_list_items),
+      cmocka_unit_test(test_local_batch_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

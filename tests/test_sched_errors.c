@@ -423,6 +423,8 @@ static void test_raw_codes(void **state) {
     weft_node *pos = weft_call(g, raw_positive, 1);
     assert_rc(WEFT_ETASK, tu_compute1(g, pos, &v, &o), g);
     assert_contains(weft_graph_error(g), "raw_positive");
+    /* what was wrong, not "unknown error" */
+    assert_contains(weft_graph_error(g), "returned 7, which is not a WEFT_E");
 
     weft_node *fo = weft_call(g, fail_but_ok, 1);
     assert_rc(WEFT_ETASK, tu_compute1(g, fo, &v, &o), g);
@@ -436,6 +438,55 @@ static void test_raw_codes(void **state) {
     assert_i64(atomic_load(&tu_made), 1);
     assert_i64(atomic_load(&tu_live), 0);
     weft_graph_free(g);
+  }
+}
+
+/* A code that is none of weft's is named as such on worker processes and
+ * in a map too ("a task failed" / "unknown error" said nothing). */
+static int raw_odd(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                   weft_value *out) {
+  (void)ctx, (void)a, (void)n, (void)out;
+  return -9999;
+}
+WEFT_REGISTER(raw_odd);
+
+static void test_odd_codes_named(void **state) {
+  (void)state;
+  const weft_scheduler sch[] = {WEFT_SCHED_SYNC, WEFT_SCHED_THREADS,
+                                WEFT_SCHED_PROCS};
+  for (int k = 0; k < 3; k++) {
+    if (!weft_scheduler_available(sch[k]))
+      continue;
+    weft_compute_opts o;
+    weft_compute_opts_init(&o);
+    o.ignore_env = 1;
+    o.scheduler = sch[k];
+    o.workers = 2;
+    weft_graph *g = weft_graph_new();
+    weft_node *p = weft_call(g, raw_positive, 1);
+    weft_node *q = weft_call(g, raw_odd, 1);
+    weft_value v;
+    assert_rc(WEFT_ETASK, tu_compute1(g, p, &v, &o), g);
+    assert_contains(weft_graph_error(g), "returned 7, which is not a WEFT_E");
+    assert_rc(WEFT_ETASK, tu_compute1(g, q, &v, &o), g);
+    assert_rc(-9999, weft_graph_task_code(g), g);
+    assert_contains(weft_graph_error(g),
+                    "returned -9999, which is not a WEFT_E");
+    weft_graph_free(g);
+    weft_value in[3] = {weft_int(1), weft_int(2), weft_int(3)}, out[3];
+    char err[512];
+    weft_map_opts mo;
+    weft_map_opts_init(&mo);
+    mo.ignore_env = 1;
+    mo.scheduler = sch[k];
+    mo.workers = 2;
+    mo.errbuf = err;
+    mo.errbuf_size = sizeof err;
+    assert_int_equal(weft_map(WEFT_FN(raw_positive), 3, in, out, &mo),
+                     WEFT_ETASK);
+    /* whichever item's batch fails first */
+    assert_contains(err, "weft_map(raw_positive): item ");
+    assert_contains(err, ": its function returned 7, which is not");
   }
 }
 
@@ -569,6 +620,43 @@ static void test_nested_compute(void **state) {
   weft_executor_free(other);
 }
 
+/* weft_executor_free from a task running on that executor would wait for
+ * its own compute: it is refused (a line on stderr) and the executor goes
+ * on serving. It used to hang for ever. */
+static weft_executor *free_me;
+static int free_self(weft_task_ctx *ctx, const weft_value *a, size_t n,
+                     weft_value *out) {
+  (void)ctx;
+  (void)n;
+  weft_executor_free(free_me);
+  *out = weft_value_retain(&a[0]);
+  return 0;
+}
+WEFT_REGISTER_ARITY(free_self, 1);
+
+static void test_executor_free_from_task(void **state) {
+  (void)state;
+  assert_ok(weft_executor_new(2, &free_me), NULL);
+  weft_compute_opts o;
+  weft_compute_opts_init(&o);
+  o.ignore_env = 1;
+  o.scheduler = WEFT_SCHED_THREADS;
+  o.executor = free_me;
+  weft_graph *g = weft_graph_new();
+  weft_node *parts[8];
+  for (int k = 0; k < 8; k++)
+    parts[k] = weft_call(g, free_self, k);
+  weft_node *s = weft_sum(g, 8, parts);
+  weft_value v;
+  assert_rc(0, tu_compute1(g, s, &v, &o), g);
+  assert_int_value(v, 28);
+  weft_node *t = weft_add(g, s, 1); /* the executor still serves */
+  assert_rc(0, tu_compute1(g, t, &v, &o), g);
+  assert_int_value(v, 29);
+  weft_graph_free(g);
+  weft_executor_free(free_me);
+}
+
 /* ---- one executor, a thousand computes, failures among them ---- */
 
 static void test_executor_reuse(void **state) {
@@ -613,8 +701,10 @@ int main(void) {
       cmocka_unit_test(test_many_failures),
       cmocka_unit_test(test_outputs_before_failure),
       cmocka_unit_test(test_raw_codes),
+      cmocka_unit_test(test_odd_codes_named),
       cmocka_unit_test(test_task_code_and_stale_message),
       cmocka_unit_test(test_nested_compute),
+      cmocka_unit_test(test_executor_free_from_task),
       cmocka_unit_test(test_executor_reuse),
       cmocka_unit_test(test_recompute_after_failure),
   };

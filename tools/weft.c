@@ -79,9 +79,11 @@ static void usage(FILE *out) {
 /* ---- info ---- */
 
 static int cmd_info(int argc, char **argv) {
-  (void)argv;
   if (argc > 1) {
-    fprintf(stderr, "usage: weft info\n");
+    fprintf(stderr,
+            "weft info: unexpected argument '%s' (it takes none)\n"
+            "usage: weft info\n",
+            argv[1]);
     return 2;
   }
   printf("weft %s (headers %s)\n", weft_version(), WEFT_VERSION_STRING);

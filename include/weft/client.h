@@ -98,9 +98,9 @@ typedef struct weft_client_opts {
 void weft_client_opts_init(weft_client_opts *opts);
 
 /* Starts a client (opts NULL: defaults). Returns 0 and sets *out, or
- * WEFT_EINVAL (NULL out, bad option or variable: the message is written to
- * errbuf when given), WEFT_ENOMEM, WEFT_ESYS (a thread could not start);
- * then *out is NULL and nothing is left behind. */
+ * WEFT_EINVAL (NULL out, bad option or variable such as WEFT_WORKERS=abc:
+ * weft_client_new_msg says which), WEFT_ENOMEM, WEFT_ESYS (a thread could
+ * not start); then *out is NULL and nothing is left behind. */
 int weft_client_new(const weft_client_opts *opts, weft_client **out);
 /* Same, writing a message into errbuf (size > 0) on failure. */
 int weft_client_new_msg(const weft_client_opts *opts, weft_client **out,
@@ -112,7 +112,9 @@ int weft_client_new_msg(const weft_client_opts *opts, weft_client **out,
  * procs pool, persisted results and streams (weft/stream.h) are freed.
  * Future handles stay valid until released (they report WEFT_ECANCELED or
  * their result); submitting to a closed client gives a cancelled future.
- * Not from a task or callback of this client. NULL: no-op. */
+ * Not from a task or callback of this client: such a call would wait for
+ * its own thread, so it is refused with a line on stderr and does
+ * nothing. NULL: no-op. */
 void weft_client_close(weft_client *c);
 
 /* The client's dashboard link ("http://127.0.0.1:8787/", with ?token=
@@ -193,7 +195,8 @@ weft_client *weft_future_client(const weft_future *f);
 /* Waits up to timeout_s seconds (< 0: for ever; 0: do not wait) for f,
  * then: 0 and *out = a new reference to its result; the task's code
  * (WEFT_ETASK, ...) or WEFT_ECANCELED with *out none; WEFT_ETIMEDOUT when
- * it is not finished in time; WEFT_EINVAL for NULL. */
+ * it is not finished in time; WEFT_EINVAL for NULL or a NaN timeout. A
+ * timeout too long for the clock (1e30, INFINITY) is for ever. */
 int weft_future_result(weft_future *f, weft_value *out, double timeout_s);
 /* The code of a finished future: 0 (result), its error, WEFT_ECANCELED;
  * 1 while it is not finished. */
@@ -236,7 +239,8 @@ typedef enum weft_wait_mode {
 
 /* Waits up to timeout_s seconds (< 0: for ever) until `mode` holds for the
  * n futures. Returns 0, WEFT_ETIMEDOUT, or WEFT_EINVAL (NULL array or
- * future). The futures' own errors are not returned: look at each. */
+ * future, NaN timeout). The futures' own errors are not returned: look at
+ * each. */
 int weft_wait(size_t n, weft_future *const futs[], double timeout_s,
               weft_wait_mode mode);
 
@@ -270,7 +274,8 @@ int weft_as_completed_new(size_t n, weft_future *const futs[],
 int weft_as_completed_add(weft_as_completed *ac, weft_future *f);
 /* 1 and *f = the next future to finish (a reference the caller releases);
  * 0 when every future added has been yielded; WEFT_ETIMEDOUT after
- * timeout_s seconds (< 0: for ever) without one; WEFT_EINVAL. */
+ * timeout_s seconds (< 0: for ever) without one; WEFT_EINVAL (NULL, NaN
+ * timeout). */
 int weft_as_completed_next(weft_as_completed *ac, weft_future **f,
                            double timeout_s);
 /* Frees the iterator (futures it has still to yield are not cancelled). */

@@ -49,7 +49,7 @@ typedef struct weft_compute_opts {
   weft_executor *executor;         /* threads: reuse this pool (workers ignored) */
   weft_procs *procs;               /* procs: reuse this pool (workers ignored) */
   const weft_listener *listener;   /* events of this compute, or NULL */
-  int retries;                     /* procs: reruns of a task whose worker died (-1: default) */
+  int retries;                     /* procs: reruns of a task whose worker died (< 0: the pool's, 1 by default) */
   int ignore_env;                  /* nonzero: do not read WEFT_* variables */
   /* Diagnostics (weft/diag.h), also switched on by WEFT_PROGRESS=1,
    * WEFT_TRACE=file.json and WEFT_PROFILE=1 for computes that do not run
@@ -125,7 +125,9 @@ int weft_physical_cpu_count(void);
 /* A pool of `workers` threads (<= 0: all cores), the calling thread of each
  * compute being one of them. Returns 0, WEFT_ENOMEM or WEFT_ESYS. Computes
  * on one executor run one at a time (a second waits); the executor may be
- * shared by threads. weft_executor_free waits for a running compute. */
+ * shared by threads. weft_executor_free waits for a running compute;
+ * from a task running on that executor it would wait for itself, so there
+ * it does nothing but write a line on stderr. */
 int weft_executor_new(int workers, weft_executor **out);
 void weft_executor_free(weft_executor *ex);
 int weft_executor_workers(const weft_executor *ex);

@@ -19,8 +19,8 @@
  *   weft_compute_opts o;  weft_compute_opts_init(&o);
  *   o.listener = weft_trace_listener(t);
  *   weft_compute(g, WEFT_NODES(z), WEFT_OUT(&zv), &o);
- *   weft_trace_write(t, "trace.json", NULL);    // Perfetto, chrome://tracing
- *   weft_trace_svg(t, "stream.svg", NULL);      // the task stream
+ *   weft_trace_write(t, "trace.json", NULL, 0); // Perfetto, chrome://tracing
+ *   weft_trace_svg(t, "stream.svg", NULL, 0);   // the task stream
  *   weft_trace_free(t);
  *
  * Thread-safety: a listener object may serve one compute at a time (events

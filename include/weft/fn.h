@@ -166,7 +166,8 @@ bool weft_task_failed(const weft_task_ctx *ctx);
  *   - 0 to 8 parameters. No parameters: WEFT_DELAYED(f, long, void) (or
  *     WEFT_DELAYED(f, long)), called as weft_call(g, f). A ninth stops the
  *     build with "WEFT_DELAYED takes at most 8 parameters".
- *   - a void return: the task's result is none.
+ *   - a void return: the task's result is none; a const char * result
+ *     is copied into a str (NULL gives none).
  *   - only the types above: another one stops the build at the conversion
  *     (`_Generic` has no association for it): pass it as a weft_value.
  *   - a function used in weft_call / WEFT_FN without WEFT_DELAYED or

@@ -44,7 +44,9 @@
  * signal 11, Segmentation fault)" ("one of items 3 to 9 (crash) ..." when
  * the batch held several items).
  * A task function sees a context of its own per item (weft_task_current()
- * works in WEFT_DELAYED functions); weft_task_key gives its batch's key.
+ * works in WEFT_DELAYED functions); weft_task_key gives its batch's key,
+ * "<function>[<first>:<end>]" (e.g. "slow_square[0:2]", the items 0 and 1;
+ * maps of more than 65,536 batches keep automatic keys).
  *
  * Thread-safety: weft_map and weft_map_reduce may be called from several
  * threads at once; calls sharing one executor (or procs pool) run one at a
@@ -82,7 +84,7 @@ typedef struct weft_map_opts {
   /* Items per task; 0: automatic (ceil(n / (8 * workers)), at least 1). */
   size_t batch_size;
   const weft_listener *listener; /* events of the compute, or NULL */
-  int retries;    /* procs: reruns of a batch whose worker died (-1: default) */
+  int retries;    /* procs: reruns of a batch whose worker died (< 0: the pool's, 1 by default) */
   int ignore_env; /* nonzero: do not read WEFT_* variables */
   /* When not NULL, receives the message of a failure (always terminated,
    * truncated to errbuf_size), and "" on success. */

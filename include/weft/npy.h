@@ -21,8 +21,9 @@
  *
  *   weft_errmsg err;
  *   weft_npy_writer *w;
- *   int64_t shape[2] = {200000, 4000}, off[2] = {1000, 0}, ext[2] = {1000,
- * 1000}; if (weft_npy_create("big.npy", WEFT_F64, 2, shape, &w, &err) == 0) {
+ *   int64_t shape[2] = {200000, 4000};
+ *   int64_t off[2] = {1000, 0}, ext[2] = {1000, 1000};
+ *   if (weft_npy_create("big.npy", WEFT_F64, 2, shape, &w, &err) == 0) {
  *     weft_npy_write_block(w, off, ext, block, &err);   // ... every block
  *     weft_npy_writer_close(w, &err);
  *   }

@@ -52,8 +52,9 @@ typedef struct weft_stream_collector weft_stream_collector;
 weft_stream *weft_stream_source(weft_client *c);
 /* Pushes v (taken over) with key 0 / key / key and time t_ns (monotonic
  * nanoseconds, the clock of weft_stream_now_ns). 0, WEFT_EINVAL (NULL or
- * not a push source; v released), WEFT_ECANCELED (client closed),
- * WEFT_ENOMEM. */
+ * not a push source; v released), WEFT_ECANCELED (the client is being
+ * closed by another thread; v released), WEFT_ENOMEM. Once
+ * weft_client_close has returned, src is freed: do not push into it. */
 int weft_stream_push(weft_stream *src, weft_value v);
 int weft_stream_push_key(weft_stream *src, uint64_t key, weft_value v);
 int weft_stream_push_at(weft_stream *src, uint64_t key, weft_value v,
@@ -70,7 +71,8 @@ weft_stream *weft_stream_from_fd(weft_client *c, int fd);
 /* Waits up to timeout_s (< 0: for ever) until fd source src reached end of
  * file (or failed) and all its items went through every step. 0,
  * WEFT_EIO (read failed: weft_stream_error says why), WEFT_ETIMEDOUT,
- * WEFT_EINVAL (not an fd source). */
+ * WEFT_EINVAL (not an fd source, NaN timeout), WEFT_EBUSY (called from a step
+ * or sink of this client's streams, which would wait for its own item). */
 int weft_stream_fd_wait(weft_stream *src, double timeout_s);
 
 /* ---- steps ---- (NULL: NULL argument or out of memory) */
@@ -138,7 +140,10 @@ int weft_stream_collector_get(weft_stream_collector *col, size_t i,
 /* Waits up to timeout_s (< 0: for ever) until every item pushed so far into
  * the client's streams went through every step (a debounced item waiting
  * for its quiet time counts as in flight: flush waits for it). 0,
- * WEFT_ETIMEDOUT, WEFT_EINVAL. */
+ * WEFT_ETIMEDOUT, WEFT_EINVAL (NULL, NaN timeout), WEFT_EBUSY (called from
+ * a step or sink of this client's streams: it would wait for its own item
+ * for ever). A timeout too long for the clock (1e30, INFINITY) is for
+ * ever. */
 int weft_stream_flush(weft_client *c, double timeout_s);
 
 /* The first error of step s (0 if none), and its message ("" if none). */

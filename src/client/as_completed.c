@@ -7,6 +7,7 @@
  * is queued exactly once per add. The iterator is reference-counted: the
  * user's handle plus one per hook not yet fired, so freeing it while
  * futures run is safe. */
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -110,7 +111,7 @@ int weft_as_completed_next(weft_as_completed *ac, weft_future **f,
                            double timeout_s) {
   if (f)
     *f = NULL;
-  if (!ac || !f)
+  if (!ac || !f || isnan(timeout_s))
     return WEFT_EINVAL;
   struct timespec ts = {0, 0};
   if (timeout_s > 0) {

@@ -157,6 +157,15 @@ void weft__client_unref(weft_client *c) {
 void weft_client_close(weft_client *c) {
   if (!c)
     return;
+  /* From one of its own threads the close would wait for that very thread
+   * to end: a hang. Refuse, saying so (the function returns nothing). */
+  weft__pool *self = weft__pool_current();
+  if (self == &c->cpu || (c->has_io && self == &c->io)) {
+    fprintf(stderr, "weft_client_close: called from a task or callback of "
+                    "that client, which would wait for itself; ignored "
+                    "(close the client from another thread)\n");
+    return;
+  }
   atomic_store(&c->closing, 1);
   weft__streams_close(c); /* sources stop reading; steps still queued run */
   if (c->has_io)
@@ -292,6 +301,10 @@ static int compute_futures(weft_client *c, weft_graph *g, size_t n,
   if (g->running)
     return weft__graph_msg(g, WEFT_EBUSY, "weft_client_compute: this graph "
                                           "is already being computed");
+  /* A new compute, as in weft_compute: the previous message is gone, so
+   * after a success weft_graph_error(g) says nothing. */
+  g->err[0] = '\0';
+  g->task_code = 0;
   if (n == 0)
     return 0;
   uint32_t *idx = malloc(n * sizeof *idx);

@@ -23,6 +23,7 @@
  * variable, which a finisher signals only when the future has waiters. A
  * pool thread that waits runs queued jobs of its pool meanwhile, which is
  * why a task may wait for futures without deadlocking the pool. */
+#include <math.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -671,7 +672,7 @@ static int wait_for(weft_future *const *fs, size_t n, weft_wait_mode mode,
 int weft_future_result(weft_future *f, weft_value *out, double timeout_s) {
   if (out)
     *out = weft_none();
-  if (!f || !out)
+  if (!f || !out || isnan(timeout_s)) /* NaN: no time at all */
     return WEFT_EINVAL;
   int rc = wait_for(&f, 1, WEFT_WAIT_ALL, timeout_s);
   if (rc)
@@ -684,7 +685,7 @@ int weft_future_result(weft_future *f, weft_value *out, double timeout_s) {
 
 int weft_wait(size_t n, weft_future *const futs[], double timeout_s,
               weft_wait_mode mode) {
-  if (n && !futs)
+  if ((n && !futs) || isnan(timeout_s))
     return WEFT_EINVAL;
   if (mode != WEFT_WAIT_ALL && mode != WEFT_WAIT_FIRST &&
       mode != WEFT_WAIT_FIRST_ERROR)

@@ -4,6 +4,7 @@
  * collectors, flush and close. What each step does to an item is in
  * stream_ops.c. */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,6 +79,10 @@ const char *weft_stream_error(const weft_stream *s) {
 
 /* ---- strands ---- */
 
+/* The world whose step (a user function, a sink) runs on this thread: a
+ * flush or fd wait from there would wait for its own item. */
+static _Thread_local weft__stream_world *in_step;
+
 static void strand_run(weft__job *j) {
   weft__strand *st = (weft__strand *)((char *)j - offsetof(weft__strand, job));
   weft_stream *s = st->s;
@@ -96,7 +101,10 @@ static void strand_run(weft__job *j) {
     if (!st->head)
       st->tail = NULL;
     pthread_mutex_unlock(&st->mu);
+    weft__stream_world *outer = in_step;
+    in_step = s->w;
     weft__stream_process(s, st, it);
+    in_step = outer;
     weft_value_release(&it->v);
     free(it);
     inflight_done(s->w, 1);
@@ -445,9 +453,17 @@ weft_stream *weft_stream_from_fd(weft_client *c, int fd) {
 
 static int wait_world(weft__stream_world *w, weft_stream *fd_src,
                       double timeout_s) {
-  uint64_t deadline =
-      timeout_s < 0 ? UINT64_MAX
-                    : weft__client_now_ns() + (uint64_t)(timeout_s * 1e9);
+  if (isnan(timeout_s))
+    return WEFT_EINVAL;
+  if (in_step == w) /* its own item is in flight: it would never end */
+    return WEFT_EBUSY;
+  /* A timeout too big for the clock is for ever (its conversion to an
+   * integer overflowed: 1e30 s timed out at once). */
+  uint64_t now = weft__client_now_ns();
+  double ns = timeout_s * 1e9;
+  uint64_t deadline = timeout_s < 0 || ns >= (double)(UINT64_MAX - now)
+                          ? UINT64_MAX
+                          : now + (uint64_t)ns;
   int rc = 0;
   pthread_mutex_lock(&w->mu);
   while ((fd_src && !atomic_load(&fd_src->fd_done)) ||

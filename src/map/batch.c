@@ -42,8 +42,10 @@ static void scope_leave(item_scope *s) { weft__task_set_current(s->outer); }
  * message naming the item; returns the code the batch returns. */
 static int item_failed(item_scope *s, int rc, size_t idx,
                        const weft_fn_info *reducer) {
-  const char *why =
-      s->sub.message ? s->sub.message : weft_strerror(rc ? rc : WEFT_ETASK);
+  char own[200];
+  const char *why = s->sub.message ? s->sub.message
+                                   : weft__task_code_text(rc ? rc : WEFT_ETASK,
+                                                          own, sizeof own);
   if (reducer)
     weft_fail(s->outer, "item %zu (reducing with %s): %s", idx, reducer->name,
               why);

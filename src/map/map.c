@@ -271,6 +271,12 @@ static int map_local(const char *what, const weft_fn_info *fn, size_t n,
                        weft_int((int64_t)(b * cfg->batch)),
                        weft_int((int64_t)batch_end(cfg, n, b)), weft_int(pid)};
     bt.nodes[b] = weft_call_fn(bt.g, weft__map_local_fn, 4, a);
+    if (bt.nodes[b] && nb <= 65536) { /* traces name the items, as procs */
+      char key[256];
+      snprintf(key, sizeof key, "%s[%zu:%zu]", fn->name, b * cfg->batch,
+               batch_end(cfg, n, b));
+      (void)weft_node_set_key(bt.g, bt.nodes[b], key);
+    }
   }
   rc = weft_compute(bt.g, nb, bt.nodes, bt.resp, &cfg->copts);
   if (rc) {

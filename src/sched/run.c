@@ -98,7 +98,9 @@ static void record(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc,
   if (atomic_compare_exchange_strong(&r->failed, &expected, 1)) {
     char key[256];
     weft__graph_key_of(r->g, i, key, sizeof key);
-    const char *why = ctx->message ? ctx->message : weft_strerror(rc);
+    char own[200];
+    const char *why =
+        ctx->message ? ctx->message : weft__task_code_text(rc, own, sizeof own);
     snprintf(r->msg, sizeof r->msg, "task '%s' (%s) failed: %s", key,
              r->nodes[i].fn->name, why);
     r->status = status;

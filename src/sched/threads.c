@@ -343,6 +343,12 @@ int weft_executor_new(int workers, weft_executor **out) {
 void weft_executor_free(weft_executor *ex) {
   if (!ex)
     return;
+  if (running_executor == ex) { /* it would wait for its own compute */
+    fprintf(stderr, "weft_executor_free: called from a task running on that "
+                    "executor, which would wait for itself; ignored (free "
+                    "it once its compute has returned)\n");
+    return;
+  }
   pthread_mutex_lock(&ex->compute_mu); /* waits for a running compute */
   pthread_mutex_lock(&ex->mu);
   ex->shutdown = true;

@@ -189,8 +189,11 @@ static void *compute_main(void *arg) {
     if (rc || ctx.failed) {
       weft_value_release(&t->out);
       t->status = rc < 0 ? rc : WEFT_ETASK;
+      char own[200];
       snprintf(t->msg, sizeof t->msg, "%s",
-               ctx.message ? ctx.message : weft_strerror(t->status));
+               ctx.message ? ctx.message
+                           : weft__task_code_text(rc ? rc : WEFT_ETASK, own,
+                                                  sizeof own));
     }
     free(ctx.message);
     for (size_t i = 0; i < t->nargs; i++) /* inputs are not needed now */

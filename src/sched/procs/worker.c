@@ -159,6 +159,11 @@ static int run_task(weft__conn *c, const weft__fnres *fns, weft__ptask *t,
       if (ctx.message) {
         snprintf(buf, sizeof buf, "%s", ctx.message);
         msg = buf;
+      } else if (rc) {
+        const char *why = weft__task_code_text(rc, buf, sizeof buf);
+        if (why != buf)
+          snprintf(buf, sizeof buf, "%s", why);
+        msg = buf;
       }
     }
     free(ctx.message);
