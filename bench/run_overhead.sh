@@ -43,7 +43,7 @@ for ((i = 0; i < ${#shapes}; i++)); do
         echo "FAIL shape=$s listener=$m" >> "$raw"
     done
     if [ -n "$before" ]; then
-      timeout "$timeout_s" "$before" "$s" threads | grep '^BENCH' | sed 's/$/ listener=before/' >> "$raw" ||
+      timeout "$timeout_s" "$before" "$s" threads | grep '^BENCH' | sed 's/ listener=[^ ]*//; s/$/ listener=before/' >> "$raw" ||
         echo "FAIL shape=$s listener=before" >> "$raw"
     fi
   done

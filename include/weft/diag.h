@@ -89,6 +89,11 @@ typedef struct weft_trace_task {
   uint64_t start_ns, end_ns; /* from the trace's first event */
   uint64_t bytes;            /* size of the result */
   int failed;                /* nonzero: it failed (end = when) */
+  unsigned group;            /* 1: timed alone; n > 1: one of n tasks in a
+                                row on its worker, each under a
+                                microsecond, timed together (one clock
+                                reading for them all) and given an even
+                                share of their time (docs/trace.md) */
 } weft_trace_task;
 
 /* The tasks recorded so far, by compute and worker, each in start order,
