@@ -74,7 +74,11 @@ typedef struct weft_trace weft_trace;
 
 /* A recorder of every task (worker, function, key, start, end, bytes),
  * of failures, retries, cancellations and worker starts and deaths, over
- * any number of computes. 0, WEFT_EINVAL, WEFT_ENOMEM. */
+ * any number of computes. On the sync and threads schedulers, when no
+ * other listener wants task ends, tasks under a microsecond are timed in
+ * groups of up to 64 (weft_trace_task.group; WEFT_TRACE_EXACT=1 in the
+ * environment times each alone; docs/trace.md). 0, WEFT_EINVAL,
+ * WEFT_ENOMEM. */
 int weft_trace_new(weft_trace **out);
 const weft_listener *weft_trace_listener(weft_trace *t);
 void weft_trace_free(weft_trace *t);

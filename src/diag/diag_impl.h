@@ -54,7 +54,7 @@ typedef struct weft__tcomp {
   int nlanes; /* workers + 1: lane 0 is worker -1 (the program) */
   weft__lane *lanes;
   weft__clock clk; /* turns the lanes' times into ns */
-  bool direct;      /* the scheduler writes the lanes (weft__trace_sink) */
+  bool direct;     /* the scheduler writes the lanes (weft__trace_sink) */
   uint64_t begin, end;
   int status;
   char *msg;
@@ -85,8 +85,8 @@ typedef struct weft__lane_it {
   const weft__tchunk *ch;
   size_t i, big;
   uint64_t prev;
-  uint64_t g0, g1;    /* an open group's start and end */
-  uint32_t gk, gn;    /* the task of the group next read, its size */
+  uint64_t g0, g1; /* an open group's start and end */
+  uint32_t gk, gn; /* the task of the group next read, its size */
 } weft__lane_it;
 void weft__lane_first(const weft__lane *l, weft__lane_it *it);
 bool weft__lane_next(const weft__tcomp *c, const weft__lane *l,

@@ -91,8 +91,7 @@ static inline void weft__lane_put(weft__lane *l, const weft_fn_info *fn,
 
 /* The same for a task whose end is not read: it is timed with the next
  * ones (the lane's last time stays the group's start). */
-static inline void weft__lane_put_untimed(weft__lane *l,
-                                          const weft_fn_info *fn,
+static inline void weft__lane_put_untimed(weft__lane *l, const weft_fn_info *fn,
                                           uint32_t task, uint64_t t0,
                                           uint64_t bytes) {
   if (__builtin_expect(l->end - l->cur < 2, 0) && !weft__lane_grow(l))

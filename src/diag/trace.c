@@ -129,8 +129,7 @@ void weft__trec_key(const weft__tcomp *c, const weft__trec *r, char *buf,
 /* Chunks of 1 MiB, by mmap (pre-faulted); those of freed traces are kept
  * (up to 64 MiB, for the whole process) and reused by the next lanes. */
 #define CHUNK_BYTES ((size_t)1 << 20)
-#define CHUNK_SLOTS                                                           \
-  ((CHUNK_BYTES - sizeof(weft__tchunk)) / sizeof(weft__tslot))
+#define CHUNK_SLOTS ((CHUNK_BYTES - sizeof(weft__tchunk)) / sizeof(weft__tslot))
 #define CACHE_MAX 64
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -408,8 +407,7 @@ void weft__trace_event(const weft_event *ev, void *ud) {
   weft__lane *l = &c->lanes[ev->worker + 1];
   if (__builtin_expect(ev->kind == WEFT_EV_TASK_END, 1)) {
     if (!c->direct) /* (direct: the scheduler wrote it already) */
-      weft__lane_put(l, ev->fn, ev->task, ev->start_ns, ev->time_ns,
-                     ev->bytes);
+      weft__lane_put(l, ev->fn, ev->task, ev->start_ns, ev->time_ns, ev->bytes);
     return;
   }
   weft__tevt *e;

@@ -11,6 +11,13 @@
 #include "weft/client.h"
 #include "weft/procs.h"
 
+/* WEFT_TRACE_EXACT=1 (any value but empty or 0): the trace times every
+ * task alone (docs/trace.md). */
+static bool exact_wanted(void) {
+  const char *e = getenv("WEFT_TRACE_EXACT");
+  return e && *e && strcmp(e, "0") != 0;
+}
+
 /* After a failed run: releases every result still held (on success only
  * the outputs are, and deliver() takes care of them) and resets the pending
  * counts of the tasks that never ran. */
@@ -191,7 +198,7 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
         r.want_end = true;
     r.group = r.sink && !r.want_end &&
               !(r.want & WEFT_EV_BIT(WEFT_EV_TASK_START)) &&
-              !getenv("WEFT_TRACE_EXACT");
+              !exact_wanted();
     r.short_t = 1000; /* 1 us */
     if (r.clk.tsc) /* ticks per microsecond: 2^32 * 1000 / (ns per tick) */
       r.short_t = (uint64_t)(4294967296000.0 / (double)r.clk.mult);
