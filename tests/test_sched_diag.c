@@ -57,6 +57,22 @@ static int kill_once(weft_task_ctx *ctx, const weft_value *a, size_t n,
 }
 WEFT_REGISTER_ARITY(kill_once, 2);
 
+/* Spins for `us` microseconds (by CLOCK_MONOTONIC), returns us. */
+static long spin_us(long us) {
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  do
+    clock_gettime(CLOCK_MONOTONIC, &b);
+  while ((b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000 <
+         us);
+  return us;
+}
+WEFT_DELAYED(spin_us, long, long);
+static long inc(long x) { return x + 1; }
+WEFT_DELAYED(inc, long, long);
+static long slow_inc(long x) { return spin_us(200) ? x + 1 : 0; }
+WEFT_DELAYED(slow_inc, long, long);
+
 static long sq(long x) { return x * x; }
 WEFT_DELAYED(sq, long, long);
 
@@ -214,6 +230,101 @@ static void test_trace_every_scheduler(void **state) {
 }
 
 /* ---- the profile ---- */
+
+/* Tasks under a microsecond are timed in groups (one clock reading per
+ * group, docs/trace.md); long ones alone; WEFT_TRACE_EXACT=1 times every
+ * task alone. A chain of `n` tiny tasks with a 200 us task every 1000:
+ * every task recorded once, in order on its worker, no slice overlaps
+ * (check_trace.py), the durations add up to at least the spins (time is
+ * shared out, never lost) and to at most the compute's wall time. */
+static void trace_groups(const tu_sched *sc, bool exact) {
+  int n = TU_TSAN ? 3000 : 20000, nspin = 0;
+  weft_graph *g = weft_graph_new();
+  weft_node *x = weft_call(g, inc, 0L);
+  for (int k = 1; k < n; k++) {
+    if (k % 1000 == 500) {
+      x = weft_call(g, slow_inc, x);
+      nspin++;
+    } else {
+      x = weft_call(g, inc, x);
+    }
+  }
+  weft_trace *t;
+  assert_ok(weft_trace_new(&t), NULL);
+  weft_compute_opts o = tu_opts(sc, NULL);
+  o.listener = weft_trace_listener(t);
+  if (exact)
+    setenv("WEFT_TRACE_EXACT", "1", 1);
+  weft_value v;
+  uint64_t w0 = weft_now_ns();
+  int rc = weft_compute1(g, x, &v, &o);
+  uint64_t w1 = weft_now_ns();
+  unsetenv("WEFT_TRACE_EXACT");
+  assert_ok(rc, g);
+  assert_int_value(v, n);
+  weft_trace_task *tasks;
+  size_t nt;
+  assert_ok(weft_trace_tasks(t, &tasks, &nt), NULL);
+  size_t need = (size_t)n;
+  assert_i64((int64_t)nt, (int64_t)need);
+  uint64_t sum = 0, spins = 0;
+  unsigned maxg = 0;
+  for (size_t i = 0; i < nt; i++) {
+    assert_true(tasks[i].start_ns <= tasks[i].end_ns);
+    assert_true(tasks[i].group >= 1 && tasks[i].group <= 64);
+    if (tasks[i].group > maxg)
+      maxg = tasks[i].group;
+    sum += tasks[i].end_ns - tasks[i].start_ns;
+    spins += strcmp(tasks[i].fn, "slow_inc") == 0;
+    assert_true(strcmp(tasks[i].fn, "slow_inc") == 0 ||
+                strcmp(tasks[i].fn, "inc") == 0);
+  }
+  assert_int_equal(spins, nspin);
+  assert_true(sum >= spins * 200000);
+  assert_true(sum <= (w1 - w0) * (uint64_t)sc->workers);
+  char path[64], args[128];
+  snprintf(path, sizeof path, "trace-groups-%s-%d.json", sc->name, exact);
+  char err[256];
+  assert_ok(weft_trace_write(t, path, err, sizeof err), NULL);
+  snprintf(args, sizeof args, "--computes 1 --tasks %zu", need);
+  check_trace(path, args);
+  if (exact)
+    assert_int_equal(maxg, 1);
+  else if (!TU_TSAN) /* tiny tasks come in groups (TSan: maybe too slow) */
+    assert_true(maxg > 1);
+  free(tasks);
+  weft_trace_free(t);
+  weft_graph_free(g);
+
+  /* tasks of 20 us are timed alone, whatever their number */
+  g = weft_graph_new();
+  weft_node *parts[40];
+  for (int k = 0; k < 40; k++)
+    parts[k] = weft_call(g, spin_us, 20L);
+  weft_node *root = weft_sum(g, 40, parts);
+  assert_ok(weft_trace_new(&t), NULL);
+  o.listener = weft_trace_listener(t);
+  assert_ok(weft_compute1(g, root, &v, &o), g);
+  assert_int_value(v, 800);
+  assert_ok(weft_trace_tasks(t, &tasks, &nt), NULL);
+  assert_i64((int64_t)nt, 41);
+  for (size_t i = 0; i < nt; i++)
+    if (strcmp(tasks[i].fn, "spin_us") == 0) {
+      assert_int_equal(tasks[i].group, 1);
+      assert_true(tasks[i].end_ns - tasks[i].start_ns >= 20000);
+    }
+  free(tasks);
+  weft_trace_free(t);
+  weft_graph_free(g);
+}
+
+static void test_trace_groups(void **state) {
+  (void)state;
+  for (size_t c = 0; c < 2; c++) { /* sync, threads (they record directly) */
+    trace_groups(&scheds[c], false);
+    trace_groups(&scheds[c], true);
+  }
+}
 
 static void test_profile_numbers(void **state) {
   (void)state;
@@ -641,6 +752,7 @@ int main(int argc, char **argv) {
   unsetenv("WEFT_PROGRESS");
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_trace_every_scheduler),
+      cmocka_unit_test(test_trace_groups),
       cmocka_unit_test(test_profile_numbers),
       cmocka_unit_test(test_fail_and_cancel),
       cmocka_unit_test(test_procs_cancel_running),

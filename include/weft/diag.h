@@ -74,7 +74,11 @@ typedef struct weft_trace weft_trace;
 
 /* A recorder of every task (worker, function, key, start, end, bytes),
  * of failures, retries, cancellations and worker starts and deaths, over
- * any number of computes. 0, WEFT_EINVAL, WEFT_ENOMEM. */
+ * any number of computes. On the sync and threads schedulers, when no
+ * other listener wants task ends, tasks under a microsecond are timed in
+ * groups of up to 64 (weft_trace_task.group; WEFT_TRACE_EXACT=1 in the
+ * environment times each alone; docs/trace.md). 0, WEFT_EINVAL,
+ * WEFT_ENOMEM. */
 int weft_trace_new(weft_trace **out);
 const weft_listener *weft_trace_listener(weft_trace *t);
 void weft_trace_free(weft_trace *t);
@@ -89,6 +93,11 @@ typedef struct weft_trace_task {
   uint64_t start_ns, end_ns; /* from the trace's first event */
   uint64_t bytes;            /* size of the result */
   int failed;                /* nonzero: it failed (end = when) */
+  unsigned group;            /* 1: timed alone; n > 1: one of n tasks in a
+                                row on its worker, each under a
+                                microsecond, timed together (one clock
+                                reading for them all) and given an even
+                                share of their time (docs/trace.md) */
 } weft_trace_task;
 
 /* The tasks recorded so far, by compute and worker, each in start order,

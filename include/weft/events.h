@@ -62,7 +62,11 @@ typedef struct weft_event {
   uint32_t task;            /* node index in the graph */
   const weft_fn_info *fn;   /* task events: the task's function */
   uint64_t time_ns;         /* CLOCK_MONOTONIC (weft_now_ns); TASK_END: when
-                               the task ended */
+                               the task ended. Task times of the sync and
+                               threads schedulers are read from the TSC
+                               where it is trusted and converted (within a
+                               microsecond of weft_now_ns at the compute's
+                               start, a few ppm after; docs/trace.md) */
   size_t ntasks;            /* COMPUTE_BEGIN */
   int workers;              /* COMPUTE_BEGIN */
   const char *scheduler;    /* COMPUTE_BEGIN: "sync", "threads", ... */

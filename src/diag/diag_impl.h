@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "clock.h"
 #include "session.h"
+#include "tlane.h"
 #include "weft/diag.h"
 
 typedef enum {
@@ -21,31 +23,23 @@ typedef enum {
   WEFT__TR_WLOST,
 } weft__tr_kind;
 
-/* A task that ended: 40 bytes, the one record per task of a trace. */
+/* A task as it is read back from a lane (weft__lane_next), or a rare
+ * event (weft__tevt). */
 typedef struct weft__trec {
   const weft_fn_info *fn;
   uint64_t start, end; /* absolute ns (CLOCK_MONOTONIC) */
   uint64_t bytes;
   uint32_t task;
-  uint32_t kind; /* WEFT__TR_TASK */
+  uint32_t kind;  /* WEFT__TR_TASK */
+  uint32_t group; /* tasks timed together (tlane.h); 1: alone */
 } weft__trec;
 
 /* Anything else (failures, retries, cancellations, workers): rare. */
-typedef struct weft__tevt {
+struct weft__tevt {
   weft__trec r; /* kind: a weft__tr_kind; start == end for an instant */
   int32_t signal, pid;
   char *msg; /* owned copy, or NULL */
-} weft__tevt;
-
-/* The records of one worker in one compute; written by one thread at a
- * time (the worker's), read after the compute. */
-typedef struct weft__lane {
-  weft__trec *v;
-  size_t n, cap;
-  weft__tevt *e;
-  size_t ne, ecap;
-  bool oom;
-} __attribute__((aligned(64))) weft__lane;
+};
 
 typedef struct weft__tkey { /* a keyed node's key, copied at the end */
   uint32_t task;
@@ -59,6 +53,8 @@ typedef struct weft__tcomp {
   int workers;
   int nlanes; /* workers + 1: lane 0 is worker -1 (the program) */
   weft__lane *lanes;
+  weft__clock clk; /* turns the lanes' times into ns */
+  bool direct;     /* the scheduler writes the lanes (weft__trace_sink) */
   uint64_t begin, end;
   int status;
   char *msg;
@@ -82,6 +78,19 @@ struct weft_trace {
 void weft__trace_event(const weft_event *ev, void *ud);
 void weft__profile_event(const weft_event *ev, void *ud);
 void weft__progress_event(const weft_event *ev, void *ud);
+
+/* Reading a lane's tasks in order: weft__lane_next fills *r (times in
+ * ns) and returns true, or false at the end. */
+typedef struct weft__lane_it {
+  const weft__tchunk *ch;
+  size_t i, big;
+  uint64_t prev;
+  uint64_t g0, g1; /* an open group's start and end */
+  uint32_t gk, gn; /* the task of the group next read, its size */
+} weft__lane_it;
+void weft__lane_first(const weft__lane *l, weft__lane_it *it);
+bool weft__lane_next(const weft__tcomp *c, const weft__lane *l,
+                     weft__lane_it *it, weft__trec *r);
 
 /* "#rrggbb" for a function name: a fixed palette, by a hash of the name,
  * so a function has the same colour in every picture. */

@@ -331,15 +331,18 @@ static note *notes_of(const weft_graph *g, const weft_trace *t) {
   note *v = calloc(g->nnodes ? g->nnodes : 1, sizeof *v);
   if (!v)
     return NULL;
-  for (int l = 0; l < c->nlanes; l++)
-    for (size_t i = 0; i < c->lanes[l].n; i++) {
-      const weft__trec *r = &c->lanes[l].v[i];
+  for (int l = 0; l < c->nlanes; l++) {
+    weft__lane_it it;
+    weft__trec rec;
+    const weft__trec *r = &rec;
+    weft__lane_first(&c->lanes[l], &it);
+    while (weft__lane_next(c, &c->lanes[l], &it, &rec))
       if (r->kind == WEFT__TR_TASK && r->task < g->nnodes) {
         v[r->task].ran = true;
         v[r->task].ns = r->end - r->start;
         v[r->task].bytes = r->bytes;
       }
-    }
+  }
   return v;
 }
 

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
+#include "tlane.h"
 #include "weft/events.h"
 
 typedef struct weft__diag weft__diag;
@@ -25,6 +27,16 @@ const weft_listener *weft__diag_chain(weft__diag *d);
 int weft__diag_close(weft__diag *d, char *msg, size_t msgsize);
 
 #define WEFT_EV_BIT(kind) (1u << (kind))
+
+/* The direct path of a trace (tlane.h): the first weft_trace in `chain`
+ * recording the compute of `graph` (its COMPUTE_BEGIN was just published)
+ * hands over its lanes (*nlanes of them: lane 0 for worker -1, k + 1 for
+ * worker k), to be written by the scheduler with ticks of clk, and stops
+ * taking TASK_END events; *which is its listener, to leave out when
+ * publishing TASK_END. NULL when the chain holds no such trace. */
+weft__lane *weft__trace_sink(const weft_listener *chain, const void *graph,
+                             const weft__clock *clk, int *nlanes,
+                             const weft_listener **which);
 
 /* The kinds a chain of listeners wants (WEFT_EV_BIT), 0 for none: every
  * kind for a listener of the program's; fewer for the diagnostics' own,

@@ -95,9 +95,12 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
     for (int k = 0; k < t->comps[c]->nlanes; k++) {
       const weft__lane *l = &t->comps[c]->lanes[k];
       nrows += l->n > 0 || l->ne > 0 || k > 0;
-      for (size_t i = 0; i < l->n; i++)
-        if (l->v[i].end > tmax)
-          tmax = l->v[i].end;
+      weft__lane_it it;
+      weft__trec rec;
+      weft__lane_first(l, &it);
+      while (weft__lane_next(t->comps[c], l, &it, &rec))
+        if (rec.end > tmax)
+          tmax = rec.end;
       for (size_t i = 0; i < l->ne; i++)
         if (l->e[i].r.end > tmax)
           tmax = l->e[i].r.end;
@@ -148,8 +151,12 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
       double bx0 = -1, bx1 = -1;
       const char *bfn = NULL;
       size_t bn = 0;
+      weft__lane_it it;
+      weft__trec rec;
+      weft__lane_first(l, &it);
       for (size_t i = 0; i <= l->n; i++) {
-        const weft__trec *r = i < l->n ? &l->v[i] : NULL;
+        const weft__trec *r =
+            i < l->n && weft__lane_next(cp, l, &it, &rec) ? &rec : NULL;
         double x0 = r ? X0 + (double)(r->start - t->t0) * px : 0;
         double x1 = r ? X0 + (double)(r->end - t->t0) * px : 0;
         const char *fn = r ? (r->fn ? r->fn->name : "?") : NULL;

@@ -11,8 +11,10 @@
  * The JSON is written by a streaming writer: strings escaped, invalid UTF-8
  * replaced; the tests read every file back with a JSON parser. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../core/graph_impl.h"
 #include "diag_impl.h"
@@ -124,18 +126,166 @@ void weft__trec_key(const weft__tcomp *c, const weft__trec *r, char *buf,
 
 /* ---- recording ---- */
 
-static weft__trec *lane_add(weft__lane *l) {
-  if (__builtin_expect(l->n == l->cap, 0)) {
-    size_t cap = l->cap ? 2 * l->cap : 1024;
-    weft__trec *v = realloc(l->v, cap * sizeof *v);
+/* Chunks of 1 MiB, by mmap (pre-faulted); those of freed traces are kept
+ * (up to 64 MiB, for the whole process) and reused by the next lanes. */
+#define CHUNK_BYTES ((size_t)1 << 20)
+#define CHUNK_SLOTS ((CHUNK_BYTES - sizeof(weft__tchunk)) / sizeof(weft__tslot))
+#define CACHE_MAX 64
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static weft__tchunk *cache;
+static int ncache;
+
+static weft__tchunk *chunk_new(void) {
+  pthread_mutex_lock(&cache_mu);
+  weft__tchunk *c = cache;
+  if (c) {
+    cache = c->next;
+    ncache--;
+  }
+  pthread_mutex_unlock(&cache_mu);
+  if (!c) {
+    void *p = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED)
+      return NULL;
+    c = p;
+  }
+  c->next = NULL;
+  c->n = 0;
+  return c;
+}
+
+static void chunks_free(weft__tchunk *c) {
+  while (c) {
+    weft__tchunk *next = c->next;
+    pthread_mutex_lock(&cache_mu);
+    bool keep = ncache < CACHE_MAX;
+    if (keep) {
+      c->next = cache;
+      cache = c;
+      ncache++;
+    }
+    pthread_mutex_unlock(&cache_mu);
+    if (!keep)
+      munmap(c, CHUNK_BYTES);
+    c = next;
+  }
+}
+
+static void lane_seal(weft__lane *l) {
+  if (l->tail)
+    l->tail->n = (size_t)(l->cur - l->tail->s);
+}
+
+bool weft__lane_grow(weft__lane *l) {
+  if (l->oom)
+    return false;
+  weft__tchunk *c = chunk_new();
+  if (!c) {
+    l->oom = true;
+    return false;
+  }
+  lane_seal(l);
+  if (l->tail)
+    l->tail->next = c;
+  else
+    l->head = c;
+  l->tail = c;
+  l->cur = c->s;
+  l->end = c->s + CHUNK_SLOTS;
+  return true;
+}
+
+void weft__lane_big(weft__lane *l, uint64_t bytes) {
+  if (l->nbig == l->bigcap) {
+    size_t cap = l->bigcap ? 2 * l->bigcap : 16;
+    uint64_t *v = realloc(l->big, cap * sizeof *v);
     if (!v) {
       l->oom = true;
-      return NULL;
+      return;
     }
-    l->v = v;
-    l->cap = cap;
+    l->big = v;
+    l->bigcap = cap;
   }
-  return &l->v[l->n++];
+  l->big[l->nbig++] = bytes;
+}
+
+void weft__lane_first(const weft__lane *l, weft__lane_it *it) {
+  memset(it, 0, sizeof *it);
+  it->ch = l->head;
+}
+
+static size_t chunk_used(const weft__lane *l, const weft__tchunk *ch) {
+  return ch == l->tail ? (size_t)(l->cur - l->tail->s) : ch->n;
+}
+
+/* From slot i of ch on (an untimed task): the group's size and end, the
+ * time of its first timed slot (0 when it was never closed). */
+static void group_scan(const weft__lane *l, const weft__tchunk *ch, size_t i,
+                       uint32_t *n, uint64_t *end) {
+  *n = 0;
+  *end = 0;
+  for (; ch; ch = ch->next, i = 0)
+    for (size_t m = chunk_used(l, ch); i < m; i++) {
+      if (ch->s[i].task == WEFT__TSLOT_MARK)
+        return;
+      ++*n;
+      if (ch->s[i].t) {
+        *end = ch->s[i].t;
+        return;
+      }
+    }
+}
+
+bool weft__lane_next(const weft__tcomp *c, const weft__lane *l,
+                     weft__lane_it *it, weft__trec *r) {
+  for (;;) {
+    if (!it->ch)
+      return false;
+    if (it->i >= chunk_used(l, it->ch)) {
+      it->ch = it->ch->next;
+      it->i = 0;
+      continue;
+    }
+    const weft__tslot *s = &it->ch->s[it->i];
+    if (s->task == WEFT__TSLOT_MARK) {
+      it->prev = s->t;
+      it->i++;
+      continue;
+    }
+    uint64_t start = it->prev, end = s->t;
+    r->group = 1;
+    if (it->gn || !s->t) { /* a task of a group */
+      if (!it->gn) {
+        group_scan(l, it->ch, it->i, &it->gn, &it->g1);
+        it->g0 = it->prev;
+        it->gk = 0;
+        if (it->g1 < it->g0)
+          it->g1 = it->g0; /* never closed: no duration */
+      }
+      uint64_t span = it->g1 - it->g0;
+      start = it->g0 + span * it->gk / it->gn;
+      end = it->g0 + span * (it->gk + 1) / it->gn;
+      r->group = it->gn;
+      if (++it->gk == it->gn || s->t) {
+        it->gn = 0;
+        it->prev = it->g1;
+      }
+    } else {
+      it->prev = s->t;
+    }
+    it->i++;
+    r->fn = s->fn;
+    r->start = weft__clock_ns(&c->clk, start);
+    r->end = weft__clock_ns(&c->clk, end);
+    r->bytes = s->bytes;
+    if (s->bytes == WEFT__TSLOT_BIG)
+      r->bytes = it->big < l->nbig ? l->big[it->big++] : 0;
+    r->task = s->task;
+    r->kind = WEFT__TR_TASK;
+    return true;
+  }
 }
 
 static weft__tevt *lane_event(weft__lane *l) {
@@ -160,7 +310,8 @@ static void comp_free(weft__tcomp *c) {
   for (int k = 0; k < c->nlanes; k++) {
     for (size_t i = 0; i < c->lanes[k].ne; i++)
       free(c->lanes[k].e[i].msg);
-    free(c->lanes[k].v);
+    chunks_free(c->lanes[k].head);
+    free(c->lanes[k].big);
     free(c->lanes[k].e);
   }
   for (size_t i = 0; i < c->nkeys; i++)
@@ -199,6 +350,7 @@ static void begin(weft_trace *t, const weft_event *ev) {
   c->workers = workers;
   c->nlanes = workers + 1;
   c->begin = ev->time_ns;
+  weft__clock_fallback(&c->clk); /* times in ns, unless made direct */
   snprintf(c->sched, sizeof c->sched, "%s", ev->scheduler ? ev->scheduler : "");
   if (!t->ncomps)
     t->t0 = ev->time_ns;
@@ -228,6 +380,8 @@ static void end(weft_trace *t, weft__tcomp *c, const weft_event *ev) {
   } else if (g->keys.n) {
     t->oom = true;
   }
+  for (int k = 0; k < c->nlanes; k++)
+    lane_seal(&c->lanes[k]);
   c->end = ev->time_ns;
   c->status = ev->status;
   c->msg = ev->message ? strdup(ev->message) : NULL;
@@ -252,10 +406,8 @@ void weft__trace_event(const weft_event *ev, void *ud) {
     return;
   weft__lane *l = &c->lanes[ev->worker + 1];
   if (__builtin_expect(ev->kind == WEFT_EV_TASK_END, 1)) {
-    weft__trec *r = lane_add(l);
-    if (r)
-      *r = (weft__trec){ev->fn,    ev->start_ns, ev->time_ns,
-                        ev->bytes, ev->task,     WEFT__TR_TASK};
+    if (!c->direct) /* (direct: the scheduler wrote it already) */
+      weft__lane_put(l, ev->fn, ev->task, ev->start_ns, ev->time_ns, ev->bytes);
     return;
   }
   weft__tevt *e;
@@ -283,6 +435,28 @@ void weft__trace_event(const weft_event *ev, void *ud) {
   default:
     return;
   }
+}
+
+weft__lane *weft__trace_sink(const weft_listener *chain, const void *graph,
+                             const weft__clock *clk, int *nlanes,
+                             const weft_listener **which) {
+  for (const weft_listener *l = chain; l; l = l->next) {
+    if (l->fn != weft__trace_event)
+      continue;
+    weft_trace *t = l->ud;
+    weft__tcomp *c = atomic_load_explicit(&t->active, memory_order_acquire);
+    if (!c || c->graph != graph || c->direct)
+      continue;
+    for (int k = 0; k < c->nlanes; k++)
+      if (c->lanes[k].n || c->lanes[k].ne)
+        return NULL; /* (cannot happen: called before any task ran) */
+    c->direct = true;
+    c->clk = *clk;
+    *nlanes = c->nlanes;
+    *which = l;
+    return c->lanes;
+  }
+  return NULL;
 }
 
 int weft_trace_new(weft_trace **out) {
@@ -341,10 +515,19 @@ int weft_trace_tasks(const weft_trace *t, weft_trace_task **tasks, size_t *n) {
   size_t m = 0;
   for (size_t c = 0; c < t->ncomps; c++) {
     weft__tcomp *cp = t->comps[c];
-    for (int k = 0; k < cp->nlanes; k++)
-      for (size_t i = 0; i < cp->lanes[k].n + cp->lanes[k].ne; i++) {
-        const weft__lane *l = &cp->lanes[k];
-        const weft__trec *r = i < l->n ? &l->v[i] : &l->e[i - l->n].r;
+    for (int k = 0; k < cp->nlanes; k++) {
+      const weft__lane *l = &cp->lanes[k];
+      weft__lane_it it;
+      weft__trec rec;
+      weft__lane_first(l, &it);
+      for (size_t i = 0; i < l->n + l->ne; i++) {
+        const weft__trec *r = &rec;
+        if (i < l->n) {
+          if (!weft__lane_next(cp, l, &it, &rec))
+            break;
+        } else {
+          r = &l->e[i - l->n].r;
+        }
         if (r->kind > WEFT__TR_FAILED)
           continue;
         weft_trace_task *x = &v[m++];
@@ -357,7 +540,9 @@ int weft_trace_tasks(const weft_trace *t, weft_trace_task **tasks, size_t *n) {
         x->end_ns = r->end - t->t0;
         x->bytes = r->bytes;
         x->failed = r->kind == WEFT__TR_FAILED;
+        x->group = r->kind == WEFT__TR_TASK && r->group > 1 ? r->group : 1;
       }
+    }
   }
   qsort(v, m, sizeof *v, by_start);
   *tasks = v;
@@ -417,6 +602,8 @@ static void write_rec(FILE *f, const weft_trace *t, const weft__tcomp *c,
   }
   if (r->kind == WEFT__TR_TASK)
     fprintf(f, ",\"bytes\":%llu", (unsigned long long)r->bytes);
+  if (r->kind == WEFT__TR_TASK && r->group > 1)
+    fprintf(f, ",\"timed_with\":%u", r->group);
   if (e && (r->kind == WEFT__TR_WSTART || r->kind == WEFT__TR_WLOST))
     fprintf(f, ",\"pid\":%d", e->pid);
   if (e && r->kind == WEFT__TR_WLOST)
@@ -478,8 +665,11 @@ int weft_trace_write(const weft_trace *t, const char *path, char *errbuf,
     weft__json_str(f, c->sched);
     fprintf(f, ",\"workers\":%d}}", c->workers);
     for (int k = 0; k < c->nlanes; k++) {
-      for (size_t i = 0; i < c->lanes[k].n; i++)
-        write_rec(f, t, c, k, &c->lanes[k].v[i], NULL);
+      weft__lane_it it;
+      weft__trec rec;
+      weft__lane_first(&c->lanes[k], &it);
+      while (weft__lane_next(c, &c->lanes[k], &it, &rec))
+        write_rec(f, t, c, k, &rec, NULL);
       for (size_t i = 0; i < c->lanes[k].ne; i++)
         write_rec(f, t, c, k, &c->lanes[k].e[i].r, &c->lanes[k].e[i]);
     }

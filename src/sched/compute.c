@@ -12,6 +12,13 @@
 #include "weft/client.h"
 #include "weft/procs.h"
 
+/* WEFT_TRACE_EXACT=1 (any value but empty or 0): the trace times every
+ * task alone (docs/trace.md). */
+static bool exact_wanted(void) {
+  const char *e = getenv("WEFT_TRACE_EXACT");
+  return e && *e && strcmp(e, "0") != 0;
+}
+
 /* After a failed run: releases every result still held (on success only
  * the outputs are, and deliver() takes care of them) and resets the pending
  * counts of the tasks that never ran. */
@@ -199,8 +206,24 @@ int weft_compute(weft_graph *g, size_t n, weft_node *const nodes[],
   r.args = g->args;
   r.edges = g->edges;
   atomic_init(&r.outputs_left, (int32_t)r.plan.noutputs);
-  if (r.listener)
+  if (r.listener) {
+    weft__clock_get(&r.clk);
     weft__run_emit(&r, WEFT_EV_COMPUTE_BEGIN, -1, 0, 0, NULL);
+    /* The trace records the tasks of the schedulers that run them here
+     * straight into its lanes (procs and mpi publish their TASK_END). */
+    if (cfg.scheduler == WEFT_SCHED_SYNC || cfg.scheduler == WEFT_SCHED_THREADS)
+      r.sink = weft__trace_sink(r.listener, g, &r.clk, &r.nsink, &r.sink_l);
+    for (const weft_listener *l = r.listener; l; l = l->next)
+      if (l != r.sink_l && l->fn &&
+          (weft__diag_kinds(l->fn) & WEFT_EV_BIT(WEFT_EV_TASK_END)))
+        r.want_end = true;
+    r.group = r.sink && !r.want_end &&
+              !(r.want & WEFT_EV_BIT(WEFT_EV_TASK_START)) &&
+              !exact_wanted();
+    r.short_t = 1000; /* 1 us */
+    if (r.clk.tsc) /* ticks per microsecond: 2^32 * 1000 / (ns per tick) */
+      r.short_t = (uint64_t)(4294967296000.0 / (double)r.clk.mult);
+  }
 
   rc = run_scheduler(&r, &cfg, opts);
   if (!rc && atomic_load(&r.failed))

@@ -22,7 +22,8 @@ int weft__scratch_grow(weft__scratch *s, size_t n) {
   return 0;
 }
 
-void weft__run_publish(const weft__run *r, weft_event *ev) {
+void weft__run_publish_skip(const weft__run *r, weft_event *ev,
+                            const weft_listener *skip) {
   if (!(r->want & WEFT_EV_BIT(ev->kind)))
     return;
   ev->graph = r->g;
@@ -36,8 +37,13 @@ void weft__run_publish(const weft__run *r, weft_event *ev) {
        ev->kind == WEFT_EV_TASK_CANCEL))
     r->fin[ev->task] = 1;
   for (const weft_listener *l = r->listener; l; l = l->next)
-    if (l->fn && (weft__diag_kinds(l->fn) & WEFT_EV_BIT(ev->kind)))
+    if (l != skip && l->fn &&
+        (weft__diag_kinds(l->fn) & WEFT_EV_BIT(ev->kind)))
       l->fn(ev, l->ud);
+}
+
+void weft__run_publish(const weft__run *r, weft_event *ev) {
+  weft__run_publish_skip(r, ev, NULL);
 }
 
 void weft__run_emit(const weft__run *r, weft_event_kind kind, int worker,
@@ -57,39 +63,30 @@ void weft__run_emit(const weft__run *r, weft_event_kind kind, int worker,
   weft__run_publish(r, &ev);
 }
 
-/* One clock reading per task: a task that follows another on the same
- * worker starts when that one ended (the scheduler's work between them,
- * a few nanoseconds, counts as this task's). */
-uint64_t weft__run_begin(const weft__run *r, weft__scratch *sc, int worker,
-                         uint32_t i) {
-  uint64_t t = sc->last_ns ? sc->last_ns : weft_now_ns();
-  if (r->want & WEFT_EV_BIT(WEFT_EV_TASK_START)) {
-    weft_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = WEFT_EV_TASK_START;
-    ev.worker = worker;
-    ev.task = i;
-    ev.fn = r->nodes[i].fn;
-    ev.time_ns = t;
-    ev.start_ns = t;
-    weft__run_publish(r, &ev);
-  }
-  return t;
+void weft__run_started(const weft__run *r, int worker, uint32_t i,
+                       uint64_t t0) {
+  weft_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = WEFT_EV_TASK_START;
+  ev.worker = worker;
+  ev.task = i;
+  ev.fn = r->nodes[i].fn;
+  ev.time_ns = ev.start_ns = weft__clock_ns(&r->clk, t0);
+  weft__run_publish(r, &ev);
 }
 
-void weft__run_end(const weft__run *r, weft__scratch *sc, int worker,
-                   uint32_t i, uint64_t start_ns) {
+void weft__run_ended(const weft__run *r, int worker, uint32_t i, uint64_t t0,
+                     uint64_t t1, uint64_t bytes) {
   weft_event ev;
   memset(&ev, 0, sizeof ev);
   ev.kind = WEFT_EV_TASK_END;
   ev.worker = worker;
   ev.task = i;
   ev.fn = r->nodes[i].fn;
-  ev.time_ns = weft_now_ns();
-  ev.start_ns = start_ns ? start_ns : ev.time_ns;
-  ev.bytes = weft_value_nbytes(&r->nodes[i].result);
-  sc->last_ns = ev.time_ns;
-  weft__run_publish(r, &ev);
+  ev.time_ns = weft__clock_ns(&r->clk, t1);
+  ev.start_ns = weft__clock_ns(&r->clk, t0);
+  ev.bytes = bytes;
+  weft__run_publish_skip(r, &ev, r->sink_l);
 }
 
 static void record(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc,
@@ -114,7 +111,9 @@ static void record(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc,
       ev.fn = r->nodes[i].fn;
       ev.status = r->status;
       ev.message = r->msg;
-      ev.time_ns = weft_now_ns();
+      /* the clock the task's start was read by (ticks), so that a failed
+       * task's slice meets the one before it on its worker */
+      ev.time_ns = weft__clock_ns(&r->clk, weft__ticks(&r->clk));
       ev.start_ns = start_ns;
       weft__run_publish(r, &ev);
     }

@@ -15,6 +15,8 @@
 
 #include "../core/graph_impl.h"
 #include "../core/task.h"
+#include "../diag/clock.h"
+#include "../diag/tlane.h"
 #include "../opt/plan.h"
 #include "weft/compute.h"
 #include "weft/events.h"
@@ -27,6 +29,13 @@ typedef struct weft__run {
   weft__plan plan;
   const weft_listener *listener;
   uint32_t want;      /* kinds some listener wants (WEFT_EV_BIT) */
+  weft__clock clk;    /* with a listener: the clock tasks are timed by */
+  weft__lane *sink;   /* a trace's lanes, written directly (tlane.h) */
+  int nsink;          /* how many */
+  const weft_listener *sink_l; /* that trace: no TASK_END published to it */
+  bool want_end;      /* a listener other than sink_l wants TASK_END */
+  bool group;         /* the trace alone times tasks: short ones in groups */
+  uint64_t short_t;   /* under a microsecond, in clock ticks */
   uint8_t *fin;       /* with a listener: fin[i] once task i ended, failed
                          or was cancelled (the others are cancelled when
                          the compute fails) */
@@ -45,10 +54,16 @@ typedef struct weft__run {
 typedef struct weft__scratch {
   weft_value *args;
   size_t cap;
-  uint64_t last_ns; /* with a listener: when this worker's last task ended,
-                       the start of the next when it runs straight on; the
-                       scheduler sets 0 when the worker goes idle */
+  uint64_t last_t; /* with a listener: when this worker's last task ended
+                      (clock ticks), the start of the next when it runs
+                      straight on; the scheduler sets 0 when the worker
+                      goes idle */
+  uint64_t gstart;  /* (r->group) the open group's start */
+  uint32_t left;    /* tasks the open group still takes; 0: none open */
+  uint32_t stride;  /* tasks of the next group (1 to WEFT__GROUP_MAX) */
 } weft__scratch;
+
+#define WEFT__GROUP_MAX 64
 
 void weft__run_emit(const weft__run *r, weft_event_kind kind, int worker,
                     uint32_t task, int status, const char *message);
@@ -64,16 +79,101 @@ void weft__run_fail(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc);
 void weft__run_task_failed(weft__run *r, weft_task_ctx *ctx, uint32_t i,
                            int rc, uint64_t start_ns);
 /* Publishes ev to the listeners that want its kind, the run's fields
- * (graph, scheduler, workers, ntasks) and, when 0, its time filled in. */
+ * (graph, scheduler, workers, ntasks) and, when 0, its time filled in;
+ * weft__run_publish_skip leaves out listener `skip`. */
 void weft__run_publish(const weft__run *r, weft_event *ev);
-/* Task i starts on `worker`: TASK_START when a listener wants it; returns
- * the start time. Task i ended (its result in its node): TASK_END with
- * both times and the result's size. */
-uint64_t weft__run_begin(const weft__run *r, weft__scratch *sc, int worker,
-                         uint32_t i);
-void weft__run_end(const weft__run *r, weft__scratch *sc, int worker,
-                   uint32_t i, uint64_t start_ns);
+void weft__run_publish_skip(const weft__run *r, weft_event *ev,
+                            const weft_listener *skip);
+/* TASK_START / TASK_END of task i (times in r->clk ticks) to the listeners
+ * that want them (TASK_END: not to the trace that has its lanes). */
+void weft__run_started(const weft__run *r, int worker, uint32_t i,
+                       uint64_t t0);
+void weft__run_ended(const weft__run *r, int worker, uint32_t i, uint64_t t0,
+                     uint64_t t1, uint64_t bytes);
 int weft__scratch_grow(weft__scratch *s, size_t n);
+
+/* The size of a result as events report it (weft_value_nbytes), scalars
+ * inline. */
+static inline uint64_t weft__run_nbytes(const weft_value *v) {
+  switch (v->type) {
+  case WEFT_T_NONE:
+    return 0;
+  case WEFT_T_BOOL:
+    return 1;
+  case WEFT_T_INT:
+  case WEFT_T_DOUBLE:
+    return 8;
+  default:
+    return weft_value_nbytes(v);
+  }
+}
+
+/* Task i starts on `worker`: its start time in ticks (a task that follows
+ * another on the same worker starts when that one ended: one clock reading
+ * per task; the scheduler's few nanoseconds between them count as this
+ * task's), and TASK_START when a listener wants it. */
+static inline uint64_t weft__run_begin(const weft__run *r, weft__scratch *sc,
+                                       int worker, uint32_t i) {
+  uint64_t t = sc->last_t ? sc->last_t : weft__ticks(&r->clk);
+  if (__builtin_expect(r->want & (1u << WEFT_EV_TASK_START), 0))
+    weft__run_started(r, worker, i, t);
+  return t;
+}
+
+/* Task i ended (its result in its node): into the trace's lane when one
+ * has it, TASK_END to the others that want it. When the trace alone
+ * listens to task ends (r->group), tasks that take under a microsecond on
+ * average are timed in groups (tlane.h): one clock reading per group of up
+ * to 64, the group doubling while its tasks stay that short and falling to
+ * 1 as soon as they do not. */
+static inline void weft__run_end(const weft__run *r, weft__scratch *sc,
+                                 int worker, uint32_t i, uint64_t t0) {
+  const weft__node *n = &r->nodes[i];
+  r->fin[i] = 1;
+  if (r->group && (unsigned)(worker + 1) < (unsigned)r->nsink) {
+    weft__lane *l = &r->sink[worker + 1];
+    if (!sc->left) {
+      sc->gstart = t0;
+      sc->left = sc->stride ? sc->stride : 1;
+    }
+    if (--sc->left) {
+      weft__lane_put_untimed(l, n->fn, i, t0, weft__run_nbytes(&n->result));
+      return;
+    }
+    uint64_t t1 = weft__ticks(&r->clk);
+    uint32_t k = sc->stride ? sc->stride : 1;
+    weft__lane_put(l, n->fn, i, t0, t1, weft__run_nbytes(&n->result));
+    sc->last_t = t1;
+    sc->stride = t1 - sc->gstart < k * r->short_t
+                     ? (k < WEFT__GROUP_MAX ? 2 * k : k)
+                     : 1;
+    return;
+  }
+  uint64_t t1 = weft__ticks(&r->clk);
+  sc->last_t = t1;
+  if (!r->sink && !r->want_end)
+    return;
+  uint64_t bytes = weft__run_nbytes(&n->result);
+  if (r->sink && (unsigned)(worker + 1) < (unsigned)r->nsink)
+    weft__lane_put(&r->sink[worker + 1], n->fn, i, t0, t1, bytes);
+  if (r->want_end)
+    weft__run_ended(r, worker, i, t0, t1, bytes);
+}
+
+/* The worker stops running tasks back to back (it goes looking for work,
+ * or a task failed): an open group of timed tasks ends now; the next task
+ * reads the clock afresh. Returns that time (0: no group was open). */
+static inline uint64_t weft__run_pause(const weft__run *r, weft__scratch *sc,
+                                       int worker) {
+  uint64_t t = 0;
+  if (sc->left && (unsigned)(worker + 1) < (unsigned)r->nsink) {
+    t = weft__ticks(&r->clk);
+    weft__lane_close(&r->sink[worker + 1], t);
+  }
+  sc->left = 0;
+  sc->last_t = 0;
+  return t;
+}
 
 static inline bool weft__run_needs(const weft__run *r, uint32_t i) {
   return weft__plan_needs(&r->plan, i);
@@ -182,8 +282,12 @@ static inline int weft__run_task(weft__run *r, weft_task_ctx *ctx,
   int rc = n->fn->fn(ctx, argv, n->nargs, &n->result);
   if (__builtin_expect(rc != 0 || ctx->failed, 0)) {
     weft_value_release(&n->result);
-    sc->last_ns = 0;
-    weft__run_task_failed(r, ctx, i, rc ? rc : WEFT_ETASK, t0);
+    if (r->listener) { /* an open group ends here: the task starts then */
+      uint64_t tg = weft__run_pause(r, sc, ctx->worker);
+      t0 = tg ? tg : t0;
+    }
+    weft__run_task_failed(r, ctx, i, rc ? rc : WEFT_ETASK,
+                          t0 ? weft__clock_ns(&r->clk, t0) : 0);
     return -1;
   }
   if (r->listener)

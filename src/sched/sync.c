@@ -16,7 +16,7 @@ int weft__sched_sync(weft__run *r) {
   for (size_t k = r->plan.nroots; k-- > 0;) /* first root on top */
     stack[sp++] = r->plan.roots[k];
   weft_task_ctx ctx = {r->g, NULL, 0, 0, false, NULL, NULL};
-  weft__scratch sc = {NULL, 0, 0};
+  weft__scratch sc = {NULL, 0, 0, 0, 0, 1};
   weft_task_ctx *outer = weft_task_current();
   weft__task_set_current(&ctx);
   int rc = 0;
@@ -54,6 +54,8 @@ int weft__sched_sync(weft__run *r) {
       i = next;
     }
   }
+  if (r->listener) /* the last group of tasks ends here */
+    weft__run_pause(r, &sc, 0);
   weft__task_set_current(outer);
   free(sc.args);
   free(stack);

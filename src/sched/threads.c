@@ -253,7 +253,9 @@ static void worker_loop(weft_executor *ex, weft__worker *w, weft__run *r) {
   weft_task_ctx *outer = weft_task_current();
   weft_executor *outer_ex = running_executor;
   w->ctx = (weft_task_ctx){r->g, NULL, 0, w->id, false, NULL, NULL};
-  w->sc.last_ns = 0;
+  w->sc.last_t = 0;
+  w->sc.left = 0;
+  w->sc.stride = 1;
   weft__task_set_current(&w->ctx);
   running_executor = ex;
   uint64_t item;
@@ -262,7 +264,8 @@ static void worker_loop(weft_executor *ex, weft__worker *w, weft__run *r) {
         (!finished(r) && idle(ex, w, r, &item))) {
       if (!stopping(r))
         process(ex, w, r, item);
-      w->sc.last_ns = 0; /* (events) time between items is no task's */
+      if (r->listener) /* (events) time between items is no task's */
+        weft__run_pause(r, &w->sc, w->id);
       continue;
     }
     if (finished(r))

@@ -267,7 +267,7 @@ static uint32_t next_task(psched *s, bool idle) {
 /* Runs the tasks of the local stack here, in the program, after dispatch
  * has given the workers theirs; the ones they make ready too. */
 static void run_local(psched *s) {
-  s->sc.last_ns = 0; /* (events) time since the last local task is not its */
+  s->sc.last_t = 0; /* (events) time since the last local task is not its */
   while (s->rq.lsp && !stopped(s)) {
     uint32_t i = s->rq.local[--s->rq.lsp];
     s->ctx.worker = -1; /* no worker of the pool */
