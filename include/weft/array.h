@@ -144,6 +144,18 @@ weft_array *weft_random_normal(weft_graph *g, uint64_t seed, double mean,
 weft_array *weft_array_from_buffer(weft_graph *g, weft_dtype dt,
                                    weft_shape shape, weft_chunks chunks,
                                    const void *data);
+/* numpy's np.load(path, mmap_mode='r') then da.from_array(x, chunks): the
+ * .npy file (weft/npy.h) is opened and mapped once, here; each chunk is a
+ * task that takes its block with weft_npy_block, a view of the mapping
+ * without a copy when the block is contiguous in the file (whole rows of a
+ * C-order file in this byte order), a copy otherwise (Fortran order, other
+ * byte order, a block narrower than a row). The mapping lives while the
+ * array or any chunk viewing it does. The tasks read this process' mapping,
+ * so they run in the computing process under procs. Errors (the graph's,
+ * naming the file): an unreadable or invalid .npy, a dtype arrays do not
+ * have (int8, uint16, ...: WEFT_ENOTSUP), chunks that do not fit. */
+weft_array *weft_array_from_npy(weft_graph *g, const char *path,
+                                weft_chunks chunks);
 /* Dask's from_delayed / map_blocks with no input: each chunk is made by the
  * registered task fn, called with three arguments: a list of the block's
  * indices (ints), a list of the block's first element per axis, and
@@ -326,6 +338,15 @@ typedef struct weft_array_block {
 typedef int (*weft_array_block_fn)(const weft_array_block *blk, void *ud);
 int weft_array_compute_blocks(weft_array *a, weft_array_block_fn fn, void *ud,
                               const weft_compute_opts *opts);
+
+/* Stores a into path as a .npy (np.save's format: C order, this machine's
+ * byte order) chunk by chunk: weft_npy_create sizes the file, then each
+ * block is written with weft_npy_write_block by the weft_array_compute_blocks
+ * callback as soon as it is made, so the array is never whole in memory.
+ * 0, or the compute's error, or WEFT_EIO / WEFT_ESYS for the file (message
+ * in the graph, naming the file); on any error the file is removed. */
+int weft_array_to_npy(weft_array *a, const char *path,
+                      const weft_compute_opts *opts);
 
 /* ---- numpy-style text ----
  * Builds the array an expression describes, as numpy and dask.array spell
