@@ -127,9 +127,13 @@ weft_array *weft_eye(weft_graph *g, weft_dtype dt, int64_t n, int64_t m,
                      int64_t k, weft_chunks chunks);
 /* float64 values, uniform in [low, high), or normal (mean, stddev):
  * element i (C order in the whole array) comes from Philox-4x32-10 with key
- * `seed` and counter i (uniform: counter i / 2, one 64-bit half each;
- * normal: Box-Muller on the counter's two halves), so values depend only on
- * the seed and the element's index. */
+ * `seed`, so values depend only on the seed and the element's index.
+ * Uniform: counter {i / 2, 0} (as two 64-bit words), its 64-bit half i % 2,
+ * top 53 bits times 2^-53 = u, low + (high - low) * u. Normal: counter
+ * {i, 1 << 32}, Box-Muller of its halves, u1 = (top 53 bits + 1) 2^-53 and
+ * u2 = top 53 bits times 2^-53: mean + stddev * sqrt(-2 ln u1)
+ * cos(2 pi u2), cos and log being glibc's vector versions (libmvec) where
+ * weft was built with them. */
 weft_array *weft_random_uniform(weft_graph *g, uint64_t seed, double low,
                                 double high, weft_shape shape,
                                 weft_chunks chunks);
