@@ -9,9 +9,12 @@
  *   (big_ones * big_ones[::-1, ::-1]).mean()                     # 1.0
  *   (np.cos(big_ones) ** 2).mean(axis=1)        # every row 0.2919265817264288
  *
+ *   plt.plot(big_ones_reduce)                   # weft_plot (PLplot)
+ *
  * The pictures go to ones.svg, ones_sum.svg and big_mean.svg (one box per
- * layer: 916 tasks are too many to draw; .dot without Graphviz).
- * The seed's plt.plot of the row means is left to weft's plot module. */
+ * layer: 916 tasks are too many to draw; .dot without Graphviz), the plot
+ * of the row means to big_ones_reduce.png, in the current directory
+ * (without PLplot the cell says so and is skipped). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,8 +159,27 @@ int weft_example_seed002_arrays(void) {
            r[0], r[1], r[199999], same);
     bad |= same != 200000 || r[0] < 0.2919265817264 || r[0] > 0.2919265817265;
   }
-  free(r);
   cell("cos^2 row means", t0);
+
+  /* plt.plot(big_ones_reduce): the 200,000 row means as a line, by PLplot */
+  if (r && !bad) {
+    weft_plot_opts po;
+    weft_plot_opts_init(&po);
+    po.title = "(cos(big_ones) ** 2).mean(axis=1)";
+    po.xlabel = "row";
+    po.ylabel = "mean";
+    weft_errmsg perr;
+    int rc = weft_plot("big_ones_reduce.png", 200000, NULL, r, &po, &perr);
+    if (rc == 0)
+      printf("plt.plot(big_ones_reduce) -> big_ones_reduce.png\n");
+    else if (rc == WEFT_ENOTSUP) /* no PLplot here: said, not a failure */
+      printf("plt.plot(big_ones_reduce) skipped: %s\n", perr.text);
+    else {
+      fprintf(stderr, "plot failed: %s\n", perr.text);
+      bad = 1;
+    }
+  }
+  free(r);
 
   weft_array *all[] = {whole, ones, sum, big, rev, prod, mean, c, c2, rows};
   for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)

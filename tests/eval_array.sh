@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # eval_array.sh - `weft eval` with array expressions ($WEFT_BIN): the seed's
 # big mean prints its repr and 1.0 on every scheduler; the cos^2 row means
-# go to a .npy file that numpy reads back; a small array prints as numpy
+# go to a .npy file that numpy reads back, load() reads it again (--npy and
+# --plot of the result checked by numpy and plot_check.py); a small array
+# prints as numpy
 # prints it; a bad expression points at its column; a broadcasting error
 # names the shapes. Runs in its own empty directory (tests/CMakeLists.txt).
 set -u
@@ -31,7 +33,26 @@ want = (np.cos(np.ones((2000, 400))) ** 2).mean(axis=1)
 assert a.shape == (2000,) and a.dtype == np.float64, (a.shape, a.dtype)
 assert np.allclose(a, want, rtol=1e-14), (a[:3], want[:3])
 PY
+
+  # load() reads rows.npy memory-mapped, chunk by chunk; --npy writes
+  # through weft_npy; --plot draws the 1-d result with PLplot
+  out=$("$WEFT_BIN" eval "(load('rows.npy', chunks=300) * 2)[::-1]" --npy twice.npy --plot rows.svg 2>&1) || fail "load: $out"
+  case "$out" in
+  *"plot: rows.svg"*) ;;
+  *) fail "no plot in: $out" ;;
+  esac
+  /usr/bin/python3 - <<'PY' || fail "twice.npy is not 2 * rows.npy reversed"
+import numpy as np
+a, b = np.load("rows.npy"), np.load("twice.npy")
+assert b.shape == (2000,) and np.array_equal(b, (a * 2)[::-1]), b[:3]
+PY
+  /usr/bin/python3 "$WEFT_SOURCE_DIR/tests/plot_check.py" rows.svg "load(" twice.npy || fail "rows.svg does not draw twice.npy"
 fi
+out=$("$WEFT_BIN" eval "ones((3, 4))" --plot x.png 2>&1) && fail "--plot of a 2-d result was accepted"
+case "$out" in
+*"--plot draws 1-d results; this one has 2 dimensions"*) ;;
+*) fail "--plot 2-d: $out" ;;
+esac
 
 out=$("$WEFT_BIN" eval -q "arange(12).reshape((3, 4)).T" 2>&1)
 want='array([[0, 4, 8],

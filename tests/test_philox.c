@@ -3,6 +3,7 @@
  * of github.com/DEShawResearch/random123, the three "philox4x32 10" lines);
  * element i is the same whether drawn alone or inside a block starting
  * anywhere (odd starts included), so values do not depend on chunking;
+ * kern.c's tile loops (what random arrays run) give the same elements;
  * seeds and streams differ; and a million uniforms and normals have the
  * mean, variance and histogram their distributions promise (bounds of 6
  * standard errors: a false failure is a one-in-a-billion event, a wrong
@@ -72,6 +73,72 @@ static void test_blocks_match_elements(void **state) {
   assert_true(a[0] != u[0] && a[1] != u[1]);
 }
 
+/* kern.c's loops (the random arrays' tiles: the vector loop, its AVX-512
+ * path where the machine has it, odd starts, reversed and strided runs)
+ * give the element functions here: uniforms bit for bit; normals to the
+ * last bits only, as kern's cos and log are glibc's vector versions
+ * (libmvec, within 4 ulp) where this file calls the scalar ones. */
+void weft__kern_uniform(double *out, size_t n, uint64_t seed, int64_t first,
+                        int64_t step, double lo, double hi);
+void weft__kern_normal(double *out, size_t n, uint64_t seed, int64_t first,
+                       int64_t step, double mean, double sd);
+
+static void test_kern_fills_are_the_element_functions(void **state) {
+  (void)state;
+  static double buf[1003];
+  const uint64_t seeds[] = {0, 5, 0xfedcba9876543210ull};
+  const int64_t starts[] = {0, 1, 2, 999, 4000001, 0xffffffffll,
+                            (1ll << 40) + 3};
+  const int64_t steps[] = {1, -1, 3, -4000};
+  const size_t ns[] = {0, 1, 2, 15, 16, 17, 64, 1003};
+  size_t checked = 0;
+  for (size_t s = 0; s < 3; s++)
+    for (size_t b = 0; b < sizeof starts / sizeof starts[0]; b++)
+      for (size_t t = 0; t < sizeof steps / sizeof steps[0]; t++)
+        for (size_t m = 0; m < sizeof ns / sizeof ns[0]; m++) {
+          size_t n = ns[m];
+          int64_t first = starts[b] + (steps[t] < 0 ? 1000000 * 4000ll : 0);
+          weft__kern_uniform(buf, n, seeds[s], first, steps[t], 0, 1);
+          for (size_t j = 0; j < n; j++) {
+            uint64_t e = (uint64_t)(first + (int64_t)j * steps[t]);
+            double want = weft__philox_uniform(seeds[s], e);
+            if (buf[j] != want) {
+              print_error("uniform seed %zu start %lld step %lld: element "
+                          "%zu is %.17g, want %.17g\n",
+                          s, (long long)first, (long long)steps[t], j, buf[j],
+                          want);
+              fail();
+            }
+            checked++;
+          }
+          /* low + (high - low) * u, the same rounding */
+          weft__kern_uniform(buf, n, seeds[s], first, steps[t], -2, 3);
+          for (size_t j = 0; j < n; j++) {
+            uint64_t e = (uint64_t)(first + (int64_t)j * steps[t]);
+            assert_double_exact(buf[j],
+                                -2 + 5 * weft__philox_uniform(seeds[s], e));
+          }
+          weft__kern_normal(buf, n, seeds[s], first, steps[t], 0, 1);
+          for (size_t j = 0; j < n; j++) {
+            uint64_t e = (uint64_t)(first + (int64_t)j * steps[t]);
+            double want = weft__philox_normal(seeds[s], e);
+            if (!(fabs(buf[j] - want) <= 1e-14 * (1 + fabs(want)))) {
+              print_error("normal seed %zu start %lld step %lld: element "
+                          "%zu is %.17g, want %.17g\n",
+                          s, (long long)first, (long long)steps[t], j, buf[j],
+                          want);
+              fail();
+            }
+          }
+        }
+  assert_true(checked == 3 * 7 * 4 * 1118);
+  /* the uniform fill of philox.h is the same stream again */
+  weft__kern_uniform(buf, 1003, 42, 12345, 1, 0, 1);
+  double mine[1003];
+  weft__philox_uniform_fill(42, 12345, 1003, mine);
+  assert_memory_equal(buf, mine, sizeof mine);
+}
+
 static void test_distributions(void **state) {
   (void)state;
   const size_t n = 1000000;
@@ -114,6 +181,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_known_answers),
       cmocka_unit_test(test_blocks_match_elements),
+      cmocka_unit_test(test_kern_fills_are_the_element_functions),
       cmocka_unit_test(test_distributions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

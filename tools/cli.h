@@ -14,6 +14,6 @@ void cli_eval_usage(FILE *out);
 /* weft eval of a numpy-style array expression (eval_array.c). */
 int cli_eval_array(const char *text, weft_scheduler sched, int workers,
                    const char *svg, const char *dot, const char *rankdir,
-                   const char *npy, int quiet);
+                   const char *npy, const char *plot, int quiet);
 
 #endif

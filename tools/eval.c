@@ -83,7 +83,8 @@ typedef struct eval_opts {
   weft_scheduler scheduler;
   int workers; /* 0: default */
   int quiet;
-  const char *npy; /* arrays: store the result */
+  const char *npy;  /* arrays: store the result */
+  const char *plot; /* arrays: draw a 1-d result */
 } eval_opts;
 
 void cli_eval_usage(FILE *out) {
@@ -113,6 +114,9 @@ void cli_eval_usage(FILE *out) {
           "  --rankdir DIR      picture direction: TB (default), LR, BT or "
           "RL\n"
           "  --npy FILE         arrays: store the result as a .npy file\n"
+          "  --plot FILE        arrays: draw a 1-d result as a line (PNG or "
+          "SVG by the\n"
+          "                     extension; needs PLplot)\n"
           "  -q, --quiet        print only the result\n"
           "\n"
           "example: weft eval \"(3 + 7) * (2 + 8) * ((2 * 3) - 1)\" --delay "
@@ -221,6 +225,8 @@ static int parse_opts(int argc, char **argv, eval_opts *o) {
       o->rankdir = v;
     } else if ((v = opt_value(argc, argv, &i, "--npy", &bad))) {
       o->npy = v;
+    } else if ((v = opt_value(argc, argv, &i, "--plot", &bad))) {
+      o->plot = v;
     } else if (!bad) {
       fprintf(stderr, "weft eval: unknown option '%s'\n", a);
       bad = 1;
@@ -389,12 +395,14 @@ int cli_eval(int argc, char **argv) {
         fprintf(stderr, "weft eval: --delay is for arithmetic; ignored for "
                         "arrays\n");
       rc = cli_eval_array(o.expr, o.scheduler, o.workers, o.svg, o.dot,
-                          o.rankdir, o.npy, o.quiet);
+                          o.rankdir, o.npy, o.plot, o.quiet);
       free(o.expr);
       return rc;
     }
   if (o.npy)
     fprintf(stderr, "weft eval: --npy is for arrays; ignored\n");
+  if (o.plot)
+    fprintf(stderr, "weft eval: --plot is for arrays; ignored\n");
   expr_tree t;
   char msg[160];
   int col = 0, status = 1;

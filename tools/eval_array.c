@@ -3,7 +3,8 @@
  * array (weft_array_parse); the command prints its repr, computes it on the
  * chosen scheduler, prints the result as numpy would (scalars in full
  * precision, big arrays summarised) and the wall time, and on request draws
- * the graph (--svg, --dot) and stores the result (--npy). */
+ * the graph (--svg, --dot), stores the result (--npy, through weft_npy_save)
+ * and draws a 1-d result (--plot, through weft_plot). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,39 +72,37 @@ static void print_axis(const void *data, weft_dtype dt, int ndim,
   putchar(']');
 }
 
-static int write_npy(const char *path, weft_dtype dt, int ndim,
-                     const int64_t *shape, const void *data, size_t bytes) {
-  static const char *const descr[] = {[WEFT_BOOL] = "|b1", [WEFT_I32] = "<i4",
-                                      [WEFT_I64] = "<i8", [WEFT_F32] = "<f4",
-                                      [WEFT_F64] = "<f8"};
-  char dict[600];
-  size_t n = (size_t)snprintf(dict, sizeof dict,
-                              "{'descr': '%s', 'fortran_order': False, "
-                              "'shape': (",
-                              descr[dt]);
-  for (int k = 0; k < ndim; k++)
-    n += (size_t)snprintf(dict + n, sizeof dict - n, "%lld,%s",
-                          (long long)shape[k], k + 1 < ndim ? " " : "");
-  n += (size_t)snprintf(dict + n, sizeof dict - n, "), }");
-  size_t pad = (64 - (10 + n + 1) % 64) % 64;
-  FILE *f = fopen(path, "wb");
-  if (!f)
+/* --plot: a 1-d result as a line (plt.plot(y)), through weft_plot. */
+static int plot_result(const char *path, const char *text, weft_array *a,
+                       const void *buf) {
+  if (weft_array_ndim(a) != 1) {
+    fprintf(stderr, "weft eval: --plot draws 1-d results; this one has %d "
+                    "dimensions\n", weft_array_ndim(a));
     return -1;
-  unsigned hl = (unsigned)(n + pad + 1);
-  fwrite("\x93NUMPY\x01\x00", 1, 8, f);
-  fputc((int)(hl & 0xff), f);
-  fputc((int)(hl >> 8), f);
-  fwrite(dict, 1, n, f);
-  for (size_t i = 0; i < pad; i++)
-    fputc(' ', f);
-  fputc('\n', f);
-  int bad = bytes && fwrite(data, 1, bytes, f) != bytes;
-  return fclose(f) || bad ? -1 : 0;
+  }
+  size_t n = (size_t)weft_array_size(a);
+  double *y = malloc((n ? n : 1) * sizeof *y);
+  if (!y) {
+    fprintf(stderr, "weft eval: out of memory for the plot\n");
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++)
+    y[i] = element(buf, weft_array_dtype(a), i);
+  weft_plot_opts o;
+  weft_plot_opts_init(&o);
+  o.title = text;
+  o.xlabel = "index";
+  weft_errmsg e;
+  int rc = weft_plot(path, n, NULL, y, &o, &e);
+  free(y);
+  if (rc)
+    fprintf(stderr, "weft eval: %s\n", e.text);
+  return rc ? -1 : 0;
 }
 
 int cli_eval_array(const char *text, weft_scheduler sched, int workers,
                    const char *svg, const char *dot, const char *rankdir,
-                   const char *npy, int quiet) {
+                   const char *npy, const char *plot, int quiet) {
   weft_graph *g = weft_graph_new();
   weft_array *a = NULL;
   char err[600];
@@ -176,10 +175,17 @@ int cli_eval_array(const char *text, weft_scheduler sched, int workers,
       printf(", dtype=%s", weft_dtype_name(dt));
     printf(")\n");
   }
-  if (npy && write_npy(npy, dt, nd, weft_array_shape(a), buf, bytes)) {
-    fprintf(stderr, "weft eval: cannot write %s\n", npy);
+  weft_errmsg e;
+  if (npy && weft_npy_save(npy, dt, nd, weft_array_shape(a), buf, &e)) {
+    fprintf(stderr, "weft eval: %s\n", e.text);
     goto out;
   }
+  if (npy && !quiet)
+    printf("npy: %s\n", npy);
+  if (plot && plot_result(plot, text, a, buf))
+    goto out;
+  if (plot && !quiet)
+    printf("plot: %s\n", plot);
   if (!quiet)
     printf("wall time: %.6f s (%zu chunk%s)\n", wall, n, n == 1 ? "" : "s");
   status = 0;

@@ -127,9 +127,13 @@ weft_array *weft_eye(weft_graph *g, weft_dtype dt, int64_t n, int64_t m,
                      int64_t k, weft_chunks chunks);
 /* float64 values, uniform in [low, high), or normal (mean, stddev):
  * element i (C order in the whole array) comes from Philox-4x32-10 with key
- * `seed` and counter i (uniform: counter i / 2, one 64-bit half each;
- * normal: Box-Muller on the counter's two halves), so values depend only on
- * the seed and the element's index. */
+ * `seed`, so values depend only on the seed and the element's index.
+ * Uniform: counter {i / 2, 0} (as two 64-bit words), its 64-bit half i % 2,
+ * top 53 bits times 2^-53 = u, low + (high - low) * u. Normal: counter
+ * {i, 1 << 32}, Box-Muller of its halves, u1 = (top 53 bits + 1) 2^-53 and
+ * u2 = top 53 bits times 2^-53: mean + stddev * sqrt(-2 ln u1)
+ * cos(2 pi u2), cos and log being glibc's vector versions (libmvec) where
+ * weft was built with them. */
 weft_array *weft_random_uniform(weft_graph *g, uint64_t seed, double low,
                                 double high, weft_shape shape,
                                 weft_chunks chunks);
@@ -144,6 +148,18 @@ weft_array *weft_random_normal(weft_graph *g, uint64_t seed, double mean,
 weft_array *weft_array_from_buffer(weft_graph *g, weft_dtype dt,
                                    weft_shape shape, weft_chunks chunks,
                                    const void *data);
+/* numpy's np.load(path, mmap_mode='r') then da.from_array(x, chunks): the
+ * .npy file (weft/npy.h) is opened and mapped once, here; each chunk is a
+ * task that takes its block with weft_npy_block, a view of the mapping
+ * without a copy when the block is contiguous in the file (whole rows of a
+ * C-order file in this byte order), a copy otherwise (Fortran order, other
+ * byte order, a block narrower than a row). The mapping lives while the
+ * array or any chunk viewing it does. The tasks read this process' mapping,
+ * so they run in the computing process under procs. Errors (the graph's,
+ * naming the file): an unreadable or invalid .npy, a dtype arrays do not
+ * have (int8, uint16, ...: WEFT_ENOTSUP), chunks that do not fit. */
+weft_array *weft_array_from_npy(weft_graph *g, const char *path,
+                                weft_chunks chunks);
 /* Dask's from_delayed / map_blocks with no input: each chunk is made by the
  * registered task fn, called with three arguments: a list of the block's
  * indices (ints), a list of the block's first element per axis, and
@@ -326,6 +342,15 @@ typedef struct weft_array_block {
 typedef int (*weft_array_block_fn)(const weft_array_block *blk, void *ud);
 int weft_array_compute_blocks(weft_array *a, weft_array_block_fn fn, void *ud,
                               const weft_compute_opts *opts);
+
+/* Stores a into path as a .npy (np.save's format: C order, this machine's
+ * byte order) chunk by chunk: weft_npy_create sizes the file, then each
+ * block is written with weft_npy_write_block by the weft_array_compute_blocks
+ * callback as soon as it is made, so the array is never whole in memory.
+ * 0, or the compute's error, or WEFT_EIO / WEFT_ESYS for the file (message
+ * in the graph, naming the file); on any error the file is removed. */
+int weft_array_to_npy(weft_array *a, const char *path,
+                      const weft_compute_opts *opts);
 
 /* ---- numpy-style text ----
  * Builds the array an expression describes, as numpy and dask.array spell

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "array_impl.h"
+#include "philox.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&      \
     !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
@@ -548,60 +549,12 @@ KERN void weft__kern_sqdev_acc_f64(double *acc, const double *x,
     acc[i] += (x[i] - m[i]) * (x[i] - m[i]);
 }
 
-/* ---- Philox-4x32-10 ---- */
-
-static inline void philox_round(uint32_t c[4], const uint32_t k[2]) {
-  uint64_t p0 = (uint64_t)0xD2511F53u * c[0];
-  uint64_t p1 = (uint64_t)0xCD9E8D57u * c[2];
-  uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
-  uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
-  uint32_t n0 = hi1 ^ c[1] ^ k[0], n2 = hi0 ^ c[3] ^ k[1];
-  c[0] = n0;
-  c[1] = lo1;
-  c[2] = n2;
-  c[3] = lo0;
-}
+/* ---- Philox-4x32-10: the generator of philox.h (its rounds, constants
+ * and counters), in the loops of random arrays ---- */
 
 void weft__philox4x32(const uint32_t ctr[4], const uint32_t key[2],
                       uint32_t out[4]) {
-  uint32_t c[4] = {ctr[0], ctr[1], ctr[2], ctr[3]};
-  uint32_t k[2] = {key[0], key[1]};
-  for (int r = 0; r < 10; r++) {
-    if (r) {
-      k[0] += 0x9E3779B9u;
-      k[1] += 0xBB67AE85u;
-    }
-    philox_round(c, k);
-  }
-  memcpy(out, c, sizeof c);
-}
-
-/* Philox on counters written out so that a loop over them vectorises
- * (32 x 32 -> 64-bit products are one instruction per 8 lanes). */
-#define PHILOX10(x0, x1, x2, x3, key0, key1)                                   \
-  do {                                                                         \
-    uint64_t a0_ = x0, a1_ = x1, a2_ = x2, a3_ = x3;                           \
-    uint64_t k0_ = (key0), k1_ = (key1);                                       \
-    for (int r_ = 0; r_ < 10; r_++) {                                          \
-      uint64_t p0_ = 0xD2511F53u * (a0_ & 0xffffffffu);                        \
-      uint64_t p1_ = 0xCD9E8D57u * (a2_ & 0xffffffffu);                        \
-      uint64_t n0_ = ((p1_ >> 32) ^ a1_ ^ k0_) & 0xffffffffu;                  \
-      uint64_t n2_ = ((p0_ >> 32) ^ a3_ ^ k1_) & 0xffffffffu;                  \
-      a1_ = p1_ & 0xffffffffu;                                                 \
-      a3_ = p0_ & 0xffffffffu;                                                 \
-      a0_ = n0_;                                                               \
-      a2_ = n2_;                                                               \
-      k0_ = (k0_ + 0x9E3779B9u) & 0xffffffffu;                                 \
-      k1_ = (k1_ + 0xBB67AE85u) & 0xffffffffu;                                 \
-    }                                                                          \
-    x0 = (uint32_t)a0_;                                                        \
-    x1 = (uint32_t)a1_;                                                        \
-    x2 = (uint32_t)a2_;                                                        \
-    x3 = (uint32_t)a3_;                                                        \
-  } while (0)
-
-static inline double unit53(uint64_t bits) {
-  return (double)(int64_t)(bits >> 11) * 0x1p-53;
+  weft__philox4x32_10(ctr, key, out);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -609,12 +562,13 @@ static inline double unit53(uint64_t bits) {
 #define HAVE_PHILOX_AVX512 1
 /* The pairs loop of uniform_range, 8 counters at a time with AVX-512
  * (vpmuludq is Philox's 32 x 32 -> 64-bit product; gcc does not find it
- * from C); the same bits as PHILOX10. Returns the pairs done. */
+ * from C); the same bits as WEFT__PHILOX10, with philox.h's constants.
+ * Returns the pairs done. */
 __attribute__((target("avx512f,avx512dq"))) static size_t
 uniform_pairs_avx512(double *q, size_t np, uint64_t cbase, uint32_t key0,
                      uint32_t key1, double lo, double span) {
-  const __m512i m0 = _mm512_set1_epi64(0xD2511F53u);
-  const __m512i m1 = _mm512_set1_epi64(0xCD9E8D57u);
+  const __m512i m0 = _mm512_set1_epi64(WEFT__PHILOX_M0);
+  const __m512i m1 = _mm512_set1_epi64(WEFT__PHILOX_M1);
   const __m512i lo32 = _mm512_set1_epi64(0xffffffffu);
   const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
   const __m512i even = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
@@ -637,8 +591,8 @@ uniform_pairs_avx512(double *q, size_t np, uint64_t cbase, uint32_t key0,
       x3 = _mm512_and_si512(p0, lo32);
       x0 = n0;
       x2 = n2;
-      k0 += 0x9E3779B9u;
-      k1 += 0xBB67AE85u;
+      k0 += WEFT__PHILOX_W0;
+      k1 += WEFT__PHILOX_W1;
     }
     __m512i b0 = _mm512_or_si512(x0, _mm512_slli_epi64(x1, 32));
     __m512i b1 = _mm512_or_si512(x2, _mm512_slli_epi64(x3, 32));
@@ -661,9 +615,10 @@ KERN static void uniform_range(double *restrict d, size_t n, uint32_t key0,
   size_t k = 0;
   if (n && (e0 & 1)) { /* the odd half of a first counter */
     uint64_t c = e0 >> 1;
-    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0, x3 = 0;
-    PHILOX10(x0, x1, x2, x3, key0, key1);
-    d[0] = lo + span * unit53(x2 | (uint64_t)x3 << 32);
+    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0,
+             x3 = WEFT__PHILOX_UNIFORM;
+    WEFT__PHILOX10(x0, x1, x2, x3, key0, key1);
+    d[0] = lo + span * weft__philox_to_unit(x2 | (uint64_t)x3 << 32);
     k = 1;
   }
   uint64_t cbase = (e0 + k) >> 1;
@@ -676,17 +631,19 @@ KERN static void uniform_range(double *restrict d, size_t n, uint32_t key0,
 #endif
   for (size_t j = j0; j < np; j++) {
     uint64_t c = cbase + j;
-    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0, x3 = 0;
-    PHILOX10(x0, x1, x2, x3, key0, key1);
-    q[2 * j] = lo + span * unit53(x0 | (uint64_t)x1 << 32);
-    q[2 * j + 1] = lo + span * unit53(x2 | (uint64_t)x3 << 32);
+    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0,
+             x3 = WEFT__PHILOX_UNIFORM;
+    WEFT__PHILOX10(x0, x1, x2, x3, key0, key1);
+    q[2 * j] = lo + span * weft__philox_to_unit(x0 | (uint64_t)x1 << 32);
+    q[2 * j + 1] = lo + span * weft__philox_to_unit(x2 | (uint64_t)x3 << 32);
   }
   k += 2 * np;
   if (k < n) { /* the even half of a last counter */
     uint64_t c = (e0 + k) >> 1;
-    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0, x3 = 0;
-    PHILOX10(x0, x1, x2, x3, key0, key1);
-    d[k] = lo + span * unit53(x0 | (uint64_t)x1 << 32);
+    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0,
+             x3 = WEFT__PHILOX_UNIFORM;
+    WEFT__PHILOX10(x0, x1, x2, x3, key0, key1);
+    d[k] = lo + span * weft__philox_to_unit(x0 | (uint64_t)x1 << 32);
   }
 }
 
@@ -696,6 +653,8 @@ KERN void weft__kern_uniform(double *out, size_t n, uint64_t seed,
                              double hi) {
   uint32_t key0 = (uint32_t)seed, key1 = (uint32_t)(seed >> 32);
   double span = hi - lo;
+  if (n == 0) /* (the reversal below needs n >= 1) */
+    return;
   if (step == 1 || n == 1) {
     uniform_range(out, n, key0, key1, (uint64_t)first, lo, span);
     return;
@@ -713,9 +672,10 @@ KERN void weft__kern_uniform(double *out, size_t n, uint64_t seed,
   for (size_t i = 0; i < n; i++) {
     uint64_t e = (uint64_t)(first + (int64_t)i * step);
     uint64_t c = e >> 1;
-    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0, x3 = 0;
-    PHILOX10(x0, x1, x2, x3, key0, key1);
-    out[i] = lo + span * unit53((e & 1) ? (x2 | (uint64_t)x3 << 32)
+    uint32_t x0 = (uint32_t)c, x1 = (uint32_t)(c >> 32), x2 = 0,
+             x3 = WEFT__PHILOX_UNIFORM;
+    WEFT__PHILOX10(x0, x1, x2, x3, key0, key1);
+    out[i] = lo + span * weft__philox_to_unit((e & 1) ? (x2 | (uint64_t)x3 << 32)
                                         : (x0 | (uint64_t)x1 << 32));
   }
 }
@@ -728,11 +688,11 @@ KERN void weft__kern_normal(double *out, size_t n, uint64_t seed,
     double u1[16], u2[16], z[16];
     for (int j = 0; j < 16; j++) { /* past n: harmless extra counters */
       uint64_t e = (uint64_t)(first + (int64_t)(i0 + (size_t)j) * step);
-      uint32_t x0 = (uint32_t)e, x1 = (uint32_t)(e >> 32), x2 = 0, x3 = 1;
-      PHILOX10(x0, x1, x2, x3, key0, key1);
-      uint64_t b1 = x0 | (uint64_t)x1 << 32, b2 = x2 | (uint64_t)x3 << 32;
-      u1[j] = ((double)(int64_t)(b1 >> 11) + 1.0) * 0x1p-53;
-      u2[j] = (double)(int64_t)(b2 >> 11) * 0x1p-53;
+      uint32_t x0 = (uint32_t)e, x1 = (uint32_t)(e >> 32), x2 = 0,
+               x3 = WEFT__PHILOX_NORMAL;
+      WEFT__PHILOX10(x0, x1, x2, x3, key0, key1);
+      u1[j] = weft__philox_to_unit_open(x0 | (uint64_t)x1 << 32);
+      u2[j] = weft__philox_to_unit(x2 | (uint64_t)x3 << 32);
     }
 #pragma omp simd
     for (int j = 0; j < 16; j++)

@@ -4,6 +4,7 @@
  * the arrays as it reads (nothing is computed). Errors name the column. */
 #include <ctype.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "array_impl.h"
 #include "weft/error.h"
+#include "weft/npy.h"
 
 enum { V_NONE, V_ARR, V_INT, V_NUM, V_BOOL, V_TUPLE, V_STR, V_LIST };
 #define MAXLIST 32
@@ -487,6 +489,24 @@ static int creation(P *p, const char *name, args *ar, size_t at, val *out,
       return -1;
     return set_arr(p, out, weft_eye(p->g, dt, n, m, k, c), at);
   }
+  if (!strcmp(name, "load") || !strcmp(name, "from_npy")) {
+    /* np.load("x.npy", chunks=...): the file memory-mapped, chunk by chunk */
+    val *fv = arg(ar, 0, "file", &vat);
+    if (!fv || fv->kind != V_STR)
+      return perr(p, at, "%s needs a file name (a string)", name);
+    weft_errmsg e;
+    weft_npy *f;
+    if (weft_npy_open(fv->str, &f, &e))
+      return perr(p, vat, "%s", e.text);
+    const weft_npy_info *in = weft_npy_get_info(f);
+    s.ndim = in->ndim > MAXD ? MAXD : in->ndim;
+    memcpy(s.d, in->shape, (size_t)s.ndim * sizeof s.d[0]);
+    weft_dtype fdt = in->dtype;
+    weft_npy_close(f);
+    if (to_chunks(p, cv, cat, &s, fdt, &c, buf, 4096))
+      return -1;
+    return set_arr(p, out, weft_array_from_npy(p->g, fv->str, c), at);
+  }
   bool uni = !strcmp(name, "random") || !strcmp(name, "uniform") ||
              !strcmp(name, "random.random") || !strcmp(name, "random.uniform");
   bool nor = !strcmp(name, "normal") || !strcmp(name, "random.normal") ||
@@ -644,6 +664,9 @@ static int parse_atom(P *p, val *out) {
     const char *e = strchr(s + 1, *s);
     if (!e)
       return perr(p, at, "unterminated string");
+    if (e - s - 1 >= (ptrdiff_t)sizeof out->str)
+      return perr(p, at, "string longer than %zu characters",
+                  sizeof out->str - 1);
     out->kind = V_STR;
     snprintf(out->str, sizeof out->str, "%.*s", (int)(e - s - 1), s + 1);
     p->pos += (size_t)(e - s) + 1;
