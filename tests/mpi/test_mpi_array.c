@@ -10,7 +10,8 @@
  * normal), whose blocks, reductions and combines run on any rank by their
  * registered names. Also: the big-mean shapes (ones * ones[::-1, ::-1]).mean()
  * and cos(x)**2 row means, reductions along each axis with split_every, and
- * a user kernel (map_blocks) that is not registered is named, not crashed. */
+ * registered user kernel (map_blocks) travels; one that is not registered is
+ * named, not crashed. */
 #include <math.h>
 
 #include "array_npy.h"
@@ -313,12 +314,65 @@ static void test_generated(void **state) {
   weft_graph_free(g);
 }
 
+/* A user kernel: each element times 3, plus its block's first element. */
+static int triple(weft_task_ctx *ctx, const weft_value *args, size_t nargs,
+                  weft_value *out) {
+  (void)nargs;
+  weft_chunk_info ci;
+  if (weft_chunk_get(&args[0], &ci) || ci.dtype != WEFT_F64)
+    return weft_fail(ctx, "triple: not a float64 chunk");
+  double *d;
+  if (weft_chunk_new(out, WEFT_F64, ci.ndim, ci.shape, (void **)&d))
+    return weft_fail(ctx, "out of memory");
+  const double *in = ci.data;
+  for (size_t i = 0; i < ci.count; i++)
+    d[i] = in[i] * 3 + in[0];
+  return 0;
+}
+WEFT_REGISTER_ARITY(triple, 2);
+/* The same function under a name no rank has registered. */
+static weft_fn_info unregistered = {"tma.unregistered", triple, 2, __FILE__,
+                                    NULL};
+
+/* A registered kernel runs on the ranks and gives threads' bytes; one that
+ * is not registered fails the compute naming it (no crash, no hang). */
+static void test_kernels(void **state) {
+  (void)state;
+  weft_graph *g = weft_graph_new();
+  weft_array *x = weft_random_uniform(g, 11, 0, 1, WEFT_SHAPE(120, 90),
+                                      WEFT_CHUNKS(40, 30));
+  weft_array *t = weft_array_map_blocks(WEFT_FN(triple), WEFT_F64, 1, &x,
+                                        weft_none());
+  weft_array *m = weft_array_mean(t, WEFT_AXES(0));
+  assert_non_null(m);
+  size_t nb;
+  free(both(m, "map_blocks(triple).mean(axis=0)", &nb));
+  weft_array *u = weft_array_map_blocks(&unregistered, WEFT_F64, 1, &x,
+                                        weft_none());
+  assert_non_null(u);
+  double out[120 * 90];
+  weft_compute_opts om = opts_for(WEFT_SCHED_MPI);
+  int rc = weft_array_compute_buffer(u, out, sizeof out, &om);
+  if (weft_mpi_size() > 1) {
+    assert_true(rc < 0);
+    assert_contains(weft_graph_error(g), "tma.unregistered");
+  } else {
+    assert_int_equal(rc, 0);
+  }
+  weft_array_free(u);
+  weft_array_free(m);
+  weft_array_free(t);
+  weft_array_free(x);
+  weft_graph_free(g);
+}
+
 int main(int argc, char **argv) {
   if (weft_mpi_init(&argc, &argv))
     return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_generated),
       cmocka_unit_test(test_numpy_cases),
+      cmocka_unit_test(test_kernels),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
