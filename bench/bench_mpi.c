@@ -154,8 +154,7 @@ static void bench_arrays(int reps) {
       for (int r = 0; r < reps; r++) {
         double t0 = now_s();
         if (!out[s] || weft_array_compute_buffer(a, out[s], nb, &o)) {
-          fprintf(stderr, "bench_mpi: %s: %s\n", texts[w],
-                  weft_graph_error(g));
+          fprintf(stderr, "bench_mpi: %s: %s\n", texts[w], weft_graph_error(g));
           exit(1);
         }
         double t = now_s() - t0;

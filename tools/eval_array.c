@@ -199,8 +199,8 @@ int cli_eval_array(const char *text, weft_scheduler sched, int workers,
     goto out;
   }
   if (!quiet)
-    printf("wall time: %.6f s (%zu chunk%s, %s scheduler, %d worker%s)\n",
-           wall, n, n == 1 ? "" : "s", run.scheduler ? run.scheduler : "?",
+    printf("wall time: %.6f s (%zu chunk%s, %s scheduler, %d worker%s)\n", wall,
+           n, n == 1 ? "" : "s", run.scheduler ? run.scheduler : "?",
            run.workers, run.workers == 1 ? "" : "s");
   status = 0;
 out:

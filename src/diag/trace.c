@@ -467,8 +467,9 @@ int weft_trace_write(const weft_trace *t, const char *path, char *errbuf,
       if ((k == 0 || (mpi && k == 1)) && !c->lanes[k].n && !c->lanes[k].ne)
         continue;
       if (k == 0)
-        snprintf(name, sizeof name, mpi ? "rank 0 (the program)"
-                                        : "program (tasks run in the caller)");
+        snprintf(name, sizeof name,
+                 mpi ? "rank 0 (the program)"
+                     : "program (tasks run in the caller)");
       else
         snprintf(name, sizeof name, mpi ? "rank %d" : "worker %d", k - 1);
       meta(f, &first, c->id, k, "thread_name", name, -1);

@@ -35,32 +35,81 @@ static double next_rand(void) {
 }
 
 static const input inputs[] = {
-    {"a", WEFT_F64, WEFT_SHAPE(7, 11), WEFT_CHUNKS(3, 4),
+    {"a",
+     WEFT_F64,
+     WEFT_SHAPE(7, 11),
+     WEFT_CHUNKS(3, 4),
      {{2, 5, -1}, {4, 4, 3, -1}}},
-    {"b", WEFT_F64, WEFT_SHAPE(7, 11), WEFT_CHUNKS(7, 5), {{1, 6, -1}, {11, -1}}},
-    {"i", WEFT_I32, WEFT_SHAPE(7, 11), WEFT_CHUNKS(4, 4),
+    {"b",
+     WEFT_F64,
+     WEFT_SHAPE(7, 11),
+     WEFT_CHUNKS(7, 5),
+     {{1, 6, -1}, {11, -1}}},
+    {"i",
+     WEFT_I32,
+     WEFT_SHAPE(7, 11),
+     WEFT_CHUNKS(4, 4),
      {{3, 4, -1}, {2, 9, -1}}},
     {"j", WEFT_I64, WEFT_SHAPE(11), WEFT_CHUNKS(4), {{5, 6, -1}, {-1}}},
-    {"f", WEFT_F32, WEFT_SHAPE(7, 11), WEFT_CHUNKS(2, 11),
+    {"f",
+     WEFT_F32,
+     WEFT_SHAPE(7, 11),
+     WEFT_CHUNKS(2, 11),
      {{7, -1}, {3, 3, 5, -1}}},
-    {"m", WEFT_BOOL, WEFT_SHAPE(7, 11), WEFT_CHUNKS(3, 3),
+    {"m",
+     WEFT_BOOL,
+     WEFT_SHAPE(7, 11),
+     WEFT_CHUNKS(3, 3),
      {{6, 1, -1}, {5, 6, -1}}},
 };
 
 static const char *const cases[] = {
-    "a + b", "a * b[::-1, ::-1]", "2 - a", "a / b", "a // b", "a ** 2",
-    "i + j", "i // 4", "i ** 2", "i.astype('float32') + f", "f / 3",
-    "m & (a > 0)", "~m", "np.where(m, a, i)", "np.clip(a, -1, 1)", "np.cos(a)",
-    "np.exp(a)", "np.arctan2(a, b)", "a[2:5, 1:9:3]", "a[::-2]",
-    "a[:, ::-1][1:6]", "a[5:1:-2, -3:]", "a.T + b.T", "a.sum()",
-    "a.sum(axis=0)", "a.sum(axis=1, split_every=2)", "i.sum(axis=0)",
-    "m.sum(axis=1)", "a.prod(axis=0)", "a.min(axis=1)", "i.max(axis=0)",
-    "a.var()", "a.std(axis=0)", "f.mean()", "m.any(axis=0)", "a.argmin()",
-    "a.argmax(axis=1)", "(np.cos(a) ** 2).mean(axis=1)",
-    "(a * a[::-1, ::-1]).mean()", "a.rechunk((3, 11)).reshape(77)",
-    "np.concatenate([a, i], axis=1)", "np.stack([j, j * 2, j * 3])",
-    "np.arange(3, 30, 4, chunks=3)", "np.eye(6, chunks=4) * 2",
-    "(np.ones((6, 8), chunks=(2, 3)) * np.ones((6, 8), chunks=(2, 3))[::-1, ::-1]).mean()",
+    "a + b",
+    "a * b[::-1, ::-1]",
+    "2 - a",
+    "a / b",
+    "a // b",
+    "a ** 2",
+    "i + j",
+    "i // 4",
+    "i ** 2",
+    "i.astype('float32') + f",
+    "f / 3",
+    "m & (a > 0)",
+    "~m",
+    "np.where(m, a, i)",
+    "np.clip(a, -1, 1)",
+    "np.cos(a)",
+    "np.exp(a)",
+    "np.arctan2(a, b)",
+    "a[2:5, 1:9:3]",
+    "a[::-2]",
+    "a[:, ::-1][1:6]",
+    "a[5:1:-2, -3:]",
+    "a.T + b.T",
+    "a.sum()",
+    "a.sum(axis=0)",
+    "a.sum(axis=1, split_every=2)",
+    "i.sum(axis=0)",
+    "m.sum(axis=1)",
+    "a.prod(axis=0)",
+    "a.min(axis=1)",
+    "i.max(axis=0)",
+    "a.var()",
+    "a.std(axis=0)",
+    "f.mean()",
+    "m.any(axis=0)",
+    "a.argmin()",
+    "a.argmax(axis=1)",
+    "(np.cos(a) ** 2).mean(axis=1)",
+    "(a * a[::-1, ::-1]).mean()",
+    "a.rechunk((3, 11)).reshape(77)",
+    "np.concatenate([a, i], axis=1)",
+    "np.stack([j, j * 2, j * 3])",
+    "np.arange(3, 30, 4, chunks=3)",
+    "np.eye(6, chunks=4) * 2",
+    "(np.ones((6, 8), chunks=(2, 3)) * np.ones((6, 8), chunks=(2, 3))[::-1, "
+    "::-1]).mean()",
     "(a - a.mean()).sum(axis=0)",
 };
 
@@ -73,12 +122,23 @@ static void *make_data(const input *in) {
   for (size_t i = 0; i < n; i++) {
     double r = next_rand();
     switch (in->dt) {
-    case WEFT_F64: ((double *)p)[i] = (r - 0.5) * 6; break;
-    case WEFT_F32: ((float *)p)[i] = (float)((r - 0.5) * 4); break;
-    case WEFT_I32: ((int32_t *)p)[i] = (int32_t)(r * 13) - 6; break;
-    case WEFT_I64: ((int64_t *)p)[i] = (int64_t)(r * 201) - 100; break;
-    case WEFT_BOOL: ((uint8_t *)p)[i] = r < 0.4; break;
-    default: break;
+    case WEFT_F64:
+      ((double *)p)[i] = (r - 0.5) * 6;
+      break;
+    case WEFT_F32:
+      ((float *)p)[i] = (float)((r - 0.5) * 4);
+      break;
+    case WEFT_I32:
+      ((int32_t *)p)[i] = (int32_t)(r * 13) - 6;
+      break;
+    case WEFT_I64:
+      ((int64_t *)p)[i] = (int64_t)(r * 201) - 100;
+      break;
+    case WEFT_BOOL:
+      ((uint8_t *)p)[i] = r < 0.4;
+      break;
+    default:
+      break;
     }
   }
   return p;
@@ -244,8 +304,8 @@ static void test_generated(void **state) {
   weft_array *p = weft_array_mul(x, ry);
   weft_array *cs = weft_array_cos(p);
   weft_array *s = weft_array_add(cs, x);
-  weft_array *o = weft_ones(g, WEFT_F64, WEFT_SHAPE(600, 400),
-                            WEFT_CHUNKS(100, 100));
+  weft_array *o =
+      weft_ones(g, WEFT_F64, WEFT_SHAPE(600, 400), WEFT_CHUNKS(100, 100));
   weft_array *ro = weft_array_slice(o, "::-1, ::-1");
   weft_array *oo = weft_array_mul(o, ro);
   weft_array *cx = weft_array_cos(x);
@@ -256,8 +316,7 @@ static void test_generated(void **state) {
     const char *what;
     weft_array *a;
   } runs[] = {
-      {"(ones * ones[::-1, ::-1]).mean()",
-       weft_array_mean(oo, WEFT_AXES_ALL)},
+      {"(ones * ones[::-1, ::-1]).mean()", weft_array_mean(oo, WEFT_AXES_ALL)},
       {"(cos(x) ** 2).mean(axis=1)", weft_array_mean(c2, WEFT_AXES(1))},
       {"s.sum(split_every=3)",
        weft_array_reduce(WEFT_RED_SUM, s, WEFT_AXES_ALL, &r3)},
@@ -265,8 +324,7 @@ static void test_generated(void **state) {
        weft_array_reduce(WEFT_RED_VAR, s, WEFT_AXES(0), &r2k)},
       {"s.argmax()",
        weft_array_reduce(WEFT_RED_ARGMAX, s, WEFT_AXES_ALL, NULL)},
-      {"s.max(axis=1)",
-       weft_array_reduce(WEFT_RED_MAX, s, WEFT_AXES(1), NULL)},
+      {"s.max(axis=1)", weft_array_reduce(WEFT_RED_MAX, s, WEFT_AXES(1), NULL)},
       {"s", weft_array_retain(s)},
       {"s.T[::3, 1:-1]", weft_array_slice(st, "::3, 1:-1")},
   };
@@ -341,14 +399,14 @@ static void test_kernels(void **state) {
   weft_graph *g = weft_graph_new();
   weft_array *x = weft_random_uniform(g, 11, 0, 1, WEFT_SHAPE(120, 90),
                                       WEFT_CHUNKS(40, 30));
-  weft_array *t = weft_array_map_blocks(WEFT_FN(triple), WEFT_F64, 1, &x,
-                                        weft_none());
+  weft_array *t =
+      weft_array_map_blocks(WEFT_FN(triple), WEFT_F64, 1, &x, weft_none());
   weft_array *m = weft_array_mean(t, WEFT_AXES(0));
   assert_non_null(m);
   size_t nb;
   free(both(m, "map_blocks(triple).mean(axis=0)", &nb));
-  weft_array *u = weft_array_map_blocks(&unregistered, WEFT_F64, 1, &x,
-                                        weft_none());
+  weft_array *u =
+      weft_array_map_blocks(&unregistered, WEFT_F64, 1, &x, weft_none());
   assert_non_null(u);
   double out[120 * 90];
   weft_compute_opts om = opts_for(WEFT_SCHED_MPI);
