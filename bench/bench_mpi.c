@@ -12,6 +12,15 @@
  *   rank0     rank 0's CPU time per task and per message inside the
  *             scheduler (fitted from the chains and the DAG: docs/scaling.md
  *             feeds these into its simulation)
+ *   arrays    the arrays issue's big mean, (ones * ones[::-1, ::-1]).mean()
+ *             over (200000, 4000) float64 in (1000, 1000) chunks, and the
+ *             cos**2 row means (cos(ones) ** 2).mean(axis=1), best of reps
+ *             on mpi and on threads; the two results must be the same bytes
+ *             (ARRAY_ROWS=N shrinks the 200000 rows for a quick look). The
+ *             ones are constant runs that the reductions fold, so the same
+ *             two over random((rows / 10, 4000), seed=0) (rmean, rcos2)
+ *             show the cost of real elements
+ * `bench_mpi --arrays` runs only the arrays part.
  * Prints "BENCH <name> <value>" lines for run_mpi.sh. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +107,71 @@ static weft_compute_opts opts_of(weft_scheduler s) {
   return o;
 }
 
+/* The arrays part: best of reps of each workload on mpi then threads;
+ * prints BENCH <sched>_<name>_s and BENCH <name>_identical (1: the same
+ * bytes on both). */
+static void bench_arrays(int reps) {
+  long rows = getenv("ARRAY_ROWS") ? atol(getenv("ARRAY_ROWS")) : 200000;
+  if (rows < 1000)
+    rows = 1000;
+  long rrows = rows / 10 < 1000 ? 1000 : rows / 10;
+  char mean[300], cos2[200], rmean[300], rcos2[200];
+  snprintf(rmean, sizeof rmean,
+           "(random((%ld, 4000), chunks=(1000, 1000), seed=0) * "
+           "random((%ld, 4000), chunks=(1000, 1000), seed=0)[::-1, ::-1])"
+           ".mean()",
+           rrows, rrows);
+  snprintf(rcos2, sizeof rcos2,
+           "(cos(random((%ld, 4000), chunks=(1000, 1000), seed=0)) ** 2)"
+           ".mean(axis=1)",
+           rrows);
+  snprintf(mean, sizeof mean,
+           "(ones((%ld, 4000), chunks=(1000, 1000)) * ones((%ld, 4000), "
+           "chunks=(1000, 1000))[::-1, ::-1]).mean()",
+           rows, rows);
+  snprintf(cos2, sizeof cos2,
+           "(cos(ones((%ld, 4000), chunks=(1000, 1000))) ** 2).mean(axis=1)",
+           rows);
+  const char *names[4] = {"mean", "cos2", "rmean", "rcos2"},
+             *texts[4] = {mean, cos2, rmean, rcos2};
+  printf("BENCH array_rows %ld\nBENCH array_random_rows %ld\n", rows, rrows);
+  for (int w = 0; w < 4; w++) {
+    weft_graph *g = weft_graph_new();
+    weft_array *a = NULL;
+    char err[256];
+    int col;
+    if (weft_array_parse(g, texts[w], 0, NULL, NULL, &a, err, sizeof err,
+                         &col)) {
+      fprintf(stderr, "bench_mpi: %s: %s\n", texts[w], err);
+      exit(1);
+    }
+    size_t nb = (size_t)weft_array_nbytes(a);
+    void *out[2] = {malloc(nb), malloc(nb)};
+    weft_scheduler sch[2] = {WEFT_SCHED_MPI, WEFT_SCHED_THREADS};
+    for (int s = 0; s < 2; s++) {
+      weft_compute_opts o = opts_of(sch[s]);
+      double best = 1e30;
+      for (int r = 0; r < reps; r++) {
+        double t0 = now_s();
+        if (!out[s] || weft_array_compute_buffer(a, out[s], nb, &o)) {
+          fprintf(stderr, "bench_mpi: %s: %s\n", texts[w], weft_graph_error(g));
+          exit(1);
+        }
+        double t = now_s() - t0;
+        best = t < best ? t : best;
+      }
+      printf("BENCH %s_%s_s %.4f\n", s ? "threads" : "mpi", names[w], best);
+      fflush(stdout);
+    }
+    printf("BENCH %s_identical %d\n", names[w],
+           memcmp(out[0], out[1], nb) == 0);
+    free(out[0]);
+    free(out[1]);
+    weft_array_free(a);
+    weft_graph_free(g);
+  }
+}
+
 /* Best of reps: seconds of one compute of the n outputs. */
 static double timed(weft_graph *g, size_t n, weft_node **outs, weft_scheduler s,
                     int reps) {
@@ -147,6 +221,10 @@ int main(int argc, char **argv) {
   }
   if (argc > 1 && strcmp(argv[1], "--startup") == 0)
     return 0; /* run_mpi.sh times the whole mpirun of this */
+  if (argc > 1 && strcmp(argv[1], "--arrays") == 0) {
+    bench_arrays(reps);
+    return 0;
+  }
   const char *names[2] = {"mpi", "threads"};
   weft_scheduler sch[2] = {WEFT_SCHED_MPI, WEFT_SCHED_THREADS};
   /* overhead: empty tasks */
@@ -205,5 +283,6 @@ int main(int argc, char **argv) {
     }
     printf("BENCH %s_metg_us %d\n", names[s], metg);
   }
+  bench_arrays(reps);
   return 0;
 }

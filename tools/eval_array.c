@@ -100,6 +100,21 @@ static int plot_result(const char *path, const char *text, weft_array *a,
   return rc ? -1 : 0;
 }
 
+/* The scheduler and worker count of the compute, from its COMPUTE_BEGIN
+ * event (published on the calling thread), for the wall-time line. */
+typedef struct array_run {
+  int workers;
+  const char *scheduler;
+} array_run;
+
+static void on_begin(const weft_event *ev, void *ud) {
+  array_run *r = ud;
+  if (ev->kind == WEFT_EV_COMPUTE_BEGIN) {
+    r->workers = ev->workers;
+    r->scheduler = ev->scheduler;
+  }
+}
+
 int cli_eval_array(const char *text, weft_scheduler sched, int workers,
                    const char *svg, const char *dot, const char *rankdir,
                    const char *npy, const char *plot, int quiet) {
@@ -146,6 +161,9 @@ int cli_eval_array(const char *text, weft_scheduler sched, int workers,
   weft_compute_opts_init(&co);
   co.scheduler = sched;
   co.workers = workers;
+  array_run run = {0, NULL};
+  weft_listener lis = {on_begin, &run, NULL};
+  co.listener = &lis;
   size_t bytes = (size_t)weft_array_nbytes(a);
   buf = malloc(bytes ? bytes : 1);
   if (!buf) {
@@ -187,7 +205,9 @@ int cli_eval_array(const char *text, weft_scheduler sched, int workers,
   if (plot && !quiet)
     printf("plot: %s\n", plot);
   if (!quiet)
-    printf("wall time: %.6f s (%zu chunk%s)\n", wall, n, n == 1 ? "" : "s");
+    printf("wall time: %.6f s (%zu chunk%s, %s scheduler, %d worker%s)\n", wall,
+           n, n == 1 ? "" : "s", run.scheduler ? run.scheduler : "?",
+           run.workers, run.workers == 1 ? "" : "s");
   status = 0;
 out:
   free(buf);

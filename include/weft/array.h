@@ -3,7 +3,7 @@
  * A weft_array is lazy: a shape, a dtype and chunks per axis, and the
  * expression that makes it. Nothing is computed until weft_array_compute_*
  * (or weft_compute on the nodes of weft_array_blocks) runs; then each chunk
- * is a task of the array's weft_graph, so the sync, threads and procs
+ * is a task of the array's weft_graph, so the sync, threads, procs and mpi
  * schedulers run array graphs unchanged and weft_visualize draws them.
  *
  *   weft_graph *g = weft_graph_new();

@@ -647,13 +647,18 @@ int weft_trace_write(const weft_trace *t, const char *path, char *errbuf,
              c->workers, c->workers == 1 ? "" : "s");
     meta(f, &first, c->id, 0, "process_name", name, -1);
     meta(f, &first, c->id, 0, "process_sort_index", NULL, (int)c->id);
+    /* mpi: the event's worker is the rank, and rank 0's tasks run in the
+     * program, so lane 1 (worker 0) stays empty: one track per rank */
+    bool mpi = strcmp(c->sched, "mpi") == 0;
     for (int k = 0; k < c->nlanes; k++) {
-      if (k == 0 && !c->lanes[0].n && !c->lanes[0].ne)
+      if ((k == 0 || (mpi && k == 1)) && !c->lanes[k].n && !c->lanes[k].ne)
         continue;
       if (k == 0)
-        snprintf(name, sizeof name, "program (tasks run in the caller)");
+        snprintf(name, sizeof name,
+                 mpi ? "rank 0 (the program)"
+                     : "program (tasks run in the caller)");
       else
-        snprintf(name, sizeof name, "worker %d", k - 1);
+        snprintf(name, sizeof name, mpi ? "rank %d" : "worker %d", k - 1);
       meta(f, &first, c->id, k, "thread_name", name, -1);
       meta(f, &first, c->id, k, "thread_sort_index", NULL, k);
     }
