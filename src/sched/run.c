@@ -5,6 +5,7 @@
 #include "run.h"
 #include "diag/session.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -130,4 +131,19 @@ void weft__run_fail(weft__run *r, weft_task_ctx *ctx, uint32_t i, int rc) {
 void weft__run_task_failed(weft__run *r, weft_task_ctx *ctx, uint32_t i,
                            int rc, uint64_t start_ns) {
   record(r, ctx, i, rc, WEFT_ETASK, start_ns);
+}
+
+void weft__run_failf(weft__run *r, uint32_t task, int worker, int status,
+                     const char *fmt, ...) {
+  int expected = 0;
+  if (atomic_compare_exchange_strong(&r->failed, &expected, 1)) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->msg, sizeof r->msg, fmt, ap);
+    va_end(ap);
+    r->status = status;
+    if (r->listener && task != UINT32_MAX)
+      weft__run_emit(r, WEFT_EV_TASK_FAIL, worker, task, status, r->msg);
+  }
+  atomic_store_explicit(&r->stop, 1, memory_order_release);
 }

@@ -90,6 +90,13 @@ void weft__run_started(const weft__run *r, int worker, uint32_t i,
                        uint64_t t0);
 void weft__run_ended(const weft__run *r, int worker, uint32_t i, uint64_t t0,
                      uint64_t t1, uint64_t bytes);
+/* Records a failure of the compute with a message of the scheduler's own
+ * (a dead worker or rank, a message that cannot be sent), the first one
+ * winning as in weft__run_fail, and stops the run; task (UINT32_MAX: none)
+ * gets a TASK_FAIL event on `worker`. */
+void weft__run_failf(weft__run *r, uint32_t task, int worker, int status,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 int weft__scratch_grow(weft__scratch *s, size_t n);
 
 /* The size of a result as events report it (weft_value_nbytes), scalars

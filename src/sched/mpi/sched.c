@@ -95,31 +95,12 @@ static bool stopped(const msched *s) {
          atomic_load_explicit(&s->r->done, memory_order_relaxed);
 }
 
-static void fail_msg(msched *s, uint32_t task, int rank, int status,
-                     const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static void fail_msg(msched *s, uint32_t task, int rank, int status,
-                     const char *fmt, ...) {
-  weft__run *r = s->r;
-  int expected = 0;
-  if (atomic_compare_exchange_strong(&r->failed, &expected, 1)) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->msg, sizeof r->msg, fmt, ap);
-    va_end(ap);
-    r->status = status;
-    if (r->listener && task != UINT32_MAX)
-      weft__run_emit(r, WEFT_EV_TASK_FAIL, rank, task, status, r->msg);
-  }
-  atomic_store_explicit(&r->stop, 1, memory_order_release);
-}
-
 /* Task i is done: its newly ready successors go onto the ready stacks
  * (ready.h). */
 static void ready_successors(msched *s, uint32_t i) {
   uint32_t q = weft__ready_successors(&s->rq, s->r, i);
   if (q != UINT32_MAX) {
-    fail_msg(s, q, -1, WEFT_ENOMEM, "out of memory");
+    weft__run_failf(s->r, q, -1, WEFT_ENOMEM, "out of memory");
   }
 }
 
@@ -133,7 +114,7 @@ static void free_remote(msched *s, uint32_t p) {
     weft_buf *b = &s->batch[k];
     if (weft__pput_u8(b, WEFT__MR_FREE) || weft__pput_u32(b, s->epoch) ||
         weft__pput_u32(b, p))
-      fail_msg(s, UINT32_MAX, k, WEFT_ENOMEM, "out of memory");
+      weft__run_failf(s->r, UINT32_MAX, k, WEFT_ENOMEM, "out of memory");
   }
 }
 
@@ -405,7 +386,7 @@ static void on_dead(msched *s, int k, double silent) {
     }
   }
   const weft__mrank *rk = &weft__mpi_g.ranks[k];
-  fail_msg(s, UINT32_MAX, k, WEFT_EKILLED,
+  weft__run_failf(s->r, UINT32_MAX, k, WEFT_EKILLED,
            "rank %d (host %s, pid %d) died or stopped answering (silent for "
            "%.1f s); %d task%s lost%s%s%s",
            k, rk->host, rk->pid, silent, lost, lost == 1 ? "" : "s",
@@ -447,7 +428,7 @@ static void loop(msched *s) {
         break;
     }
     if (rc < 0) {
-      fail_msg(s, UINT32_MAX, src, rc,
+      weft__run_failf(s->r, UINT32_MAX, src, rc,
                "mpi scheduler: a bad message from rank %d (%s)", src,
                weft_strerror(rc));
       break;
@@ -478,7 +459,7 @@ static void loop(msched *s) {
       for (int k = 1; k < s->size; k++)
         any |= !g_dead[k];
       if (!any) {
-        fail_msg(s, UINT32_MAX, -1, WEFT_EKILLED,
+        weft__run_failf(s->r, UINT32_MAX, -1, WEFT_EKILLED,
                  "no worker rank is left alive");
         return;
       }

@@ -88,27 +88,6 @@ int weft__procs_available(void) { return 1; }
  * fallbacks of config.c. */
 int weft__procs_sched_linked(void) { return 1; }
 
-/* Records a failure of the compute with a message of our own (first one
- * wins, like weft__run_fail). */
-static void fail_msg(psched *s, uint32_t task, int worker, int status,
-                     const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static void fail_msg(psched *s, uint32_t task, int worker, int status,
-                     const char *fmt, ...) {
-  weft__run *r = s->r;
-  int expected = 0;
-  if (atomic_compare_exchange_strong(&r->failed, &expected, 1)) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->msg, sizeof r->msg, fmt, ap);
-    va_end(ap);
-    r->status = status;
-    if (r->listener && task != UINT32_MAX)
-      weft__run_emit(r, WEFT_EV_TASK_FAIL, worker, task, status, r->msg);
-  }
-  atomic_store_explicit(&r->stop, 1, memory_order_release);
-}
-
 static bool stopped(const psched *s) {
   return atomic_load_explicit(&s->r->stop, memory_order_relaxed) ||
          atomic_load_explicit(&s->r->done, memory_order_relaxed);
@@ -333,7 +312,7 @@ static void on_death(psched *s, weft__pworker *w) {
   if (r->listener)
     emit_worker(s, WEFT_EV_WORKER_LOST, w, pid);
   if (!was_ready) {
-    fail_msg(s, UINT32_MAX, w->id, WEFT_ESYS,
+    weft__run_failf(s->r, UINT32_MAX, w->id, WEFT_ESYS,
              "worker %d (pid %d) died while starting (%s)", w->id, (int)pid,
              w->why);
     return;
@@ -343,7 +322,7 @@ static void on_death(psched *s, weft__pworker *w) {
     s->kills = calloc(r->g->nnodes, sizeof *s->kills);
     s->suspect = calloc(r->g->nnodes, 1);
     if (!s->kills || !s->suspect) {
-      fail_msg(s, tasks[0], w->id, WEFT_ENOMEM, "out of memory");
+      weft__run_failf(s->r, tasks[0], w->id, WEFT_ENOMEM, "out of memory");
       return;
     }
   }
@@ -351,7 +330,7 @@ static void on_death(psched *s, weft__pworker *w) {
     uint32_t i = tasks[0];
     char key[256];
     weft__graph_key_of(r->g, i, key, sizeof key);
-    fail_msg(s, i, w->id, WEFT_EKILLED,
+    weft__run_failf(s->r, i, w->id, WEFT_EKILLED,
              "task '%s' (%s) killed its worker %u time%s (last: %s)", key,
              r->nodes[i].fn->name, s->kills[i], s->kills[i] == 1 ? "" : "s",
              w->why);
@@ -362,13 +341,13 @@ static void on_death(psched *s, weft__pworker *w) {
       weft__run_emit(r, WEFT_EV_TASK_RETRY, w->id, tasks[k], 0, w->why);
     s->suspect[tasks[k]] = 1;
     if (weft__ready_push(&s->rq, s->r, tasks[k])) {
-      fail_msg(s, tasks[k], w->id, WEFT_ENOMEM, "out of memory");
+      weft__run_failf(s->r, tasks[k], w->id, WEFT_ENOMEM, "out of memory");
       return;
     }
   }
   char msg[256];
   if (weft__procs_spawn(p, w, msg, sizeof msg))
-    fail_msg(s, UINT32_MAX, w->id, WEFT_ESYS, "%s", msg);
+    weft__run_failf(s->r, UINT32_MAX, w->id, WEFT_ESYS, "%s", msg);
 }
 
 /* After a failure: kill the workers still busy with this compute. */
@@ -410,7 +389,7 @@ static void loop(psched *s) {
           weft__procs_kill(w);
           snprintf(w->why, sizeof w->why, "did not start in time");
           weft__procs_reap(p, w);
-          fail_msg(s, UINT32_MAX, j, WEFT_ESYS,
+          weft__run_failf(s->r, UINT32_MAX, j, WEFT_ESYS,
                    "worker %d did not start within %d ms", j, p->start_ms);
           return;
         }
@@ -444,7 +423,7 @@ static void loop(psched *s) {
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      fail_msg(s, UINT32_MAX, -1, WEFT_ESYS, "poll: %s", strerror(errno));
+      weft__run_failf(s->r, UINT32_MAX, -1, WEFT_ESYS, "poll: %s", strerror(errno));
       return;
     }
     for (int j = 0; j < k && n >= 0; j++) {
@@ -509,9 +488,9 @@ static int run(weft_procs *p, weft__run *r, int retries) {
     for (int k = 0; k < p->n && !stopped(&s); k++) {
       weft__pworker *w = &p->w[k];
       if (w->state == WEFT__W_DEAD && weft__procs_spawn(p, w, msg, sizeof msg))
-        fail_msg(&s, UINT32_MAX, k, WEFT_ESYS, "%s", msg);
+        weft__run_failf(s.r, UINT32_MAX, k, WEFT_ESYS, "%s", msg);
       else if (w->state != WEFT__W_DEAD && weft__procs_send_fns(p, w))
-        fail_msg(&s, UINT32_MAX, k, WEFT_ENOMEM, "out of memory");
+        weft__run_failf(s.r, UINT32_MAX, k, WEFT_ENOMEM, "out of memory");
       else if (w->state == WEFT__W_READY && r->listener)
         emit_worker(&s, WEFT_EV_WORKER_START, w, w->pid); /* in this compute */
     }
