@@ -21,19 +21,7 @@
 set -u
 export LC_ALL=C
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-build=${1:-${WEFT_BENCH_BUILD:-${WEFT_BUILD_DIR:-}}}
-if [ -z "$build" ]; then
-  for b in build-bench build; do
-    if [ -d "$root/$b" ]; then build=$root/$b; break; fi
-  done
-fi
-if [ -n "$build" ] && [ ! -d "$build" ] && [ -d "$root/$build" ]; then build=$root/$build; fi
-if [ -z "$build" ] || [ ! -d "$build" ]; then
-  echo "bench/run_dash.sh: no build directory (make bench)" >&2
-  exit 2
-fi
+. "$(dirname "$0")/build_dir.sh" "$@"
 secs=${SECS:-10}
 rate=${RATE:-1000}
 
