@@ -816,53 +816,15 @@ out:
 const char *weft__graphviz_version(void) { return NULL; }
 #endif
 
-/* Writes DOT text `dot` to path in the format of path/opts (rendered by
- * Graphviz unless it is DOT). */
-int weft__visualize_text(weft_graph *g, const char *dot, const char *path,
-                         const weft_visualize_opts *opts) {
+/* The format to write path in ("dot", "svg", ...), or an error naming what
+ * is wrong with the file name or the format, or that the format needs the
+ * Graphviz this weft was built without. */
+static int target_format(weft_graph *g, const char *path,
+                         const weft_visualize_opts *opts, const char **format) {
   if (!path || !path[0])
     return weft__graph_msg(g, WEFT_EINVAL, "weft_visualize: no file name");
-  const char *format = format_of(path, opts);
-  if (!format) {
-    if (opts && opts->format)
-      return weft__graph_msg(g, WEFT_EINVAL,
-                             "weft_visualize: unknown format '%s' (dot, svg, "
-                             "png or pdf)",
-                             opts->format);
-    return weft__graph_msg(g, WEFT_EINVAL,
-                           "weft_visualize: cannot tell the format of '%s': "
-                           "name it .dot, .svg, .png or .pdf, or set "
-                           "opts.format",
-                           path);
-  }
-  if (strcmp(format, "dot") == 0)
-    return write_file(g, path, dot, strlen(dot));
-#if WEFT_HAVE_GRAPHVIZ
-  char *data = NULL;
-  unsigned len = 0;
-  int rc = gv_render(g, dot, format, &data, &len);
-  if (rc)
-    return rc;
-  rc = write_file(g, path, data, len);
-  weft__gv_load(NULL)->gvFreeRenderData(data);
-  return rc;
-#else
-  return weft__graph_msg(g, WEFT_ENOTSUP,
-                         "weft_visualize: %s needs Graphviz, and this weft "
-                         "was built without it (install libgraphviz-dev "
-                         "and rebuild, or write .dot)",
-                         format);
-#endif
-}
-
-int weft_visualize(weft_graph *g, size_t n, weft_node *const nodes[],
-                   const char *path, const weft_visualize_opts *opts) {
-  if (!g)
-    return WEFT_EINVAL;
-  if (!path || !path[0])
-    return weft__graph_msg(g, WEFT_EINVAL, "weft_visualize: no file name");
-  const char *format = format_of(path, opts);
-  if (!format) {
+  *format = format_of(path, opts);
+  if (!*format) {
     if (opts && opts->format)
       return weft__graph_msg(g, WEFT_EINVAL,
                              "weft_visualize: unknown format '%s' (dot, svg, "
@@ -875,34 +837,53 @@ int weft_visualize(weft_graph *g, size_t n, weft_node *const nodes[],
                            path);
   }
 #if !WEFT_HAVE_GRAPHVIZ
-  if (strcmp(format, "dot") != 0)
+  if (strcmp(*format, "dot") != 0)
     return weft__graph_msg(g, WEFT_ENOTSUP,
                            "weft_visualize: %s needs Graphviz, and this weft "
                            "was built without it (install libgraphviz-dev "
                            "and rebuild, or write .dot)",
-                           format);
+                           *format);
 #endif
-  char *dot = NULL;
-  int rc = make_dot(g, n, nodes, opts, "weft_visualize", &dot);
+  return 0;
+}
+
+/* Writes DOT text `dot` to path in the format of path/opts (rendered by
+ * Graphviz unless it is DOT). */
+int weft__visualize_text(weft_graph *g, const char *dot, const char *path,
+                         const weft_visualize_opts *opts) {
+  const char *format;
+  int rc = target_format(g, path, opts, &format);
   if (rc)
     return rc;
-  if (strcmp(format, "dot") == 0) {
-    rc = write_file(g, path, dot, strlen(dot));
-    free(dot);
-    return rc;
-  }
+  if (strcmp(format, "dot") == 0)
+    return write_file(g, path, dot, strlen(dot));
 #if WEFT_HAVE_GRAPHVIZ
   char *data = NULL;
   unsigned len = 0;
   rc = gv_render(g, dot, format, &data, &len);
-  free(dot);
   if (rc)
     return rc;
   rc = write_file(g, path, data, len);
   weft__gv_load(NULL)->gvFreeRenderData(data);
   return rc;
 #else
-  free(dot);
-  return WEFT_ENOTSUP; /* not reached: refused above */
+  return WEFT_ENOTSUP; /* refused by target_format */
 #endif
+}
+
+int weft_visualize(weft_graph *g, size_t n, weft_node *const nodes[],
+                   const char *path, const weft_visualize_opts *opts) {
+  if (!g)
+    return WEFT_EINVAL;
+  const char *format; /* checked before the graph is walked */
+  int rc = target_format(g, path, opts, &format);
+  if (rc)
+    return rc;
+  char *dot = NULL;
+  rc = make_dot(g, n, nodes, opts, "weft_visualize", &dot);
+  if (rc)
+    return rc;
+  rc = weft__visualize_text(g, dot, path, opts);
+  free(dot);
+  return rc;
 }
