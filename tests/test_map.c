@@ -1188,10 +1188,10 @@ static void test_portable_batches(void **state) {
 /* The batches of a map on threads and sync carry the function's name and
  * their items as keys ("tsq[0:4]"), as on procs, so a trace or an event
  * listener says what ran (they were "weft.map.local-0", ...). */
-typedef struct {
-  int ends;
-  int named; /* keys "tsq[s:e]" covering the items */
-  size_t covered;
+typedef struct { /* updated from the workers: atomics */
+  _Atomic int ends;
+  _Atomic int named; /* keys "tsq[s:e]" covering the items */
+  _Atomic size_t covered;
 } key_seen;
 static void key_listener(const weft_event *ev, void *ud) {
   key_seen *k = ud;
@@ -1216,7 +1216,10 @@ static void test_local_batch_keys(void **state) {
     in[i] = weft_double(i);
   const weft_scheduler sch[] = {WEFT_SCHED_SYNC, WEFT_SCHED_THREADS};
   for (int k = 0; k < 2; k++) {
-    key_seen seen = {0};
+    key_seen seen;
+    atomic_init(&seen.ends, 0);
+    atomic_init(&seen.named, 0);
+    atomic_init(&seen.covered, 0);
     weft_listener l = {key_listener, &seen, NULL};
     weft_map_opts o;
     weft_map_opts_init(&o);
@@ -1230,9 +1233,9 @@ static void test_local_batch_keys(void **state) {
       assert_true(out[i].type == WEFT_T_DOUBLE && out[i].as.d == (double)i * i);
       weft_value_release(&out[i]);
     }
-    assert_int_equal(seen.ends, 4); /* [0:3] [3:6] [6:9] [9:10] */
-    assert_int_equal(seen.named, 4);
-    assert_int_equal(seen.covered, 10);
+    assert_int_equal(atomic_load(&seen.ends), 4); /* [0:3] [3:6] [6:9] [9:10] */
+    assert_int_equal(atomic_load(&seen.named), 4);
+    assert_int_equal(atomic_load(&seen.covered), 10);
   }
 }
 
