@@ -30,12 +30,17 @@ TSAN_WRAP := $(shell [ "$$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 0)
 # Steps run one after another; the parallelism is inside each build (-j).
 .NOTPARALLEL:
 
-.PHONY: all demo build deps deps-bench test test-release test-asan test-tsan \
+.PHONY: all demo build deps deps-test deps-bench test test-release test-asan test-tsan \
   bench install clean format format-check
 
 all: build
 
 deps:
+	$(call step,deps: build examples)
+	@scripts/deps.sh build examples
+
+# The tests also drive the dashboard in a headless browser.
+deps-test:
 	$(call step,deps: build examples browser)
 	@scripts/deps.sh build examples browser
 
@@ -62,19 +67,19 @@ demo: build
 test: test-release test-asan test-tsan
 	$(call step,test: all passed)
 
-test-release: deps
+test-release: deps-test
 	$(call step,test: build/ (-Werror) - all tests)
 	@$(call configure,build,-DWEFT_WERROR=ON -DWEFT_TESTS_REQUIRED=ON -DWEFT_SANITIZE=)
 	@$(call compile,build)
 	@cd build && $(CTEST) --no-tests=error --output-on-failure -j$(CTEST_JOBS)
 
-test-asan: deps
+test-asan: deps-test
 	$(call step,test: build-asan/ (ASan+UBSan) - all tests but label install)
 	@$(call configure,build-asan,-DWEFT_WERROR=ON -DWEFT_TESTS_REQUIRED=ON -DWEFT_SANITIZE=address)
 	@$(call compile,build-asan)
 	@cd build-asan && $(CTEST) --no-tests=error --output-on-failure -j$(CTEST_JOBS) -LE install
 
-test-tsan: deps
+test-tsan: deps-test
 	$(call step,test: build-tsan/ (TSan) - label tsan)
 	@$(call configure,build-tsan,-DWEFT_WERROR=ON -DWEFT_TESTS_REQUIRED=ON -DWEFT_SANITIZE=thread)
 	@$(call compile,build-tsan)
