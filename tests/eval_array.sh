@@ -55,10 +55,10 @@ case "$out" in
 esac
 
 out=$("$WEFT_BIN" eval -q "arange(12).reshape((3, 4)).T" 2>&1)
-want='array([[0, 4, 8],
-       [1, 5, 9],
-       [2, 6, 10],
-       [3, 7, 11]])'
+want='array([[ 0,  4,  8],
+       [ 1,  5,  9],
+       [ 2,  6, 10],
+       [ 3,  7, 11]])'
 [ "$out" = "$want" ] || fail "small array printed as: $out"
 
 out=$("$WEFT_BIN" eval "ones((3, 4)) + ones((5,))" 2>&1) && fail "a broadcasting error was accepted"
