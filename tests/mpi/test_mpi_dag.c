@@ -371,9 +371,13 @@ static void test_task_error(void **state) {
 }
 
 /* Events: every task starts and ends once, on a rank (1 .. workers - 1),
- * or on rank 0 (-1) for literals; COMPUTE_BEGIN says how many workers. */
+ * or on rank 0 (-1) for literals; COMPUTE_BEGIN says how many workers.
+ * A task's end carries its start (the send) and its size: WEFT_PROFILE
+ * and WEFT_TRACE read them (they once came as 0 under mpi, so the profile
+ * said 0 ns and the trace's slices lasted since boot). */
 typedef struct evcount {
-  int begin_workers, bad, starts[64], ends[64];
+  int begin_workers, bad, badtime, starts[64], ends[64];
+  uint64_t start_ns[64];
 } evcount;
 
 static void on_event(const weft_event *ev, void *ud) {
@@ -387,10 +391,15 @@ static void on_event(const weft_event *ev, void *ud) {
       (ev->worker >= 0 && ev->worker < lowest) ||
       ev->worker >= c->begin_workers)
     c->bad++;
-  else if (ev->kind == WEFT_EV_TASK_START)
+  else if (ev->kind == WEFT_EV_TASK_START) {
     c->starts[ev->task]++;
-  else
+    c->start_ns[ev->task] = ev->start_ns ? ev->start_ns : ev->time_ns;
+  } else {
     c->ends[ev->task]++;
+    if (ev->start_ns == 0 || ev->start_ns != c->start_ns[ev->task] ||
+        ev->time_ns < ev->start_ns || ev->bytes == 0)
+      c->badtime++;
+  }
 }
 
 static void test_events(void **state) {
@@ -413,6 +422,7 @@ static void test_events(void **state) {
   assert_ok(weft_compute1(g, prev, &v, &om), g);
   assert_int_equal(c.begin_workers, weft_mpi_size() > 1 ? weft_mpi_size() : 2);
   assert_int_equal(c.bad, 0);
+  assert_int_equal(c.badtime, 0);
   for (int i = 0; i < 40; i++) {
     assert_int_equal(c.starts[i], 1);
     assert_int_equal(c.ends[i], 1);

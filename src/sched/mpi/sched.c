@@ -73,6 +73,7 @@ typedef struct msched {
   uint64_t *holders; /* ranks with a copy, bit rank % 64 */
   int32_t *rcons;    /* needed consumers not finished */
   int32_t *on;       /* rank running it, or -1 */
+  uint64_t *sent_ns; /* with a listener: when it was sent to its rank */
   uint8_t *back;     /* a worker must send the result back */
   uint8_t *hasval;   /* nodes[i].result holds it here */
   /* ready tasks */
@@ -280,8 +281,16 @@ static void dispatch(msched *s) {
     g_stats.tasks++;
     s->on[i] = k;
     s->sent[k] = true;
-    if (r->listener)
-      weft__run_emit(r, WEFT_EV_TASK_START, k, i, 0, NULL);
+    if (r->listener) {
+      weft_event ev;
+      memset(&ev, 0, sizeof ev);
+      ev.kind = WEFT_EV_TASK_START;
+      ev.worker = k;
+      ev.task = i;
+      ev.fn = r->nodes[i].fn;
+      ev.time_ns = ev.start_ns = s->sent_ns[i] = weft_now_ns();
+      weft__run_publish(r, &ev);
+    }
   }
 }
 
@@ -334,8 +343,21 @@ static int on_done(msched *s, int k, weft__prd *rd) {
   s->nbytes[i] = nbytes;
   s->holders[i] |= 1ull << (k % 64);
   s->hasval[i] = has;
-  if (r->listener)
-    weft__run_emit(r, WEFT_EV_TASK_END, k, i, 0, NULL);
+  if (r->listener) {
+    /* the slice runs from the send to the answer (README: Diagnostics
+       under MPI); the size is the value's (weft_value_nbytes) when it came
+       back, else its encoded size on the rank */
+    weft_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = WEFT_EV_TASK_END;
+    ev.worker = k;
+    ev.task = i;
+    ev.fn = r->nodes[i].fn;
+    ev.start_ns = s->sent_ns[i];
+    ev.time_ns = weft_now_ns();
+    ev.bytes = has ? weft_value_nbytes(&v) : nbytes;
+    weft__run_publish(r, &ev);
+  }
   consumed(s, i);
   if (s->rcons[i] == 0)
     free_remote(s, i); /* an output only: it came back */
@@ -502,6 +524,7 @@ static int run_threads(weft__run *r, const weft__config *cfg) {
 static int alloc_state(msched *s, uint32_t nn, int size) {
   s->loc = malloc(nn * sizeof *s->loc);
   s->on = malloc(nn * sizeof *s->on);
+  s->sent_ns = calloc(nn, sizeof *s->sent_ns);
   s->nbytes = calloc(nn, sizeof *s->nbytes);
   s->holders = calloc(nn, sizeof *s->holders);
   s->rcons = calloc(nn, sizeof *s->rcons);
@@ -514,7 +537,7 @@ static int alloc_state(msched *s, uint32_t nn, int size) {
   s->sent = calloc((size_t)size, sizeof *s->sent);
   s->batch = calloc((size_t)size, sizeof *s->batch);
   s->bytes = calloc((size_t)size, sizeof *s->bytes);
-  if (!s->loc || !s->on || !s->nbytes || !s->holders || !s->rcons || !s->back ||
+  if (!s->loc || !s->on || !s->sent_ns || !s->nbytes || !s->holders || !s->rcons || !s->back ||
       !s->hasval || !s->inflight || !s->capk || !s->avg_us || !s->last ||
       !s->sent || !s->batch || !s->bytes)
     return WEFT_ENOMEM;
@@ -526,6 +549,7 @@ static int alloc_state(msched *s, uint32_t nn, int size) {
 static void free_state(msched *s) {
   free(s->loc);
   free(s->on);
+  free(s->sent_ns);
   free(s->nbytes);
   free(s->holders);
   free(s->rcons);
