@@ -553,6 +553,56 @@ static void client_option(void **state) {
   assert_null(c);
 }
 
+/* Under mpi a worker is a rank: the events come from rank 0's scheduling
+ * thread, whose CPU is not the rank's, so its cpu_percent stays -1 (it
+ * once showed that thread's). */
+static void mpi_ranks_have_no_cpu(void **state) {
+  (void)state;
+  weft_dash *d = start(NULL);
+  int port = weft_dash_port(d);
+  const weft_listener *l = weft_dash_listener(d);
+  weft_graph *g = weft_graph_new();
+  weft_node *n = weft_call(g, inc, 1);
+  weft_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = WEFT_EV_COMPUTE_BEGIN;
+  ev.worker = -1;
+  ev.ntasks = 1;
+  ev.workers = 2;
+  ev.scheduler = "mpi";
+  ev.graph = g;
+  ev.time_ns = weft_now_ns();
+  l->fn(&ev, l->ud);
+  ev.kind = WEFT_EV_TASK_START;
+  ev.worker = 1;
+  ev.task = (uint32_t)weft_node_index(g, n);
+  ev.fn = WEFT_FN(inc);
+  ev.time_ns = ev.start_ns = weft_now_ns();
+  l->fn(&ev, l->ud);
+  nap(1300); /* past two samples */
+  char *w;
+  assert_int_equal(get(port, "/api/workers", &w), 200);
+  const char *q = strstr(w, "{\"worker\":1,");
+  if (!q)
+    fail_msg("no rank 1: %.400s", w);
+  if (num(q, "cpu_percent") != -1)
+    fail_msg("rank 1 has a CPU: %.400s", w);
+  free(w);
+  ev.kind = WEFT_EV_TASK_END;
+  ev.time_ns = weft_now_ns();
+  ev.bytes = 8;
+  l->fn(&ev, l->ud);
+  memset(&ev, 0, sizeof ev);
+  ev.kind = WEFT_EV_COMPUTE_END;
+  ev.worker = -1;
+  ev.scheduler = "mpi";
+  ev.graph = g;
+  ev.time_ns = weft_now_ns();
+  l->fn(&ev, l->ud);
+  weft_dash_stop(d);
+  weft_graph_free(g);
+}
+
 /* Last: WEFT_DASHBOARD starts the process's dashboard for good. */
 static void environment(void **state) {
   (void)state;
@@ -588,6 +638,7 @@ int main(void) {
       cmocka_unit_test(token_required),
       cmocka_unit_test(bad_options),
       cmocka_unit_test(client_option),
+      cmocka_unit_test(mpi_ranks_have_no_cpu),
       cmocka_unit_test(environment),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

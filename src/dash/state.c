@@ -288,7 +288,9 @@ static void on_event(const weft_event *ev, void *ud) {
   o->status = ev->status;
   o->pid = ev->pid;
   o->sig = ev->signal;
-  o->tid = tid;
+  /* the mpi scheduler publishes a rank's task events from rank 0's
+   * scheduling thread: that thread's CPU is not the rank's */
+  o->tid = ev->scheduler && !strcmp(ev->scheduler, "mpi") ? 0 : tid;
   o->task = ev->task;
   o->graph = ev->graph;
   o->time_ns = ev->time_ns;
