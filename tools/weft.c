@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -242,12 +243,39 @@ static int cmd_demo(int argc, char **argv) {
 
 /* ---- dispatch ---- */
 
+#ifdef WEFT_HAVE_MPI
+/* Whether the mpi scheduler is asked for: WEFT_SCHEDULER=mpi (in any case,
+ * as the library reads it) or weft eval's --scheduler mpi (without
+ * mpirun it then warns once and runs on threads, as WEFT_SCHEDULER=mpi
+ * does, rather than failing for want of weft_mpi_init). */
+static int wants_mpi(int argc, char **argv) {
+  const char *sched = getenv("WEFT_SCHEDULER");
+  if (sched && strcasecmp(sched, "mpi") == 0)
+    return 1;
+  if (argc < 2 || strcmp(argv[1], "eval") != 0)
+    return 0;
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0)
+      break;
+    if (strcmp(a, "--scheduler") == 0 && i + 1 < argc)
+      a = argv[++i];
+    else if (strncmp(a, "--scheduler=", 12) == 0)
+      a += 12;
+    else
+      continue;
+    if (strcasecmp(a, "mpi") == 0)
+      return 1;
+  }
+  return 0;
+}
+#endif
+
 int main(int argc, char **argv) {
 #ifdef WEFT_HAVE_MPI
   /* Under mpirun/srun every rank runs this: rank 0 goes on, the others
    * serve as workers inside weft_mpi_init until rank 0 is done. */
-  const char *sched = getenv("WEFT_SCHEDULER");
-  if ((weft_mpi_launched() || (sched && strcmp(sched, "mpi") == 0)) &&
+  if ((weft_mpi_launched() || wants_mpi(argc, argv)) &&
       weft_mpi_init(&argc, &argv))
     return 1;
 #endif

@@ -3,8 +3,8 @@
 # the mpi scheduler (the default under mpirun) and prints the right value;
 # an array expression does too, with the bytes the threads scheduler gives
 # (--npy files compared); WEFT_PROGRESS and WEFT_TRACE draw one bar and
-# trace one track per rank; `weft info` there lists mpi; WEFT_SCHEDULER=mpi without mpirun warns once
-# and computes on threads.
+# trace one track per rank; `weft info` there lists mpi; WEFT_SCHEDULER=mpi
+# or --scheduler mpi without mpirun warns once and computes on threads.
 set -u
 mpirun=$1 weft=$2
 fail() { echo "FAIL: $*"; cat out err; exit 1; }
@@ -47,4 +47,13 @@ done
 WEFT_SCHEDULER=mpi timeout 60 "$weft" eval "6 * 7" >out 2>err || fail "alone"
 grep -qx 42 out || fail "want 42 alone"
 [ "$(grep -c "not started by mpirun" err)" = 1 ] || fail "want one warning"
+# weft eval's own option asks for mpi as WEFT_SCHEDULER does (it once
+# failed: "the mpi scheduler needs weft_mpi_init")
+for opt in "--scheduler mpi" "--scheduler=MPI"; do
+  # shellcheck disable=SC2086
+  timeout 60 "$weft" eval "6 * 7" $opt >out 2>err || fail "alone ($opt)"
+  grep -qx 42 out || fail "want 42 alone ($opt)"
+  [ "$(grep -c "not started by mpirun" err)" = 1 ] ||
+    fail "want one warning ($opt)"
+done
 echo ok
