@@ -27,7 +27,8 @@
  * A worker rank that dies (killed, crashed, its node gone) or stops
  * answering for WEFT_MPI_TIMEOUT seconds (default 5) fails the compute
  * with WEFT_EKILLED and one line naming the rank, its host and the tasks
- * lost; later computes use the ranks left. Open MPI's mpirun aborts the
+ * lost (listeners get WEFT_EV_WORKER_LOST with that line: the dashboard's
+ * log, the trace); later computes use the ranks left. Open MPI's mpirun aborts the
  * whole job on its own when a rank dies unless recovery is enabled
  * (`mpirun --enable-recovery` or OMPI_MCA_orte_enable_recovery=1): then
  * weft reports the death itself. See the README's MPI section.

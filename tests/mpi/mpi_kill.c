@@ -1,7 +1,8 @@
 /* mpi_kill.c - a program whose worker rank 2 dies in the middle of a
  * compute (its task SIGKILLs the rank), for tests/mpi/kill.sh: rank 0 must
  * report it in one line naming the rank, its host and the tasks lost, and
- * exit non-zero, without hanging. With --ok it computes the same graph
+ * exit non-zero, without hanging, and publish WORKER_LOST for it (the
+ * dashboard's log, the trace: it once published none). With --ok it computes the same graph
  * without dying (the baseline). */
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +32,15 @@ static int nap(weft_task_ctx *ctx, const weft_value *a, size_t n,
 }
 WEFT_REGISTER(nap);
 
+static _Atomic int lost_rank = -1, nlost;
+static void on_event(const weft_event *ev, void *ud) {
+  (void)ud;
+  if (ev->kind == WEFT_EV_WORKER_LOST && ev->pid > 0 && ev->message) {
+    lost_rank = ev->worker;
+    nlost++;
+  }
+}
+
 int main(int argc, char **argv) {
   die = !(argc > 1 && strcmp(argv[1], "--ok") == 0);
   if (weft_mpi_init(&argc, &argv))
@@ -53,7 +63,14 @@ int main(int argc, char **argv) {
                        (weft_value[]){weft_node_ref(sum), weft_node_ref(part)});
   }
   weft_value out;
-  int rc = weft_compute1(g, sum, &out, NULL);
+  weft_listener l = {on_event, NULL, NULL};
+  weft_compute_opts o;
+  weft_compute_opts_init(&o);
+  o.listener = &l;
+  int rc = weft_compute1(g, sum, &out, &o);
+  if (nlost)
+    printf("worker lost: %d (%d event%s)\n", (int)lost_rank, (int)nlost,
+           nlost == 1 ? "" : "s");
   if (rc) {
     fprintf(stderr, "mpi_kill: %s\n", weft_graph_error(g));
     weft_graph_free(g);

@@ -408,11 +408,23 @@ static void on_dead(msched *s, int k, double silent) {
     }
   }
   const weft__mrank *rk = &weft__mpi_g.ranks[k];
-  weft__run_failf(s->r, UINT32_MAX, k, WEFT_EKILLED,
+  char line[700];
+  snprintf(line, sizeof line,
            "rank %d (host %s, pid %d) died or stopped answering (silent for "
            "%.1f s); %d task%s lost%s%s%s",
            k, rk->host, rk->pid, silent, lost, lost == 1 ? "" : "s",
            lost ? ": " : "", list, lost > 4 ? ", ..." : "");
+  if (r->listener) { /* as procs does for a worker process: the dashboard's
+                        log and the trace show it */
+    weft_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = WEFT_EV_WORKER_LOST;
+    ev.worker = k;
+    ev.pid = rk->pid;
+    ev.message = line;
+    weft__run_publish(r, &ev);
+  }
+  weft__run_failf(s->r, UINT32_MAX, k, WEFT_EKILLED, "%s", line);
 }
 
 static void flush(msched *s) {
