@@ -10,6 +10,8 @@
  * equal to the test's own memoised recursion. Also: a failing task gives
  * the same message as under threads; a user pointer cannot travel and is
  * named; an unregistered function is named; computes reuse the ranks. */
+#include <time.h>
+
 #include "testutil.h"
 #include "weft/mpi.h"
 
@@ -457,6 +459,53 @@ static void test_map(void **state) {
   }
 }
 
+/* The tasks rank 0 runs itself (a map's unpacking) are timed from their
+ * own start: they once started when rank 0's previous local task ended,
+ * so each took the wait for the ranks' batches (100 ms here). */
+static int64_t slow_id(int64_t x) {
+  struct timespec ts = {0, 100000000};
+  nanosleep(&ts, NULL);
+  return x;
+}
+WEFT_DELAYED(slow_id, int64_t, int64_t);
+
+typedef struct localtime {
+  int n;
+  uint64_t longest;
+} localtime_;
+
+static void on_local(const weft_event *ev, void *ud) {
+  localtime_ *t = ud;
+  if (ev->kind != WEFT_EV_TASK_END || ev->worker != -1 || !ev->start_ns)
+    return;
+  t->n++;
+  if (ev->time_ns - ev->start_ns > t->longest)
+    t->longest = ev->time_ns - ev->start_ns;
+}
+
+static void test_local_task_times(void **state) {
+  (void)state;
+  enum { N = 6 };
+  weft_value in[N], out[N];
+  for (int i = 0; i < N; i++)
+    in[i] = weft_int(i);
+  localtime_ t = {0, 0};
+  weft_listener l = {on_local, &t, NULL};
+  weft_map_opts mo;
+  weft_map_opts_init(&mo);
+  mo.scheduler = WEFT_SCHED_MPI;
+  mo.ignore_env = 1;
+  mo.batch_size = 1;
+  mo.listener = &l;
+  assert_int_equal(weft_map(WEFT_FN(slow_id), N, in, out, &mo), 0);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(out[i].as.i, i);
+  if (weft_mpi_size() > 1) /* alone, threads run them on workers */
+    assert_true(t.n > 0);
+  if (t.longest > 50000000ull)
+    fail_msg("a task run on rank 0 took %.1f ms", (double)t.longest / 1e6);
+}
+
 static void dtor(void *p) { (void)p; }
 
 /* A user pointer cannot reach another rank: named, not crashed. */
@@ -484,6 +533,7 @@ int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random_dags), cmocka_unit_test(test_task_error),
       cmocka_unit_test(test_events),      cmocka_unit_test(test_map),
+      cmocka_unit_test(test_local_task_times),
       cmocka_unit_test(test_ptr_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,6 +134,8 @@ static void consumed(msched *s, uint32_t i) {
 }
 
 static void run_local(msched *s) {
+  s->sc.last_t = 0; /* (events) the wait since the last local task is not
+                       this one's (as in procs) */
   while (s->rq.lsp && !stopped(s)) {
     uint32_t i = s->rq.local[--s->rq.lsp];
     s->ctx.worker = -1;
