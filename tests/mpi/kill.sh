@@ -31,6 +31,7 @@ n=$(grep -c "^mpi_kill: rank 2 (host [^,]*, pid [0-9]*) died or stopped answerin
 [ "$n" = 1 ] || fail "want one line naming rank 2, its host and the tasks lost"
 [ "$(grep -c "^mpi_kill:" err)" = 1 ] || fail "more than one error line"
 grep -qx "worker lost: 2 (1 event)" out || fail "want one WORKER_LOST event for rank 2"
+grep -qx "task failed on: 2" out || fail "want a TASK_FAIL on rank 2"
 [ $secs -le 30 ] || fail "took $secs s"
 echo "recovery on: rank 0 exit $(cat status.0) after $secs s: $(grep mpi_kill: err)"
 

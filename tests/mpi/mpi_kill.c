@@ -2,7 +2,8 @@
  * compute (its task SIGKILLs the rank), for tests/mpi/kill.sh: rank 0 must
  * report it in one line naming the rank, its host and the tasks lost, and
  * exit non-zero, without hanging, and publish WORKER_LOST for it (the
- * dashboard's log, the trace: it once published none). With --ok it computes the same graph
+ * dashboard's log, the trace: it once published none) and TASK_FAIL for
+ * a task it ran (the progress bar counted it as cancelled). With --ok it computes the same graph
  * without dying (the baseline). */
 #include <signal.h>
 #include <stdio.h>
@@ -32,9 +33,11 @@ static int nap(weft_task_ctx *ctx, const weft_value *a, size_t n,
 }
 WEFT_REGISTER(nap);
 
-static _Atomic int lost_rank = -1, nlost;
+static _Atomic int lost_rank = -1, nlost, failed_on = -1;
 static void on_event(const weft_event *ev, void *ud) {
   (void)ud;
+  if (ev->kind == WEFT_EV_TASK_FAIL && ev->status == WEFT_EKILLED)
+    failed_on = ev->worker; /* a task it ran fails, as under procs */
   if (ev->kind == WEFT_EV_WORKER_LOST && ev->pid > 0 && ev->message) {
     lost_rank = ev->worker;
     nlost++;
@@ -71,6 +74,8 @@ int main(int argc, char **argv) {
   if (nlost)
     printf("worker lost: %d (%d event%s)\n", (int)lost_rank, (int)nlost,
            nlost == 1 ? "" : "s");
+  if (failed_on >= 0)
+    printf("task failed on: %d\n", (int)failed_on);
   if (rc) {
     fprintf(stderr, "mpi_kill: %s\n", weft_graph_error(g));
     weft_graph_free(g);

@@ -393,6 +393,7 @@ static void on_dead(msched *s, int k, double silent) {
   char list[400] = "";
   size_t len = 0;
   int lost = 0;
+  uint32_t first = UINT32_MAX; /* a task it was running: its TASK_FAIL */
   for (uint32_t i = 0; i < r->g->nnodes; i++) {
     if (!weft__run_needs(r, i))
       continue;
@@ -400,6 +401,8 @@ static void on_dead(msched *s, int k, double silent) {
         s->on[i] == k || (s->loc[i] == k && !s->hasval[i] && s->rcons[i] > 0);
     if (!gone)
       continue;
+    if (first == UINT32_MAX && s->on[i] == k)
+      first = i;
     if (lost++ < 4) {
       char key[128];
       weft__graph_key_of(r->g, i, key, sizeof key);
@@ -426,7 +429,7 @@ static void on_dead(msched *s, int k, double silent) {
     ev.message = line;
     weft__run_publish(r, &ev);
   }
-  weft__run_failf(s->r, UINT32_MAX, k, WEFT_EKILLED, "%s", line);
+  weft__run_failf(s->r, first, k, WEFT_EKILLED, "%s", line);
 }
 
 static void flush(msched *s) {
