@@ -18,6 +18,10 @@
 /* Python's repr of a double: the shortest text that reads back the same. */
 static void print_double(double d) {
   char buf[40];
+  if (isnan(d)) { /* numpy prints nan whatever its sign bit ("-nan" in C) */
+    fputs("nan", stdout);
+    return;
+  }
   for (int prec = 1; prec <= 17; prec++) {
     snprintf(buf, sizeof buf, "%.*g", prec, d);
     if (strtod(buf, NULL) == d)

@@ -367,10 +367,32 @@ static int method(P *p, val *self, const char *name, args *ar, size_t at,
     if (!rc)
       rc = set_arr(p, out, weft_array_reshape(a, s), at);
   } else if (!strcmp(name, "transpose")) {
+    /* numpy: a.transpose(), a.transpose(1, 0), a.transpose((1, 0)),
+       a.transpose(axes=(1, 0)), transpose(a, (1, 0)) */
     int perm[MAXD];
-    for (int k = 0; k < ar->n && k < MAXD; k++)
-      perm[k] = (int)ar->v[k].i;
-    rc = set_arr(p, out, weft_array_transpose(a, ar->n ? perm : NULL), at);
+    val *ax = arg(ar, 0, "axes", &vat);
+    int n = ar->n;
+    val *items = ar->v;
+    if (ax && (ax->kind == V_TUPLE || ax->kind == V_LIST)) {
+      n = ax->n;
+      items = ax->items;
+    } else if (ax && ax->kind == V_NONE) {
+      n = 0;
+    } else if (ax && n == 0) { /* axes=1 */
+      n = 1;
+      items = ax;
+    }
+    rc = 0;
+    if (n > a->ndim)
+      rc = perr(p, at, "transpose: %d axes given for the %d axes of the array",
+                n, a->ndim);
+    for (int k = 0; !rc && k < n; k++)
+      if (items[k].kind != V_INT)
+        rc = perr(p, at, "transpose: axis %d is not an integer", k);
+      else
+        perm[k] = (int)items[k].i;
+    if (!rc)
+      rc = set_arr(p, out, weft_array_transpose(a, n ? perm : NULL), at);
   } else if (!strcmp(name, "rechunk")) {
     weft_chunks c;
     int64_t buf[4096];
