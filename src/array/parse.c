@@ -931,6 +931,25 @@ static int parse_power(P *p, val *out) {
   return 0;
 }
 
+/* numpy's & | ^ ~ are bitwise: on bools they are the logical ops weft has,
+   on ints and floats numpy gives ints (or refuses floats); weft has no
+   bitwise ops, so only bools are taken, never a silently different answer. */
+static int not_bool(P *p, const val *v, const char *tok, size_t at) {
+  if (v->kind == V_BOOL ||
+      (v->kind == V_ARR && weft_array_dtype(v->a) == WEFT_BOOL))
+    return 0;
+  const char *dt = v->kind == V_ARR ? weft_dtype_name(weft_array_dtype(v->a))
+                   : v->kind == V_INT ? "an int"
+                   : v->kind == V_NUM ? "a float"
+                                      : "a non-array";
+  return perr(p, at,
+              "'%s' of %s: numpy's '%s' is bitwise on integers, which weft "
+              "arrays do not have; it is logical on bools only (compare "
+              "first, e.g. (a > 0), or use logical_and/logical_or/"
+              "logical_xor/logical_not)",
+              tok, dt, tok);
+}
+
 static int parse_unary(P *p, val *out) {
   ws(p);
   size_t at = p->pos;
@@ -944,6 +963,8 @@ static int parse_unary(P *p, val *out) {
       return out->i = -out->i, 0;
     if (out->kind == V_NUM && c == '-')
       return out->d = -out->d, 0;
+    if (c == '~' && not_bool(p, out, "~", at))
+      return vfree(out), -1;
     weft_array *a = as_array(p, out, at);
     if (!a)
       return -1;
@@ -996,6 +1017,10 @@ static int parse_level(P *p, int lv, val *out) {
     memset(&r, 0, sizeof r);
     if (parse_level(p, lv + 1, &r))
       return vfree(out), -1;
+    const char *tok = levels[lv].tok[found];
+    if ((tok[0] == '&' || tok[0] == '|' || tok[0] == '^') &&
+        (not_bool(p, out, tok, at) || not_bool(p, &r, tok, at)))
+      return vfree(out), vfree(&r), -1;
     val l = *out;
     memset(out, 0, sizeof *out);
     if (binop(p, levels[lv].op[found], &l, &r, at, out))
