@@ -657,8 +657,22 @@ static void test_errors(void **state) {
   expect_error("np.concatenate([a, b])", "all extents but axis 0 must match");
   expect_error("ones((2, -3))", "negative extent in shape (2, -3)");
   expect_error("zeros((0, 3)).max()", "zero-size array");
+  expect_error("i & 3", "numpy's '&' is bitwise on integers");
+  expect_error("a.transpose((1, 0, 2))", "3 axes given for the 2 axes");
   /* from C: unsupported dtypes, chunks that do not fit */
   weft_graph *g = weft_graph_new();
+  {
+    weft_array *x = weft_ones(g, WEFT_F64, WEFT_SHAPE(7, 5), WEFT_CHUNKS(3, 2));
+    weft_array *y = weft_ones(g, WEFT_F64, WEFT_SHAPE(7, 5), WEFT_CHUNKS(2, 2));
+    weft_array *in[2] = {x, y};
+    assert_null(weft_array_map_blocks(WEFT_FN(twice), WEFT_F64, 2, in, weft_double(1)));
+    assert_contains(weft_graph_error(g),
+                    "input 1 (shape (7, 5)) has chunks (2, 2, 2, 1) on axis 0, input 0 (3, 3, 1)");
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_graph_free(g);
+    g = weft_graph_new();
+  }
   assert_null(weft_ones(g, WEFT_U8, WEFT_SHAPE(3), WEFT_CHUNKS(1)));
   assert_contains(weft_graph_error(g), "dtype uint8 is not supported");
   weft_graph_free(g);
