@@ -356,7 +356,8 @@ int weft_array_to_npy(weft_array *a, const char *path,
  * Builds the array an expression describes, as numpy and dask.array spell
  * it: creation (ones, zeros, empty, full, arange, linspace, eye, random,
  * uniform, normal, with shape, chunks=, dtype=, seed=), operators with
- * Python's precedence (+ - * / // % ** == != < <= > >= & | ^ ~), math
+ * Python's precedence (+ - * / // % ** == != < <= > >= & | ^ ~; & | ^ ~
+ * on bools only: numpy's are bitwise on ints, which is refused), math
  * functions (cos, exp, ..., where, clip, maximum, ...), slices ("a[::-1,
  * 1:5]"), methods (.sum(axis=, keepdims=, split_every=), .mean(), ...,
  * .astype(), .reshape(), .transpose(), .T, .rechunk()), concatenate and
