@@ -60,8 +60,14 @@ static weft_dtype weak_beside(const weft_array *s, weft_dtype dt) {
   if (ks == 1 && dt == WEFT_I32 &&
       (s->pi[3] < INT32_MIN || s->pi[3] > INT32_MAX))
     return WEFT_I64;
+  /* numpy 1.24 promotes float32 with the scalar's min_scalar_type: an int
+     past int16/uint16 (-32768..65535) is int32/uint32 or wider, which
+     float32 cannot hold (float64); a finite float outside numpy's
+     (-3.4e38, 3.4e38), literally, is float64 */
+  if (ks == 1 && dt == WEFT_F32 && (s->pi[3] < -32768 || s->pi[3] > 65535))
+    return WEFT_F64;
   if (ks == 2 && dt == WEFT_F32 && isfinite(s->pd[0]) &&
-      fabs(s->pd[0]) > FLT_MAX)
+      !(s->pd[0] > -3.4e38 && s->pd[0] < 3.4e38))
     return WEFT_F64;
   return dt;
 }
