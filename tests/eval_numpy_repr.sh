@@ -85,6 +85,9 @@ check "ones((0,))" "ones((0,))"
 check "zeros((4, 30)).astype('int32')" "zeros((4, 30)).astype('int32')"
 check "(zeros(3, chunks=2) / 0).sum()" "(zeros(3) / 0).sum()"
 check "ones(3, chunks=2).var(ddof=3)" "ones(3).var(ddof=3)"
+check "arange(3, chunks=2) + 9200000000000000001" "arange(3) + 9200000000000000001"
+check "arange(3, chunks=2) - 9223372036854775807" "arange(3) - 9223372036854775807"
+check "arange(3, chunks=2) + 9223372036854775808" "arange(3) + 9223372036854775808"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)" >&2

@@ -3,6 +3,7 @@
  * tests. A recursive-descent parser with Python's precedence that builds
  * the arrays as it reads (nothing is computed). Errors name the column. */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -672,9 +673,15 @@ static int parse_atom(P *p, val *out) {
     for (size_t k = 0; k < len; k++)
       if (s[k] == '.' || s[k] == 'e' || s[k] == 'E')
         isint = false;
-    if (isint && d < 9.2e18) {
+    long long ll = 0;
+    if (isint) { /* an int while it fits int64 (numpy: uint64 past it) */
+      errno = 0;
+      ll = strtoll(s, NULL, 10);
+      isint = errno != ERANGE;
+    }
+    if (isint) {
       out->kind = V_INT;
-      out->i = strtoll(s, NULL, 10);
+      out->i = ll;
     } else {
       out->kind = V_NUM;
       out->d = d;
