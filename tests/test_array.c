@@ -659,6 +659,10 @@ static void test_errors(void **state) {
   expect_error("ones((2, -3))", "negative extent in shape (2, -3)");
   expect_error("zeros((0, 3)).max()", "zero-size array");
   expect_error("i & 3", "numpy's '&' is bitwise on integers");
+  expect_error("a.sum(dtype='float32')", "sum() got an unexpected keyword argument 'dtype'");
+  expect_error("np.mean(a, foo=1)", "mean() got an unexpected keyword argument 'foo'");
+  expect_error("np.ones(3, foo=1)", "ones() got an unexpected keyword argument 'foo'");
+  expect_error("a.astype(3)", "a dtype is a name");
   expect_error("a.transpose((1, 0, 2))", "3 axes given for the 2 axes");
   /* from C: unsupported dtypes, chunks that do not fit */
   weft_graph *g = weft_graph_new();

@@ -129,6 +129,7 @@ typedef struct args {
   val v[12];
   size_t at[12];
   char kw[12][24];
+  bool used[12]; /* looked up by arg(): a keyword never looked up is an error */
 } args;
 
 static void args_free(args *a) {
@@ -175,12 +176,26 @@ static val *arg(args *a, int i, const char *kw, size_t *at) {
   int pos = 0;
   for (int k = 0; k < a->n; k++) {
     if (a->kw[k][0] ? !strcmp(a->kw[k], kw) : pos++ == i) {
+      a->used[k] = true;
       if (at)
         *at = a->at[k];
       return &a->v[k];
     }
   }
   return NULL;
+}
+
+/* After a call that succeeded: a keyword it never looked up (numpy would
+   raise TypeError; weft would silently ignore it, e.g. sum(dtype=...)). */
+static int unused_kw(P *p, const args *a, const char *name, val *out) {
+  for (int k = 0; k < a->n; k++)
+    if (a->kw[k][0] && !a->used[k]) {
+      vfree(out);
+      memset(out, 0, sizeof *out);
+      return perr(p, a->at[k], "%s() got an unexpected keyword argument '%s'",
+                  name, a->kw[k]);
+    }
+  return 0;
 }
 
 static int to_shape(P *p, const val *v, size_t at, weft_shape *s) {
@@ -264,6 +279,9 @@ static int to_dtype(P *p, const val *v, size_t at, weft_dtype *dt) {
       *dt = tab[i].dt;
       return 0;
     }
+  if (v->kind != V_STR)
+    return perr(p, at, "a dtype is a name (float64, float32, int64, int32, "
+                "bool), not a number or an array");
   return perr(p, at, "unknown dtype '%s' (float64, float32, int64, int32, "
               "bool)", n);
 }
@@ -421,12 +439,25 @@ static int method(P *p, val *self, const char *name, args *ar, size_t at,
   return rc;
 }
 
+static bool is_creation(const char *name) {
+  static const char *const names[] = {
+      "arange", "empty", "eye",   "from_npy", "full",    "linspace", "load",
+      "normal", "ones",  "randn", "random",   "uniform", "zeros"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (!strcmp(names[i], name))
+      return true;
+  return false;
+}
+
 static int creation(P *p, const char *name, args *ar, size_t at, val *out,
                     int *handled) {
   *handled = 1;
   size_t vat = at;
   weft_dtype dt = WEFT_F64;
-  if (to_dtype(p, arg(ar, 99, "dtype", &vat), vat, &dt))
+  bool used[12]; /* restored when name is no creation function */
+  memcpy(used, ar->used, sizeof used);
+  val *dv = arg(ar, 99, "dtype", &vat);
+  if (dv && is_creation(name) && to_dtype(p, dv, vat, &dt))
     return -1;
   weft_shape s;
   weft_chunks c;
@@ -561,6 +592,7 @@ static int creation(P *p, const char *name, args *ar, size_t at, val *out,
                        : weft_random_uniform(p->g, (uint64_t)seed, p0, p1, s, c),
                    at);
   }
+  memcpy(ar->used, used, sizeof used);
   *handled = 0;
   return 0;
 }
@@ -615,6 +647,8 @@ static int call(P *p, const char *name, args *ar, size_t at, val *out) {
         rest.n++;
       }
       rc = method(p, &self, name, &rest, at, out);
+      for (int k = 1; k < ar->n; k++)
+        ar->used[k] = rest.used[k - 1];
     }
     weft_array_free(a);
     return rc;
@@ -757,6 +791,8 @@ static int parse_atom(P *p, val *out) {
       int rc = parse_args(p, &a, ")");
       if (!rc)
         rc = call(p, nm, &a, at, out);
+      if (!rc)
+        rc = unused_kw(p, &a, nm, out);
       args_free(&a);
       return rc;
     }
@@ -842,6 +878,8 @@ static int parse_postfix(P *p, val *out) {
       val res;
       memset(&res, 0, sizeof res);
       int rc = method(p, out, name, &a, at, &res);
+      if (!rc)
+        rc = unused_kw(p, &a, name, &res);
       args_free(&a);
       vfree(out);
       *out = res;
