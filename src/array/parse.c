@@ -871,6 +871,14 @@ static int parse_postfix(P *p, val *out) {
           return -1;
         continue;
       }
+      ws(p);
+      if (p->s[p->pos] != '(') {
+        /* numpy's attributes: a number or a dtype, not an array */
+        return vfree(out),
+               perr(p, at, "attribute '.%s' is not supported (only .T): an "
+                    "expression is an array; its repr line shows shape, dtype "
+                    "and chunks", name);
+      }
       if (expect(p, "(") || parse_args(p, &a, ")")) {
         args_free(&a);
         return -1;
