@@ -197,6 +197,14 @@ weft_array *weft_array_op2(weft_array_op op, weft_array *a, weft_array *b) {
   case WEFT_AOP_POW:
     if (t == WEFT_BOOL)
       return fail_dtypes(a->g, name, a->dtype, b->dtype); /* numpy: int8 */
+    /* numpy: a bool array ** a Python int is int8 (power has no bool loop
+       and the int is value-cast), not int64; % and // take int64 there */
+    if (op == WEFT_AOP_POW && a->dtype == WEFT_BOOL && !a->weak && b->weak &&
+        kind_of(b->dtype) == 1)
+      return weft__array_fail(a->g, WEFT_ETYPE,
+                              "power of a bool array and a Python int gives "
+                              "int8 in numpy, which weft arrays do not have: "
+                              "astype first");
     break;
   case WEFT_AOP_DIV:
   case WEFT_AOP_ATAN2:
