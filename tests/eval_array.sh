@@ -76,6 +76,13 @@ for e in "arange(6) & 3" "(arange(6) > 2) | 1" "~arange(6)" "(arange(6) > 2) ^ 1
 done
 out=$("$WEFT_BIN" eval -q "~(arange(6) > 2) & (arange(6) < 5) | True" 2>&1) || fail "bool & | ~: $out"
 [ "$(echo "$out" | sed -n 1p)" = "array([ True,  True,  True,  True,  True,  True])" ] || fail "bool & | ~ gave: $out"
+out=$("$WEFT_BIN" eval "-arange(3) * 2" 2>&1) && fail "an expression taken for an option was accepted"
+case "$out" in
+*"goes after --"*) ;;
+*) fail "no hint at -- for an expression that starts with '-': $out" ;;
+esac
+out=$("$WEFT_BIN" eval -q -- "-arange(3) * 2" 2>&1) || fail "-- -arange(3) * 2: $out"
+[ "$(echo "$out" | sed -n 1p)" = "array([ 0, -2, -4])" ] || fail "-- -arange(3) * 2 gave: $out"
 out=$("$WEFT_BIN" eval "ones((3, 4)).sum(axis=2)" 2>&1) && fail "a bad axis was accepted"
 case "$out" in
 *"axis 2 is out of bounds for array of dimension 2"*) ;;
