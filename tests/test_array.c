@@ -664,6 +664,7 @@ static void test_errors(void **state) {
   expect_error("np.mean(a, foo=1)", "mean() got an unexpected keyword argument 'foo'");
   expect_error("np.ones(3, foo=1)", "ones() got an unexpected keyword argument 'foo'");
   expect_error("a.astype(3)", "a dtype is a name");
+  expect_error("np.clip(a, None, None)", "clip: one of min or max must be given");
   expect_error("m ** 2", "power of a bool array and a Python int gives int8");
   expect_error("a.shape", "attribute '.shape' is not supported (only .T)");
   expect_error("a.transpose((1, 0, 2))", "3 axes given for the 2 axes");

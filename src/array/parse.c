@@ -428,10 +428,14 @@ static int method(P *p, val *self, const char *name, args *ar, size_t at,
   } else if (!strcmp(name, "clip")) {
     double lo = NAN, hi = NAN;
     val *l = arg(ar, 0, "min", &vat), *h = arg(ar, 1, "max", &vat);
-    rc = (l && l->kind != V_NONE && as_num(p, l, at, &lo)) ||
-                 (h && h->kind != V_NONE && as_num(p, h, at, &hi))
-             ? -1
-             : set_arr(p, out, weft_array_clip(a, lo, hi), at);
+    if ((!l || l->kind == V_NONE) && (!h || h->kind == V_NONE))
+      rc = perr(p, at, "clip: one of min or max must be given (numpy's "
+                "ValueError)");
+    else
+      rc = (l && l->kind != V_NONE && as_num(p, l, at, &lo)) ||
+                   (h && h->kind != V_NONE && as_num(p, h, at, &hi))
+               ? -1
+               : set_arr(p, out, weft_array_clip(a, lo, hi), at);
   } else {
     rc = perr(p, at, "unknown method '%s'", name);
   }
