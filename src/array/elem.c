@@ -73,10 +73,15 @@ static weft_dtype weak_beside(const weft_array *s, weft_dtype dt) {
 }
 
 static weft_dtype promote(const weft_array *a, const weft_array *b) {
+  /* numpy 1.24 casts by value only when arrays meet scalars: a 0-d array
+     (a full reduction's result) with a Python scalar promotes as two
+     dtypes (float32 0-d / 3 is float64, int32 0-d + 1 int64) */
   if (a->weak && !b->weak)
-    return weak_beside(a, b->dtype);
+    return b->ndim == 0 ? promote_dt(b->dtype, a->dtype)
+                        : weak_beside(a, b->dtype);
   if (b->weak && !a->weak)
-    return weak_beside(b, a->dtype);
+    return a->ndim == 0 ? promote_dt(a->dtype, b->dtype)
+                        : weak_beside(b, a->dtype);
   return promote_dt(a->dtype, b->dtype);
 }
 
