@@ -5,7 +5,7 @@
 # --plot of the result checked by numpy and plot_check.py); a small array
 # prints as numpy
 # prints it; a bad expression points at its column; a broadcasting error
-# names the shapes. Runs in its own empty directory (tests/CMakeLists.txt).
+# names the shapes; & | ^ ~ on ints (bitwise in numpy) are refused. Runs in its own empty directory (tests/CMakeLists.txt).
 set -u
 : "${WEFT_BIN:?WEFT_BIN must name the weft command}"
 failures=0
@@ -66,6 +66,23 @@ case "$out" in
 *"could not be broadcast together with shapes (3, 4) (5,)"*"at column 14"*) ;;
 *) fail "broadcasting error: $out" ;;
 esac
+# numpy's & | ^ ~ are bitwise on ints: weft (logical only) refuses them there
+for e in "arange(6) & 3" "(arange(6) > 2) | 1" "~arange(6)" "(arange(6) > 2) ^ 1.5"; do
+  out=$("$WEFT_BIN" eval "$e" 2>&1) && fail "$e (bitwise in numpy) was accepted: $out"
+  case "$out" in
+  *"is bitwise on integers"*"at column"*) ;;
+  *) fail "$e: $out" ;;
+  esac
+done
+out=$("$WEFT_BIN" eval -q "~(arange(6) > 2) & (arange(6) < 5) | True" 2>&1) || fail "bool & | ~: $out"
+[ "$(echo "$out" | sed -n 1p)" = "array([ True,  True,  True,  True,  True,  True])" ] || fail "bool & | ~ gave: $out"
+out=$("$WEFT_BIN" eval "-arange(3) * 2" 2>&1) && fail "an expression taken for an option was accepted"
+case "$out" in
+*"goes after --"*) ;;
+*) fail "no hint at -- for an expression that starts with '-': $out" ;;
+esac
+out=$("$WEFT_BIN" eval -q -- "-arange(3) * 2" 2>&1) || fail "-- -arange(3) * 2: $out"
+[ "$(echo "$out" | sed -n 1p)" = "array([ 0, -2, -4])" ] || fail "-- -arange(3) * 2 gave: $out"
 out=$("$WEFT_BIN" eval "ones((3, 4)).sum(axis=2)" 2>&1) && fail "a bad axis was accepted"
 case "$out" in
 *"axis 2 is out of bounds for array of dimension 2"*) ;;

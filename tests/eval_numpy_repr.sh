@@ -28,8 +28,10 @@ check() {
   }
   want=$("$PY" -c '
 import sys
+import warnings
 import numpy as np
 np.seterr(all="ignore")
+warnings.simplefilter("ignore")
 from numpy import *
 r = np.load(sys.argv[2])
 print(repr(eval(sys.argv[1].replace("@", "r"))))' "$2" "$tmp/r.npy" 2>&1)
@@ -81,6 +83,18 @@ check "random.random((3, 4), seed=6).astype('float32') - 0.5" "@"
 check "ones((0, 3))" "ones((0, 3))"
 check "ones((0,))" "ones((0,))"
 check "zeros((4, 30)).astype('int32')" "zeros((4, 30)).astype('int32')"
+check "(zeros(3, chunks=2) / 0).sum()" "(zeros(3) / 0).sum()"
+check "ones(3, chunks=2).var(ddof=3)" "ones(3).var(ddof=3)"
+check "arange(3, chunks=2) + 9200000000000000001" "arange(3) + 9200000000000000001"
+check "arange(3, chunks=2) - 9223372036854775807" "arange(3) - 9223372036854775807"
+check "arange(3, chunks=2) + 9223372036854775808" "arange(3) + 9223372036854775808"
+check "(ones(3, chunks=2, dtype=float32) * 0.1).sum()" "(ones(3, dtype=float32) * 0.1).sum()"
+check "(arange(100000, chunks=30000).astype(float32) * 0.1).sum()" "float32(499995000.0)"
+check "ones(3, chunks=2).sum() * 1e8" "ones(3).sum() * 1e8"
+check "ones(3, chunks=2).sum() * 1e15" "ones(3).sum() * 1e15"
+check "ones(3, chunks=2).sum() * 1e16" "ones(3).sum() * 1e16"
+check "ones(3, chunks=2).sum() * 1e-5" "ones(3).sum() * 1e-5"
+check "ones(3, chunks=2).sum() * -1e-4" "ones(3).sum() * -1e-4"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)" >&2

@@ -79,7 +79,9 @@ static const char *const cases[] = {
     "a + b", "a * b[::-1, ::-1]", "a - 2", "2 - a", "a / b", "a // b",
     "a % b", "a ** 2", "abs(a) ** 0.5", "abs(a) ** 1.5", "i + j", "i * 3",
     "i // 4", "i % -4", "i / 2", "i + 2.5", "i ** 2", "i + 2**40",
-    "i.astype('float32') + f", "f * 2", "f + a", "f / 3", "f.sum(axis=0)",
+    "i.astype('float32') + f", "f * 2", "f + a", "f / 3", "f.max() / 3", "i.max() + 1", "f[1, 2] * 2.5",
+    "f.sum(keepdims=True) + 1", "f + 65535", "f - 32769", "70000 * f",
+    "f * 3.3e38", "f * 3.4e38", "np.where(m, f, 100000)", "np.maximum(f, -40000)", "f.sum(axis=0)",
     "m & (a > 0)", "m | m[::-1]", "m ^ m[:, ::-1]", "~m", "a == b",
     "a < 0.5", "i >= 0", "i != j", "np.where(m, a, i)", "np.where(a > 0, 1, -1)",
     "np.clip(a, -1, 1)", "np.clip(i, -2, 3)", "np.cos(a)", "np.sin(a)",
@@ -89,13 +91,16 @@ static const char *const cases[] = {
     "-i", "a.astype('int32')", "i.astype('bool')", "m.astype('float64') * 3",
     "a.astype('float32')", "r + c", "a + r", "a * c", "c - j",
     "a[2:5, 1:9:3]", "a[-1]", "a[..., 0]", "a[None, :, 3]", "a[::-2]", "a[3]",
-    "a[:, ::-1][1:6]", "a[5:1:-2, -3:]", "a[1:1]", "a[100:]", "a.T", "a.T + b.T",
-    "t.transpose(2, 0, 1)", "t[1, ::-1, 1:4]", "t[..., ::-2]", "t.T[::-1]",
+    "a[:, ::-1][1:6]", "a[::9223372036854775807]",
+    "a[3::-9223372036854775807, ::-9223372036854775808]", "a[::7, ::-11]", "a[5:1:-2, -3:]", "a[1:1]", "a[100:]", "a.T", "a.T + b.T",
+    "t.transpose(2, 0, 1)", "t.transpose((2, 0, 1))", "a.transpose([1, 0])",
+    "np.transpose(t, axes=(1, 2, 0))", "np.transpose(t, (0, 2, 1))", "t[1, ::-1, 1:4]", "t[..., ::-2]", "t.T[::-1]",
     "a.sum()", "a.sum(axis=0)", "a.sum(axis=1)", "a.sum(axis=-1, keepdims=True)",
     "a.mean(axis=1, keepdims=True)", "i.sum()", "i.sum(axis=0)", "m.sum()",
     "m.sum(axis=1)", "j.sum()", "a.prod(axis=0)", "i.prod(axis=1)",
     "a.min(axis=1)", "a.max()", "i.max(axis=0)", "i.min()", "m.max(axis=0)",
     "a.var()", "a.std(axis=0)", "a.var(axis=1, ddof=1)", "f.mean()",
+    "a.var(axis=0, ddof=7)", "a.std(axis=0, ddof=9)", "i.var(ddof=1000)",
     "m.any(axis=0)", "m.all()", "(a > -2.5).all(axis=1)", "a.argmin()",
     "a.argmax(axis=0)", "a.argmax(axis=1)", "i.argmin(axis=1)", "i.argmax()",
     "t.sum(axis=(0, 2))", "t.mean(axis=(1,))", "t.max(axis=2, keepdims=True)",
@@ -655,8 +660,29 @@ static void test_errors(void **state) {
   expect_error("np.concatenate([a, b])", "all extents but axis 0 must match");
   expect_error("ones((2, -3))", "negative extent in shape (2, -3)");
   expect_error("zeros((0, 3)).max()", "zero-size array");
+  expect_error("i & 3", "numpy's '&' is bitwise on integers");
+  expect_error("a.sum(dtype='float32')", "sum() got an unexpected keyword argument 'dtype'");
+  expect_error("np.mean(a, foo=1)", "mean() got an unexpected keyword argument 'foo'");
+  expect_error("np.ones(3, foo=1)", "ones() got an unexpected keyword argument 'foo'");
+  expect_error("a.astype(3)", "a dtype is a name");
+  expect_error("np.clip(a, None, None)", "clip: one of min or max must be given");
+  expect_error("m ** 2", "power of a bool array and a Python int gives int8");
+  expect_error("a.shape", "attribute '.shape' is not supported (only .T)");
+  expect_error("a.transpose((1, 0, 2))", "3 axes given for the 2 axes");
   /* from C: unsupported dtypes, chunks that do not fit */
   weft_graph *g = weft_graph_new();
+  {
+    weft_array *x = weft_ones(g, WEFT_F64, WEFT_SHAPE(7, 5), WEFT_CHUNKS(3, 2));
+    weft_array *y = weft_ones(g, WEFT_F64, WEFT_SHAPE(7, 5), WEFT_CHUNKS(2, 2));
+    weft_array *in[2] = {x, y};
+    assert_null(weft_array_map_blocks(WEFT_FN(twice), WEFT_F64, 2, in, weft_double(1)));
+    assert_contains(weft_graph_error(g),
+                    "input 1 (shape (7, 5)) has chunks (2, 2, 2, 1) on axis 0, input 0 (3, 3, 1)");
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_graph_free(g);
+    g = weft_graph_new();
+  }
   assert_null(weft_ones(g, WEFT_U8, WEFT_SHAPE(3), WEFT_CHUNKS(1)));
   assert_contains(weft_graph_error(g), "dtype uint8 is not supported");
   weft_graph_free(g);

@@ -228,7 +228,10 @@ static int parse_opts(int argc, char **argv, eval_opts *o) {
     } else if ((v = opt_value(argc, argv, &i, "--plot", &bad))) {
       o->plot = v;
     } else if (!bad) {
-      fprintf(stderr, "weft eval: unknown option '%s'\n", a);
+      fprintf(stderr, "weft eval: unknown option '%s'%s\n", a,
+              strpbrk(a, "( .*+/") ? " (an expression that starts with '-' "
+                                     "goes after --: weft eval -- \"-a\")"
+                                   : "");
       bad = 1;
     }
   }

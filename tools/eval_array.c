@@ -15,18 +15,72 @@
 #include "cli.h"
 #include "weft.h"
 
-/* Python's repr of a double: the shortest text that reads back the same. */
-static void print_double(double d) {
-  char buf[40];
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(buf, sizeof buf, "%.*g", prec, d);
-    if (strtod(buf, NULL) == d)
+/* Python's repr of a double (float32: numpy's repr of its scalar): the
+   shortest digits that read back the same, in fixed notation for exponents
+   -4 to 15 (300000000.0, 0.0001), else scientific (1e+16, 1e-05). */
+static void print_shortest(double d, bool f32) {
+  char buf[64];
+  if (isnan(d)) { /* whatever its sign bit ("-nan" in C) */
+    fputs("nan", stdout);
+    return;
+  }
+  if (isinf(d)) {
+    fputs(d < 0 ? "-inf" : "inf", stdout);
+    return;
+  }
+  int prec = 1;
+  for (; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
+    if (f32 ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d)
       break;
   }
-  if (!strpbrk(buf, ".eninf"))
-    strcat(buf, ".0");
-  fputs(buf, stdout);
+  /* buf: [-]D.DDDe[+-]XX */
+  char digits[32];
+  int nd = 0, neg = buf[0] == '-';
+  const char *q = buf + neg;
+  for (; *q && *q != 'e'; q++)
+    if (*q != '.')
+      digits[nd++] = *q;
+  while (nd > 1 && digits[nd - 1] == '0')
+    nd--;
+  digits[nd] = 0;
+  int ex = atoi(q + 1);
+  char out[96];
+  int o = 0;
+  if (neg)
+    out[o++] = '-';
+  if (ex < -4 || ex >= 16) {
+    out[o++] = digits[0];
+    if (nd > 1) {
+      out[o++] = '.';
+      for (int k = 1; k < nd; k++)
+        out[o++] = digits[k];
+    }
+    o += snprintf(out + o, sizeof out - (size_t)o, "e%c%02d", ex < 0 ? '-' : '+',
+                  ex < 0 ? -ex : ex);
+  } else if (ex < 0) {
+    out[o++] = '0';
+    out[o++] = '.';
+    for (int k = -1; k > ex; k--)
+      out[o++] = '0';
+    for (int k = 0; k < nd; k++)
+      out[o++] = digits[k];
+  } else {
+    for (int k = 0; k <= ex; k++)
+      out[o++] = k < nd ? digits[k] : '0';
+    out[o++] = '.';
+    if (nd > ex + 1)
+      for (int k = ex + 1; k < nd; k++)
+        out[o++] = digits[k];
+    else
+      out[o++] = '0';
+  }
+  out[o] = 0;
+  fputs(out, stdout);
 }
+
+static void print_double(double d) { print_shortest(d, false); }
+static void print_float(float f) { print_shortest((double)f, true); }
 
 static double element(const void *data, weft_dtype dt, size_t i) {
   switch (dt) {
@@ -525,7 +579,9 @@ int cli_eval_array(const char *text, weft_scheduler sched, int workers,
   weft_dtype dt = weft_array_dtype(a);
   int nd = weft_array_ndim(a);
   if (nd == 0) {
-    if (is_float(dt))
+    if (dt == WEFT_F32)
+      print_float(((const float *)buf)[0]);
+    else if (is_float(dt))
       print_double(element(buf, dt, 0));
     else if (dt == WEFT_BOOL)
       fputs(((const uint8_t *)buf)[0] ? "True" : "False", stdout);

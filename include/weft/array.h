@@ -170,8 +170,11 @@ weft_array *weft_array_from_blocks(weft_graph *g, const weft_fn_info *fn,
                                    weft_dtype dt, weft_shape shape,
                                    weft_chunks chunks, weft_value extra);
 /* A 0-d array holding a Python-like scalar: it promotes as numpy 1.24
- * promotes Python numbers (an int keeps an int32 array int32 when it fits,
- * a float keeps a float32 array float32). */
+ * promotes Python numbers, by value beside an array of 1 dimension or more
+ * (an int keeps an int32 array int32 when it fits int32, a float32 array
+ * float32 within -32768..65535; a float keeps a float32 array float32
+ * within (-3.4e38, 3.4e38)) and by dtype beside a 0-d array (int64,
+ * float64, bool), as numpy's scalars. */
 weft_array *weft_array_scalar(weft_graph *g, double v);
 weft_array *weft_array_scalar_int(weft_graph *g, int64_t v);
 weft_array *weft_array_scalar_bool(weft_graph *g, bool v);
@@ -356,7 +359,8 @@ int weft_array_to_npy(weft_array *a, const char *path,
  * Builds the array an expression describes, as numpy and dask.array spell
  * it: creation (ones, zeros, empty, full, arange, linspace, eye, random,
  * uniform, normal, with shape, chunks=, dtype=, seed=), operators with
- * Python's precedence (+ - * / // % ** == != < <= > >= & | ^ ~), math
+ * Python's precedence (+ - * / // % ** == != < <= > >= & | ^ ~; & | ^ ~
+ * on bools only: numpy's are bitwise on ints, which is refused), math
  * functions (cos, exp, ..., where, clip, maximum, ...), slices ("a[::-1,
  * 1:5]"), methods (.sum(axis=, keepdims=, split_every=), .mean(), ...,
  * .astype(), .reshape(), .transpose(), .T, .rechunk()), concatenate and

@@ -139,6 +139,26 @@ weft_array *weft_array_map_blocks(const weft_fn_info *fn, weft_dtype dt,
       char s0[300], s1[300];
       weft__shape_str(f->ndim, f->shape, s0, sizeof s0);
       weft__shape_str(x->ndim, x->shape, s1, sizeof s1);
+      if (x->ndim == f->ndim && x->g == f->g &&
+          !memcmp(x->shape, f->shape, (size_t)f->ndim * sizeof(int64_t))) {
+        /* same shape: name the first axis whose chunks differ */
+        int k = 0;
+        while (k < f->ndim && x->nchunks[k] == f->nchunks[k] &&
+               !memcmp(x->chunks[k], f->chunks[k],
+                       (size_t)f->nchunks[k] * sizeof(int64_t)))
+          k++;
+        char c0[300], c1[300];
+        weft__shape_str((int)(f->nchunks[k] < 16 ? f->nchunks[k] : 16),
+                        f->chunks[k], c0, sizeof c0);
+        weft__shape_str((int)(x->nchunks[k] < 16 ? x->nchunks[k] : 16),
+                        x->chunks[k], c1, sizeof c1);
+        return weft__array_fail(
+            f->g, WEFT_EINVAL,
+            "map_blocks: input %zu (shape %s) has chunks %s%s on axis %d, "
+            "input 0 %s%s: weft_array_rechunk it to input 0's chunks first",
+            i, s1, c1, x->nchunks[k] > 16 ? " ..." : "", k, c0,
+            f->nchunks[k] > 16 ? " ..." : "");
+      }
       return weft__array_fail(f->g, WEFT_EINVAL,
                               "map_blocks: input %zu (shape %s) does not have "
                               "the shape and chunks of input 0 (shape %s): "

@@ -60,17 +60,28 @@ static weft_dtype weak_beside(const weft_array *s, weft_dtype dt) {
   if (ks == 1 && dt == WEFT_I32 &&
       (s->pi[3] < INT32_MIN || s->pi[3] > INT32_MAX))
     return WEFT_I64;
+  /* numpy 1.24 promotes float32 with the scalar's min_scalar_type: an int
+     past int16/uint16 (-32768..65535) is int32/uint32 or wider, which
+     float32 cannot hold (float64); a finite float outside numpy's
+     (-3.4e38, 3.4e38), literally, is float64 */
+  if (ks == 1 && dt == WEFT_F32 && (s->pi[3] < -32768 || s->pi[3] > 65535))
+    return WEFT_F64;
   if (ks == 2 && dt == WEFT_F32 && isfinite(s->pd[0]) &&
-      fabs(s->pd[0]) > FLT_MAX)
+      !(s->pd[0] > -3.4e38 && s->pd[0] < 3.4e38))
     return WEFT_F64;
   return dt;
 }
 
 static weft_dtype promote(const weft_array *a, const weft_array *b) {
+  /* numpy 1.24 casts by value only when arrays meet scalars: a 0-d array
+     (a full reduction's result) with a Python scalar promotes as two
+     dtypes (float32 0-d / 3 is float64, int32 0-d + 1 int64) */
   if (a->weak && !b->weak)
-    return weak_beside(a, b->dtype);
+    return b->ndim == 0 ? promote_dt(b->dtype, a->dtype)
+                        : weak_beside(a, b->dtype);
   if (b->weak && !a->weak)
-    return weak_beside(b, a->dtype);
+    return a->ndim == 0 ? promote_dt(a->dtype, b->dtype)
+                        : weak_beside(b, a->dtype);
   return promote_dt(a->dtype, b->dtype);
 }
 
@@ -191,6 +202,14 @@ weft_array *weft_array_op2(weft_array_op op, weft_array *a, weft_array *b) {
   case WEFT_AOP_POW:
     if (t == WEFT_BOOL)
       return fail_dtypes(a->g, name, a->dtype, b->dtype); /* numpy: int8 */
+    /* numpy: a bool array ** a Python int is int8 (power has no bool loop
+       and the int is value-cast), not int64; % and // take int64 there */
+    if (op == WEFT_AOP_POW && a->dtype == WEFT_BOOL && !a->weak && b->weak &&
+        kind_of(b->dtype) == 1)
+      return weft__array_fail(a->g, WEFT_ETYPE,
+                              "power of a bool array and a Python int gives "
+                              "int8 in numpy, which weft arrays do not have: "
+                              "astype first");
     break;
   case WEFT_AOP_DIV:
   case WEFT_AOP_ATAN2:

@@ -3,6 +3,7 @@
  * tests. A recursive-descent parser with Python's precedence that builds
  * the arrays as it reads (nothing is computed). Errors name the column. */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -128,6 +129,7 @@ typedef struct args {
   val v[12];
   size_t at[12];
   char kw[12][24];
+  bool used[12]; /* looked up by arg(): a keyword never looked up is an error */
 } args;
 
 static void args_free(args *a) {
@@ -174,12 +176,26 @@ static val *arg(args *a, int i, const char *kw, size_t *at) {
   int pos = 0;
   for (int k = 0; k < a->n; k++) {
     if (a->kw[k][0] ? !strcmp(a->kw[k], kw) : pos++ == i) {
+      a->used[k] = true;
       if (at)
         *at = a->at[k];
       return &a->v[k];
     }
   }
   return NULL;
+}
+
+/* After a call that succeeded: a keyword it never looked up (numpy would
+   raise TypeError; weft would silently ignore it, e.g. sum(dtype=...)). */
+static int unused_kw(P *p, const args *a, const char *name, val *out) {
+  for (int k = 0; k < a->n; k++)
+    if (a->kw[k][0] && !a->used[k]) {
+      vfree(out);
+      memset(out, 0, sizeof *out);
+      return perr(p, a->at[k], "%s() got an unexpected keyword argument '%s'",
+                  name, a->kw[k]);
+    }
+  return 0;
 }
 
 static int to_shape(P *p, const val *v, size_t at, weft_shape *s) {
@@ -263,6 +279,9 @@ static int to_dtype(P *p, const val *v, size_t at, weft_dtype *dt) {
       *dt = tab[i].dt;
       return 0;
     }
+  if (v->kind != V_STR)
+    return perr(p, at, "a dtype is a name (float64, float32, int64, int32, "
+                "bool), not a number or an array");
   return perr(p, at, "unknown dtype '%s' (float64, float32, int64, int32, "
               "bool)", n);
 }
@@ -367,10 +386,32 @@ static int method(P *p, val *self, const char *name, args *ar, size_t at,
     if (!rc)
       rc = set_arr(p, out, weft_array_reshape(a, s), at);
   } else if (!strcmp(name, "transpose")) {
+    /* numpy: a.transpose(), a.transpose(1, 0), a.transpose((1, 0)),
+       a.transpose(axes=(1, 0)), transpose(a, (1, 0)) */
     int perm[MAXD];
-    for (int k = 0; k < ar->n && k < MAXD; k++)
-      perm[k] = (int)ar->v[k].i;
-    rc = set_arr(p, out, weft_array_transpose(a, ar->n ? perm : NULL), at);
+    val *ax = arg(ar, 0, "axes", &vat);
+    int n = ar->n;
+    val *items = ar->v;
+    if (ax && (ax->kind == V_TUPLE || ax->kind == V_LIST)) {
+      n = ax->n;
+      items = ax->items;
+    } else if (ax && ax->kind == V_NONE) {
+      n = 0;
+    } else if (ax && n == 0) { /* axes=1 */
+      n = 1;
+      items = ax;
+    }
+    rc = 0;
+    if (n > a->ndim)
+      rc = perr(p, at, "transpose: %d axes given for the %d axes of the array",
+                n, a->ndim);
+    for (int k = 0; !rc && k < n; k++)
+      if (items[k].kind != V_INT)
+        rc = perr(p, at, "transpose: axis %d is not an integer", k);
+      else
+        perm[k] = (int)items[k].i;
+    if (!rc)
+      rc = set_arr(p, out, weft_array_transpose(a, n ? perm : NULL), at);
   } else if (!strcmp(name, "rechunk")) {
     weft_chunks c;
     int64_t buf[4096];
@@ -387,10 +428,14 @@ static int method(P *p, val *self, const char *name, args *ar, size_t at,
   } else if (!strcmp(name, "clip")) {
     double lo = NAN, hi = NAN;
     val *l = arg(ar, 0, "min", &vat), *h = arg(ar, 1, "max", &vat);
-    rc = (l && l->kind != V_NONE && as_num(p, l, at, &lo)) ||
-                 (h && h->kind != V_NONE && as_num(p, h, at, &hi))
-             ? -1
-             : set_arr(p, out, weft_array_clip(a, lo, hi), at);
+    if ((!l || l->kind == V_NONE) && (!h || h->kind == V_NONE))
+      rc = perr(p, at, "clip: one of min or max must be given (numpy's "
+                "ValueError)");
+    else
+      rc = (l && l->kind != V_NONE && as_num(p, l, at, &lo)) ||
+                   (h && h->kind != V_NONE && as_num(p, h, at, &hi))
+               ? -1
+               : set_arr(p, out, weft_array_clip(a, lo, hi), at);
   } else {
     rc = perr(p, at, "unknown method '%s'", name);
   }
@@ -398,12 +443,25 @@ static int method(P *p, val *self, const char *name, args *ar, size_t at,
   return rc;
 }
 
+static bool is_creation(const char *name) {
+  static const char *const names[] = {
+      "arange", "empty", "eye",   "from_npy", "full",    "linspace", "load",
+      "normal", "ones",  "randn", "random",   "uniform", "zeros"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (!strcmp(names[i], name))
+      return true;
+  return false;
+}
+
 static int creation(P *p, const char *name, args *ar, size_t at, val *out,
                     int *handled) {
   *handled = 1;
   size_t vat = at;
   weft_dtype dt = WEFT_F64;
-  if (to_dtype(p, arg(ar, 99, "dtype", &vat), vat, &dt))
+  bool used[12]; /* restored when name is no creation function */
+  memcpy(used, ar->used, sizeof used);
+  val *dv = arg(ar, 99, "dtype", &vat);
+  if (dv && is_creation(name) && to_dtype(p, dv, vat, &dt))
     return -1;
   weft_shape s;
   weft_chunks c;
@@ -538,6 +596,7 @@ static int creation(P *p, const char *name, args *ar, size_t at, val *out,
                        : weft_random_uniform(p->g, (uint64_t)seed, p0, p1, s, c),
                    at);
   }
+  memcpy(ar->used, used, sizeof used);
   *handled = 0;
   return 0;
 }
@@ -592,6 +651,8 @@ static int call(P *p, const char *name, args *ar, size_t at, val *out) {
         rest.n++;
       }
       rc = method(p, &self, name, &rest, at, out);
+      for (int k = 1; k < ar->n; k++)
+        ar->used[k] = rest.used[k - 1];
     }
     weft_array_free(a);
     return rc;
@@ -650,9 +711,15 @@ static int parse_atom(P *p, val *out) {
     for (size_t k = 0; k < len; k++)
       if (s[k] == '.' || s[k] == 'e' || s[k] == 'E')
         isint = false;
-    if (isint && d < 9.2e18) {
+    long long ll = 0;
+    if (isint) { /* an int while it fits int64 (numpy: uint64 past it) */
+      errno = 0;
+      ll = strtoll(s, NULL, 10);
+      isint = errno != ERANGE;
+    }
+    if (isint) {
       out->kind = V_INT;
-      out->i = strtoll(s, NULL, 10);
+      out->i = ll;
     } else {
       out->kind = V_NUM;
       out->d = d;
@@ -728,6 +795,8 @@ static int parse_atom(P *p, val *out) {
       int rc = parse_args(p, &a, ")");
       if (!rc)
         rc = call(p, nm, &a, at, out);
+      if (!rc)
+        rc = unused_kw(p, &a, nm, out);
       args_free(&a);
       return rc;
     }
@@ -806,6 +875,14 @@ static int parse_postfix(P *p, val *out) {
           return -1;
         continue;
       }
+      ws(p);
+      if (p->s[p->pos] != '(') {
+        /* numpy's attributes: a number or a dtype, not an array */
+        return vfree(out),
+               perr(p, at, "attribute '.%s' is not supported (only .T): an "
+                    "expression is an array; its repr line shows shape, dtype "
+                    "and chunks", name);
+      }
       if (expect(p, "(") || parse_args(p, &a, ")")) {
         args_free(&a);
         return -1;
@@ -813,6 +890,8 @@ static int parse_postfix(P *p, val *out) {
       val res;
       memset(&res, 0, sizeof res);
       int rc = method(p, out, name, &a, at, &res);
+      if (!rc)
+        rc = unused_kw(p, &a, name, &res);
       args_free(&a);
       vfree(out);
       *out = res;
@@ -909,6 +988,25 @@ static int parse_power(P *p, val *out) {
   return 0;
 }
 
+/* numpy's & | ^ ~ are bitwise: on bools they are the logical ops weft has,
+   on ints and floats numpy gives ints (or refuses floats); weft has no
+   bitwise ops, so only bools are taken, never a silently different answer. */
+static int not_bool(P *p, const val *v, const char *tok, size_t at) {
+  if (v->kind == V_BOOL ||
+      (v->kind == V_ARR && weft_array_dtype(v->a) == WEFT_BOOL))
+    return 0;
+  const char *dt = v->kind == V_ARR ? weft_dtype_name(weft_array_dtype(v->a))
+                   : v->kind == V_INT ? "an int"
+                   : v->kind == V_NUM ? "a float"
+                                      : "a non-array";
+  return perr(p, at,
+              "'%s' of %s: numpy's '%s' is bitwise on integers, which weft "
+              "arrays do not have; it is logical on bools only (compare "
+              "first, e.g. (a > 0), or use logical_and/logical_or/"
+              "logical_xor/logical_not)",
+              tok, dt, tok);
+}
+
 static int parse_unary(P *p, val *out) {
   ws(p);
   size_t at = p->pos;
@@ -922,6 +1020,8 @@ static int parse_unary(P *p, val *out) {
       return out->i = -out->i, 0;
     if (out->kind == V_NUM && c == '-')
       return out->d = -out->d, 0;
+    if (c == '~' && not_bool(p, out, "~", at))
+      return vfree(out), -1;
     weft_array *a = as_array(p, out, at);
     if (!a)
       return -1;
@@ -974,6 +1074,10 @@ static int parse_level(P *p, int lv, val *out) {
     memset(&r, 0, sizeof r);
     if (parse_level(p, lv + 1, &r))
       return vfree(out), -1;
+    const char *tok = levels[lv].tok[found];
+    if ((tok[0] == '&' || tok[0] == '|' || tok[0] == '^') &&
+        (not_bool(p, out, tok, at) || not_bool(p, &r, tok, at)))
+      return vfree(out), vfree(&r), -1;
     val l = *out;
     memset(out, 0, sizeof *out);
     if (binop(p, levels[lv].op[found], &l, &r, at, out))

@@ -258,7 +258,8 @@ static int finalize(weft_task_ctx *ctx, const prog *p, int64_t oblock,
       case WEFT_RED_MEAN: d = s[i] / red->count; break;
       case WEFT_RED_VAR:
       case WEFT_RED_STD:
-        d = s[2 * n + i] / (s[i] - red->ddof);
+        /* numpy: M2 / max(count - ddof, 0) (inf or nan when ddof >= count) */
+        d = s[2 * n + i] / fmax(s[i] - red->ddof, 0.0);
         if (op == WEFT_RED_STD)
           d = sqrt(d);
         break;

@@ -175,6 +175,11 @@ static weft_array *apply_index(weft_array *a, size_t n, const weft_index *idx,
     int64_t step = it.step;
     if (step == 0)
       return index_fail(a, spec, col, "slice step cannot be zero", NULL);
+    /* a step past the extent takes one element at most, as that extent
+       does: clamped, the count below cannot overflow (::INT64_MAX took
+       nothing, ::-2**63 everything, forward) */
+    if (step > e || step < -e)
+      step = step > 0 ? (e > 0 ? e : 1) : (e > 0 ? -e : -1);
     int64_t start = it.start, stop = it.stop;
     if (step > 0) {
       if (start == WEFT_IDX_NONE)
@@ -270,7 +275,9 @@ static int parse_int(const char **pp, int64_t *v) {
   long long x = strtoll(p, &end, 10);
   if (isalpha((unsigned char)*end) || *end == '.')
     return -1;
-  *v = x;
+  /* -2**63 (or less, saturated) is WEFT_IDX_NONE, "omitted": one more
+     selects the same elements, as start, stop or step */
+  *v = x == INT64_MIN ? INT64_MIN + 1 : x;
   *pp = skip(end);
   return 1;
 }
