@@ -49,11 +49,11 @@ static weft_obj **dead_link(weft_obj *o) {
 }
 
 void weft__free_containers(weft_obj *o) {
-  weft_obj *todo = o;
+  weft_obj *dying = o;
   *dead_link(o) = NULL;
-  while (todo) {
-    weft_obj *c = todo;
-    todo = *dead_link(c);
+  while (dying) {
+    weft_obj *c = dying;
+    dying = *dead_link(c);
     weft_value cv = obj_value(c), *items;
     size_t n = weft__children(&cv, &items);
     for (size_t i = 0; i < n; i++) {
@@ -64,8 +64,8 @@ void weft__free_containers(weft_obj *o) {
       if (is_container(it) && it->as.obj->destroy == weft__free_containers) {
         weft_obj *k = it->as.obj;
         if (atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) == 1) {
-          *dead_link(k) = todo;
-          todo = k;
+          *dead_link(k) = dying;
+          dying = k;
         }
         *it = weft_none();
       } else {
