@@ -317,23 +317,7 @@ int weft_client_unpersist(weft_client *c, const char *key);
 #define WEFT_CARG(x)                                                           \
   _Generic((x),                                                                \
       weft_future *: weft_future_arg,                                          \
-      bool: weft__arg_bool,                                                    \
-      char: weft__arg_llong,                                                   \
-      signed char: weft__arg_llong,                                            \
-      short: weft__arg_llong,                                                  \
-      int: weft__arg_llong,                                                    \
-      long: weft__arg_llong,                                                   \
-      long long: weft__arg_llong,                                              \
-      unsigned char: weft__arg_llong,                                          \
-      unsigned short: weft__arg_llong,                                         \
-      unsigned: weft__arg_llong,                                               \
-      unsigned long: weft__arg_ullong,                                         \
-      unsigned long long: weft__arg_ullong,                                    \
-      float: weft__arg_double,                                                 \
-      double: weft__arg_double,                                                \
-      char *: weft__arg_cstr,                                                  \
-      const char *: weft__arg_cstr,                                            \
-      weft_value: weft__arg_value)(x)
+      WEFT__ARG_LITERALS)(x)
 #define WEFT__CARGS(...)                                                       \
   WEFT__CAT(WEFT__CARGS_, WEFT__NARG(__VA_ARGS__))(__VA_ARGS__)
 #define WEFT__CARGS_1(a) WEFT_CARG(a)

@@ -171,9 +171,9 @@ long weft_node_index(const weft_graph *g, const weft_node *n);
 const weft_fn_info *weft_node_fn(const weft_graph *g, const weft_node *n);
 
 /* ---- argument conversion (used by the macros above) ---- */
-#define WEFT_ARG(x)                                                            \
-  _Generic((x),                                                                \
-      weft_node *: weft_node_ref,                                              \
+/* The C types a literal argument may have, and how each becomes a value:
+ * shared by WEFT_ARG (graphs) and WEFT_CARG (client.h's futures). */
+#define WEFT__ARG_LITERALS                                                     \
       bool: weft__arg_bool,                                                    \
       char: weft__arg_llong,                                                   \
       signed char: weft__arg_llong,                                            \
@@ -190,8 +190,12 @@ const weft_fn_info *weft_node_fn(const weft_graph *g, const weft_node *n);
       double: weft__arg_double,                                                \
       char *: weft__arg_cstr,                                                  \
       const char *: weft__arg_cstr,                                            \
+      weft_value: weft__arg_value
+#define WEFT_ARG(x)                                                            \
+  _Generic((x),                                                                \
+      weft_node *: weft_node_ref,                                              \
       void *: weft__arg_voidp,                                                 \
-      weft_value: weft__arg_value)(x)
+      WEFT__ARG_LITERALS)(x)
 
 static inline weft_value weft__arg_bool(bool b) { return weft_bool(b); }
 static inline weft_value weft__arg_llong(long long i) { return weft_int(i); }
