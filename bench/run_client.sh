@@ -24,25 +24,7 @@ unit_timeout=${UNIT_TIMEOUT:-180}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-prog=""
-for p in "$build/bench_client" "$build/bench/bench_client"; do
-  if [ -x "$p" ]; then prog=$p; break; fi
-done
-if [ -z "$prog" ]; then
-  lib=$(ls "$build"/libweft.so "$build"/libweft.a 2>/dev/null | head -n 1)
-  if [ -z "$lib" ]; then
-    echo "bench/run_client.sh: no bench_client and no libweft in $build" >&2
-    exit 2
-  fi
-  echo "# bench_client not built in $build: compiling it against $(basename "$lib")" >&2
-  if ! ${CC:-cc} -std=c11 -D_GNU_SOURCE -O3 -march=native -Wall -Wextra \
-      -I"$root/include" "$here/bench_client.c" -o "$tmp/bench_client" \
-      -L"$build" -lweft -Wl,-rpath,"$build" -lpthread -lm; then
-    echo "bench/run_client.sh: cannot compile bench/bench_client.c" >&2
-    exit 2
-  fi
-  prog=$tmp/bench_client
-fi
+bench_prog bench_client "$tmp"
 
 raw=$tmp/raw
 : > "$raw"

@@ -25,23 +25,9 @@ export LC_ALL=C
 secs=${SECS:-10}
 rate=${RATE:-1000}
 
-prog=
-for p in "$build/bench_dash" "$build/bench/bench_dash"; do
-  if [ -x "$p" ]; then prog=$p; break; fi
-done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if [ -z "$prog" ]; then
-  lib=$(find "$build" -maxdepth 1 -name 'libweft.so*' | head -n 1)
-  if [ -z "$lib" ]; then
-    echo "bench/run_dash.sh: no bench_dash and no libweft.so in $build" >&2
-    exit 2
-  fi
-  cc -std=c11 -O3 -march=native -D_GNU_SOURCE -I"$root/include" \
-    "$here/bench_dash.c" -L"$build" -lweft -Wl,-rpath,"$build" -lpthread -lm \
-    -o "$tmp/bench_dash" || exit 2
-  prog=$tmp/bench_dash
-fi
+bench_prog bench_dash "$tmp"
 
 echo
 echo "== dashboard under load (issue 11): $rate requests/s for $secs s on loopback while computing =="

@@ -41,25 +41,7 @@ trap 'rm -rf "$tmp"' EXIT
 raw=$tmp/raw
 
 # bench_map: from the build, else compiled here.
-prog=""
-for p in "$build/bench_map" "$build/bench/bench_map"; do
-  if [ -x "$p" ]; then prog=$p; break; fi
-done
-if [ -z "$prog" ]; then
-  lib=$(ls "$build"/libweft.so "$build"/libweft.a 2>/dev/null | head -n 1)
-  if [ -z "$lib" ]; then
-    echo "bench/run_map.sh: no bench_map and no libweft in $build" >&2
-    exit 2
-  fi
-  echo "# bench_map not built in $build: compiling it against $(basename "$lib")" >&2
-  if ! ${CC:-cc} -std=c11 -D_GNU_SOURCE -O3 -march=native -Wall -Wextra \
-      -I"$root/include" "$here/bench_map.c" -o "$tmp/bench_map" \
-      -L"$build" -lweft -Wl,-rpath,"$build" -lpthread -lm; then
-    echo "bench/run_map.sh: cannot compile bench/bench_map.c" >&2
-    exit 2
-  fi
-  prog=$tmp/bench_map
-fi
+bench_prog bench_map "$tmp"
 
 py=/usr/bin/python3
 have_py=1
