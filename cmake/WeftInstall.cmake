@@ -1,9 +1,12 @@
 # WeftInstall.cmake - what `cmake --install` (make install) puts where:
 #   include/weft.h, include/weft/*.h     the public headers
 #   lib/libweft.so*  (or libweft.a)      the library
+#   lib/libweft_mpi.so* (or .a)          the mpi scheduler, when MPI was found
 #   bin/weft                             the command (rpath $ORIGIN/../lib)
 #   lib/pkgconfig/weft.pc                for pkg-config --cflags --libs weft
-#   lib/cmake/weft/                      for find_package(weft CONFIG), target weft::weft
+#   lib/pkgconfig/weft-mpi.pc            the same with libweft_mpi (weft-mpi)
+#   lib/cmake/weft/                      for find_package(weft CONFIG), targets
+#                                        weft::weft and weft::weft_mpi
 #   share/weft/lsan.supp                 LeakSanitizer suppressions for
 #                                        programs that draw pictures
 # The pkg-config file is written at install time, so that its prefix is the
@@ -24,6 +27,11 @@ install(TARGETS weft EXPORT weftTargets
   LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+if(TARGET weft_mpi)
+  install(TARGETS weft_mpi EXPORT weftTargets
+    LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+    ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+endif()
 if(TARGET weft_cli)
   install(TARGETS weft_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 endif()
@@ -66,10 +74,28 @@ endif()
 set(WEFT_PC_PREFIX "@WEFT_PC_PREFIX@")
 configure_file("${PROJECT_SOURCE_DIR}/cmake/weft.pc.in"
   "${PROJECT_BINARY_DIR}/weft.pc.in" @ONLY)
-install(CODE "
-  set(WEFT_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
-  configure_file(\"${PROJECT_BINARY_DIR}/weft.pc.in\"
-    \"${PROJECT_BINARY_DIR}/install-pc/weft.pc\" @ONLY)
-  file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig\"
-    TYPE FILE FILES \"${PROJECT_BINARY_DIR}/install-pc/weft.pc\")
-")
+set(weft_pc_names weft)
+if(TARGET weft_mpi)
+  # weft/mpi.h names no MPI type, so a consumer needs no MPI flags to
+  # compile; a static libweft_mpi needs MPI's libraries to link.
+  string(REPLACE ";" " " weft_mpi_link "${MPI_C_LIBRARIES}")
+  if(WEFT_SHARED)
+    set(WEFT_MPI_PC_LIBS "")
+    set(WEFT_MPI_PC_LIBS_PRIVATE "${weft_mpi_link}")
+  else()
+    set(WEFT_MPI_PC_LIBS " ${weft_mpi_link}")
+    set(WEFT_MPI_PC_LIBS_PRIVATE "")
+  endif()
+  configure_file("${PROJECT_SOURCE_DIR}/cmake/weft-mpi.pc.in"
+    "${PROJECT_BINARY_DIR}/weft-mpi.pc.in" @ONLY)
+  list(APPEND weft_pc_names weft-mpi)
+endif()
+foreach(pc IN LISTS weft_pc_names)
+  install(CODE "
+    set(WEFT_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+    configure_file(\"${PROJECT_BINARY_DIR}/${pc}.pc.in\"
+      \"${PROJECT_BINARY_DIR}/install-pc/${pc}.pc\" @ONLY)
+    file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig\"
+      TYPE FILE FILES \"${PROJECT_BINARY_DIR}/install-pc/${pc}.pc\")
+  ")
+endforeach()

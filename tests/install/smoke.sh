@@ -2,10 +2,12 @@
 # smoke.sh - the install smoke test (ctest install_smoke): installs the build
 # into a temporary prefix, then builds tests/install/consumer.c against it
 # twice, with pkg-config and with find_package(weft CONFIG), runs both (a
-# graph on threads and on worker processes, a map over workers), and checks
+# graph on threads and on worker processes, a map over workers), does the
+# same for the mpi scheduler's consumer when the build has MPI, and checks
 # that the installed weft command finds its library and computes a graph.
 # Environment (set by tests/CMakeLists.txt): WEFT_BUILD_DIR, WEFT_SOURCE_DIR,
-# WEFT_VERSION, CC, CMAKE.
+# WEFT_VERSION, WEFT_HAVE_MPI (1: the mpi scheduler must install too), CC,
+# CMAKE.
 set -euo pipefail
 
 : "${WEFT_BUILD_DIR:?}" "${WEFT_SOURCE_DIR:?}" "${WEFT_VERSION:?}"
@@ -52,6 +54,41 @@ step "find_package consumer"
   { cat "$tmp/cmake.log"; fail "building the CMake consumer"; }
 out=$("$tmp/cmake-build/consumer") || fail "find_package consumer exited $?: '$out'"
 [ "$out" = "$want" ] || fail "find_package consumer printed '$out'"
+
+# The mpi scheduler, installed when the build found MPI: both ways of
+# linking it, each run alone (one process after one warning line) and under
+# mpirun -n 2 on this machine only (as tests/mpi/CMakeLists.txt does).
+mpi_pc="$(dirname "$pc")/weft-mpi.pc"
+[ "${WEFT_HAVE_MPI:-0}" = 0 ] || [ -e "$mpi_pc" ] ||
+  fail "this build has MPI (WEFT_HAVE_MPI=1) but installed no weft-mpi.pc"
+if [ -e "$mpi_pc" ]; then
+  mpirun=$(command -v mpirun) || fail "weft-mpi.pc installed but no mpirun"
+  run_mpi_consumer() { # <program> <how it was linked>
+    local out err
+    out=$("$1" 2>"$tmp/mpi.err") || fail "$2 mpi consumer alone exited $?: '$out'"
+    [ "$out" = "ranks 1 sum 40425 ok" ] || fail "$2 mpi consumer alone printed '$out'"
+    err=$(cat "$tmp/mpi.err")
+    grep -q 'not started by mpirun or srun' <<<"$err" ||
+      fail "$2 mpi consumer alone: no one-line warning on stderr: '$err'"
+    out=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+      OMPI_MCA_btl=self,vader OMPI_MCA_oob_tcp_if_include=lo \
+      OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_hwloc_base_binding_policy=none \
+      "$mpirun" --timeout 60 -n 2 "$1") ||
+      fail "$2 mpi consumer under mpirun -n 2 exited $?: '$out'"
+    [ "$out" = "ranks 2 sum 40425 ok" ] ||
+      fail "$2 mpi consumer under mpirun -n 2 printed '$out'"
+  }
+  step "pkg-config weft-mpi consumer"
+  # shellcheck disable=SC2046 # pkg-config's output is a list of words
+  "$CC" -std=c11 -Wall -Wextra -Werror "$here/consumer_mpi.c" \
+    -o "$tmp/consumer_mpi_pc" $(pkg-config --cflags --libs weft-mpi) \
+    -Wl,-rpath,"$libdir"
+  run_mpi_consumer "$tmp/consumer_mpi_pc" pkg-config
+  step "find_package weft::weft_mpi consumer"
+  [ -x "$tmp/cmake-build/consumer_mpi" ] ||
+    fail "the CMake package has no weft::weft_mpi (weft_HAVE_MPI)"
+  run_mpi_consumer "$tmp/cmake-build/consumer_mpi" find_package
+fi
 
 if [ -e "$prefix/bin/weft" ]; then
   step "installed weft command"
