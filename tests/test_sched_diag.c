@@ -512,7 +512,9 @@ static void test_map_items(void **state) {
   for (size_t c = 0; c < NSCHEDS; c++) {
     recorder r;
     rec_init(&r);
-    weft_listener l = {record, &r, NULL};
+    weft_profile *p;
+    assert_ok(weft_profile_new(&p), NULL);
+    weft_listener l = {record, &r, weft_profile_listener(p)};
     weft_map_opts mo;
     weft_map_opts_init(&mo);
     mo.scheduler = scheds[c].scheduler;
@@ -524,14 +526,28 @@ static void test_map_items(void **state) {
       assert_int_value(out[i], (int64_t)(i * i));
       weft_value_release(&out[i]);
     }
-    size_t items = 0;
-    for (size_t i = 0; i < r.n; i++)
+    size_t items = 0, tasks = 0;
+    for (size_t i = 0; i < r.n; i++) {
       if (r.v[i].kind == WEFT_EV_MAP_ITEMS)
         items += r.v[i].items;
+      tasks += r.v[i].kind == WEFT_EV_TASK_END;
+    }
     assert_i64((int64_t)items, (int64_t)n);
     assert_int_equal(r.v[0].kind, WEFT_EV_MAP_BEGIN);
     assert_i64((int64_t)r.v[0].items, (int64_t)n);
     assert_int_equal(r.v[r.n - 1].kind, WEFT_EV_MAP_END);
+    /* the profile names the batch tasks after the map function */
+    weft_profile_report pr;
+    assert_ok(weft_profile_get(p, &pr), NULL);
+    uint64_t calls = 0;
+    assert_true(pr.nrows >= 1);
+    for (size_t i = 0; i < pr.nrows; i++) {
+      assert_true(strncmp(pr.rows[i].fn, "sq [weft.map.", 13) == 0);
+      calls += pr.rows[i].calls;
+    }
+    assert_i64((int64_t)calls, (int64_t)tasks);
+    weft_profile_report_clear(&pr);
+    weft_profile_free(p);
     rec_free(&r);
   }
   free(in);

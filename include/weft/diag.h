@@ -127,7 +127,10 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
 typedef struct weft_profile weft_profile;
 
 typedef struct weft_profile_row {
-  const char *fn;                /* function name (belongs to the profile) */
+  const char *fn;                /* function name (belongs to the profile);
+                                    a weft_map's batch tasks: the map
+                                    function, then the batch function in
+                                    brackets: "factorize [weft.map.local]" */
   uint64_t calls;                /* tasks that ended */
   uint64_t failed;               /* tasks that failed */
   double total_s, mean_s, max_s; /* time in the function's tasks */

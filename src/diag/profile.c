@@ -6,7 +6,13 @@
  *
  * Each worker adds into a table of its own (one per worker and compute), so
  * the workers share nothing; the tables are merged on the calling thread
- * when the compute ends. */
+ * when the compute ends.
+ *
+ * Under weft_map / weft_map_reduce the tasks are the map's own batch
+ * functions (weft.map.*), which would hide whose work they do: between
+ * MAP_BEGIN and MAP_END their rows are kept apart per map function and
+ * named after it, "factorize [weft.map.local]". */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +21,8 @@
 
 typedef struct fstat {
   const weft_fn_info *fn;
+  const weft_fn_info *map; /* the map function a weft.map.* task served */
+  char *name;              /* with map, "map [fn]" (the merged table only) */
   uint64_t calls, failed, total, max, bytes;
 } fstat;
 
@@ -27,6 +35,7 @@ typedef struct ptab { /* open addressing on the function pointer */
 
 typedef struct pcomp {
   const void *graph;
+  const weft_fn_info *map_fn; /* set when the compute is a map's */
   int nlanes;
   ptab *lanes;
   uint64_t begin;
@@ -35,6 +44,7 @@ typedef struct pcomp {
 struct weft_profile {
   weft_listener l;
   _Atomic(pcomp *) active;
+  const weft_fn_info *map_fn; /* between MAP_BEGIN and MAP_END */
   ptab total;    /* merged over computes */
   ptab *workers; /* per worker + 1, merged */
   int nworkers;  /* entries of workers */
@@ -44,7 +54,12 @@ struct weft_profile {
   bool oom;
 };
 
-static fstat *tab_get(ptab *t, const weft_fn_info *fn) {
+static size_t tab_hash(const weft_fn_info *fn, const weft_fn_info *map) {
+  return ((uintptr_t)fn >> 4) ^ ((uintptr_t)map >> 4) * 31;
+}
+
+static fstat *tab_get(ptab *t, const weft_fn_info *fn,
+                      const weft_fn_info *map) {
   if (t->n * 2 >= t->cap) {
     size_t cap = t->cap ? 2 * t->cap : 16;
     fstat *v = calloc(cap, sizeof *v);
@@ -54,7 +69,7 @@ static fstat *tab_get(ptab *t, const weft_fn_info *fn) {
     }
     for (size_t i = 0; i < t->cap; i++)
       if (t->v[i].fn) {
-        size_t h = ((uintptr_t)t->v[i].fn >> 4) & (cap - 1);
+        size_t h = tab_hash(t->v[i].fn, t->v[i].map) & (cap - 1);
         while (v[h].fn)
           h = (h + 1) & (cap - 1);
         v[h] = t->v[i];
@@ -63,11 +78,12 @@ static fstat *tab_get(ptab *t, const weft_fn_info *fn) {
     t->v = v;
     t->cap = cap;
   }
-  size_t h = ((uintptr_t)fn >> 4) & (t->cap - 1);
-  while (t->v[h].fn && t->v[h].fn != fn)
+  size_t h = tab_hash(fn, map) & (t->cap - 1);
+  while (t->v[h].fn && (t->v[h].fn != fn || t->v[h].map != map))
     h = (h + 1) & (t->cap - 1);
   if (!t->v[h].fn) {
     t->v[h].fn = fn;
+    t->v[h].map = map;
     t->n++;
   }
   return &t->v[h];
@@ -77,8 +93,15 @@ static void tab_merge(ptab *dst, const ptab *src) {
   for (size_t i = 0; i < src->cap; i++) {
     const fstat *s = &src->v[i];
     fstat *d;
-    if (!s->fn || !(d = tab_get(dst, s->fn)))
+    if (!s->fn || !(d = tab_get(dst, s->fn, s->map)))
       continue;
+    if (s->map && !d->name) {
+      size_t len = strlen(s->map->name) + strlen(s->fn->name) + 4;
+      if ((d->name = malloc(len)))
+        snprintf(d->name, len, "%s [%s]", s->map->name, s->fn->name);
+      else
+        dst->oom = true;
+    }
     d->calls += s->calls;
     d->failed += s->failed;
     d->total += s->total;
@@ -116,6 +139,7 @@ static void begin(weft_profile *p, const weft_event *ev) {
   }
   memset(c->lanes, 0, lb);
   c->graph = ev->graph;
+  c->map_fn = p->map_fn;
   c->nlanes = workers + 1;
   c->begin = ev->time_ns;
   atomic_store_explicit(&p->active, c, memory_order_release);
@@ -153,6 +177,10 @@ void weft__profile_event(const weft_event *ev, void *ud) {
     begin(p, ev);
     return;
   }
+  if (ev->kind == WEFT_EV_MAP_BEGIN || ev->kind == WEFT_EV_MAP_END) {
+    p->map_fn = ev->kind == WEFT_EV_MAP_BEGIN ? ev->fn : NULL;
+    return;
+  }
   pcomp *c = atomic_load_explicit(&p->active, memory_order_acquire);
   if (!c || ev->graph != c->graph)
     return;
@@ -164,7 +192,10 @@ void weft__profile_event(const weft_event *ev, void *ud) {
       ev->worker < -1 || ev->worker + 1 >= c->nlanes || !ev->fn)
     return;
   ptab *t = &c->lanes[ev->worker + 1];
-  fstat *s = tab_get(t, ev->fn);
+  const weft_fn_info *map =
+      c->map_fn && strncmp(ev->fn->name, "weft.map.", 9) == 0 ? c->map_fn
+                                                              : NULL;
+  fstat *s = tab_get(t, ev->fn, map);
   if (!s)
     return;
   uint64_t d = ev->start_ns && ev->time_ns > ev->start_ns
@@ -203,6 +234,8 @@ void weft_profile_free(weft_profile *p) {
   if (!p)
     return;
   comp_free(atomic_load(&p->active));
+  for (size_t i = 0; i < p->total.cap; i++)
+    free(p->total.v[i].name);
   free(p->total.v);
   free(p->workers);
   free(p);
@@ -244,7 +277,7 @@ int weft_profile_get(const weft_profile *p, weft_profile_report *out) {
     if (!s->fn)
       continue;
     weft_profile_row *r = &out->rows[out->nrows++];
-    r->fn = s->fn->name;
+    r->fn = s->name ? s->name : s->fn->name;
     r->calls = s->calls;
     r->failed = s->failed;
     r->total_s = (double)s->total / 1e9;
@@ -304,8 +337,14 @@ int weft_profile_print(const weft_profile *p, FILE *f) {
           "worker%s\n",
           (unsigned long long)r.tasks, r.tasks == 1 ? "" : "s", r.computes,
           r.computes == 1 ? "" : "s", tt, r.workers, r.workers == 1 ? "" : "s");
-  fprintf(f, "  %-28s %10s %10s %10s %10s %10s %6s\n", "function", "calls",
-          "total", "mean", "max", "bytes", "share");
+  int wid = 28; /* the function column: the longest name, up to 56 */
+  for (size_t i = 0; i < r.nrows; i++) {
+    size_t len = strlen(r.rows[i].fn);
+    if (len > (size_t)wid)
+      wid = len > 56 ? 56 : (int)len;
+  }
+  fprintf(f, "  %-*s %10s %10s %10s %10s %10s %6s\n", wid, "function",
+          "calls", "total", "mean", "max", "bytes", "share");
   for (size_t i = 0; i < r.nrows; i++) {
     const weft_profile_row *w = &r.rows[i];
     human_time(tt, sizeof tt, w->total_s);
@@ -318,8 +357,8 @@ int weft_profile_print(const weft_profile *p, FILE *f) {
                (unsigned long long)w->failed);
     else
       snprintf(calls, sizeof calls, "%llu", (unsigned long long)w->calls);
-    fprintf(f, "  %-28.28s %10s %10s %10s %10s %10s %5.1f%%\n", w->fn, calls,
-            tt, mt, xt, bt, 100 * w->share);
+    fprintf(f, "  %-*.*s %10s %10s %10s %10s %10s %5.1f%%\n", wid, wid, w->fn,
+            calls, tt, mt, xt, bt, 100 * w->share);
   }
   for (size_t i = 0; i < r.nworkers; i++) {
     const weft_profile_worker *w = &r.per_worker[i];

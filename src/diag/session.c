@@ -34,7 +34,8 @@ uint32_t weft__diag_kinds(weft_event_fn fn) {
   if (fn == weft__profile_event)
     return WEFT_EV_BIT(WEFT_EV_COMPUTE_BEGIN) |
            WEFT_EV_BIT(WEFT_EV_COMPUTE_END) | WEFT_EV_BIT(WEFT_EV_TASK_END) |
-           WEFT_EV_BIT(WEFT_EV_TASK_FAIL);
+           WEFT_EV_BIT(WEFT_EV_TASK_FAIL) | WEFT_EV_BIT(WEFT_EV_MAP_BEGIN) |
+           WEFT_EV_BIT(WEFT_EV_MAP_END);
   if (fn == weft__progress_event)
     return no_start;
   return ~0u;
