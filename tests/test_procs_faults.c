@@ -170,6 +170,7 @@ static void test_map_worker_dies_once(void **state) {
   assert_string_equal(err, "");
   release_all(out, N);
   release_all(in, N);
+  unlink(marker);
 
   temp_name(marker, sizeof marker, "once");
   inputs_with(in, marker);
