@@ -12,15 +12,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "testutil.h"
-
-static void segfault(void) {
-  volatile int *p =
-      mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p != MAP_FAILED)
-    *p = 1;
-  raise(SIGSEGV);
-}
+#include "procs_util.h"
 
 /* (pidfile): starts `sleep 20` in the background, writes its pid to
  * pidfile, then crashes. */
@@ -51,16 +43,6 @@ static int t_sigkill(weft_task_ctx *ctx, const weft_value *a, size_t n,
 }
 WEFT_REGISTER_ARITY(t_sigkill, 1);
 
-static weft_compute_opts procs_opts(weft_procs *pool) {
-  weft_compute_opts o;
-  weft_compute_opts_init(&o);
-  o.scheduler = WEFT_SCHED_PROCS;
-  o.procs = pool;
-  o.retries = 0;
-  o.ignore_env = 1;
-  return o;
-}
-
 /* Computes fn(arg) keyed `key` on pool: must fail with WEFT_EKILLED and
  * exactly the message for `how`, within a second. */
 static void check_death(weft_procs *pool, const weft_fn_info *fn,
@@ -68,7 +50,7 @@ static void check_death(weft_procs *pool, const weft_fn_info *fn,
   weft_graph *g = weft_graph_new();
   weft_node *bad = weft_call_fn(g, fn, 1, &arg);
   assert_ok(weft_node_set_key(g, bad, "dies"), g);
-  weft_compute_opts o = procs_opts(pool);
+  weft_compute_opts o = procs_opts(pool, 0);
   weft_value v;
   double t0 = tu_now();
   int rc = weft_compute1(g, bad, &v, &o);
@@ -163,17 +145,7 @@ static void test_sigchld_ignored(void **state) {
 }
 
 int main(void) {
-  /* Workers inherit these: a segfaulting task dies by SIGSEGV rather than
-   * by the sanitizer's report, so the messages are the same in every
-   * build. */
-  const char *vars[] = {"ASAN_OPTIONS", "TSAN_OPTIONS"};
-  for (int i = 0; i < 2; i++) {
-    const char *old = getenv(vars[i]);
-    char opts[512];
-    snprintf(opts, sizeof opts, "%s%shandle_segv=0:handle_abort=0",
-             old ? old : "", old && *old ? (i ? " " : ":") : "");
-    setenv(vars[i], opts, 1);
-  }
+  procs_test_env();
   tu_watchdog(60);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_background_child),

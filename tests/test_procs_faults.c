@@ -27,7 +27,7 @@
 #include <cmocka.h> /* after stdarg.h, stddef.h and setjmp.h */
 
 #include "sched/procs/impl.h" /* weft__procs_new: the start-up message */
-#include "testutil.h"
+#include "procs_util.h"
 
 /* ---- item functions (run in the workers) ---- */
 
@@ -89,19 +89,6 @@ WEFT_REGISTER_ARITY(make_bytes, 1);
 
 /* ---- helpers ---- */
 
-static void temp_name(char *buf, size_t size, const char *what) {
-  static int serial;
-  snprintf(buf, size, "faults-%d-%s-%d", (int)getpid(), what, serial++);
-  unlink(buf);
-}
-
-static weft_procs *new_pool(const weft_procs_opts *po) {
-  weft_procs *pool = NULL;
-  assert_int_equal(weft_procs_new(2, po, &pool), 0);
-  assert_non_null(pool);
-  return pool;
-}
-
 static weft_map_opts map_opts(weft_procs *pool, int retries, char *errbuf,
                               size_t size) {
   weft_map_opts o;
@@ -136,13 +123,6 @@ static void assert_all_none(const weft_value *v, size_t n) {
     assert_int_equal(v[i].type, WEFT_T_NONE);
 }
 
-static void assert_no_children(void) {
-  int st;
-  errno = 0;
-  assert_int_equal(waitpid(-1, &st, WNOHANG), -1);
-  assert_int_equal(errno, ECHILD);
-}
-
 /* ---- weft_map and weft_map_reduce when a worker dies ---- */
 
 /* A worker that dies once inside the map: by default (retries -1: the
@@ -153,7 +133,7 @@ static void assert_no_children(void) {
  * retries 0. */
 static void test_map_worker_dies_once(void **state) {
   (void)state;
-  weft_procs *pool = new_pool(NULL);
+  weft_procs *pool = new_pool(2);
   weft_value in[N], out[N];
   char marker[128], err[512];
   temp_name(marker, sizeof marker, "once");
@@ -190,7 +170,7 @@ static void test_map_worker_dies_once(void **state) {
  * many times it runs (retries + 1), then WEFT_EKILLED with no result. */
 static void test_map_retries_option(void **state) {
   (void)state;
-  weft_procs *pool = new_pool(NULL);
+  weft_procs *pool = new_pool(2);
   weft_value in[N], out[N];
   char err[512];
   inputs_with(in, "always");
@@ -209,7 +189,7 @@ static void test_map_retries_option(void **state) {
   weft_procs_opts po;
   weft_procs_opts_init(&po);
   po.retries = 0;
-  pool = new_pool(&po);
+  pool = new_pool_with(2, &po);
   weft_map_opts o = map_opts(pool, -1, err, sizeof err);
   assert_rc(WEFT_EKILLED, weft_map(WEFT_FN(item), N, in, out, &o), NULL);
   assert_contains(err, "killed its worker 1 time (last: exit status 3)");
@@ -225,7 +205,7 @@ static void test_map_retries_option(void **state) {
 /* weft_map_reduce: the same, and the reduced sum checked. */
 static void test_map_reduce_worker_dies(void **state) {
   (void)state;
-  weft_procs *pool = new_pool(NULL);
+  weft_procs *pool = new_pool(2);
   weft_value in[N], out;
   char marker[128], err[512];
   temp_name(marker, sizeof marker, "reduce");
@@ -264,7 +244,7 @@ static void test_map_reduce_worker_dies(void **state) {
  * two arguments). */
 static void test_errbuf_truncation(void **state) {
   (void)state;
-  weft_procs *pool = new_pool(NULL);
+  weft_procs *pool = new_pool(2);
   enum { M = 20 };
   weft_value in[M], out[M], red;
   for (int i = 0; i < M; i++)
@@ -352,21 +332,21 @@ static void test_shm_threshold(void **state) {
   (void)state;
   weft_procs_opts po;
   weft_procs_opts_init(&po);
-  weft_procs *pool = new_pool(&po); /* default: 64 KiB */
+  weft_procs *pool = new_pool_with(2, &po); /* default: 64 KiB */
   assert_false(via_shm(pool, 4096));
   assert_false(via_shm(pool, 64 * 1024 - 1));
   assert_true(via_shm(pool, 64 * 1024));
   weft_procs_free(pool);
 
   po.shm_threshold = 1024;
-  pool = new_pool(&po);
+  pool = new_pool_with(2, &po);
   assert_false(via_shm(pool, 1023));
   assert_true(via_shm(pool, 1024));
   assert_true(via_shm(pool, 4096));
   weft_procs_free(pool);
 
   po.shm_threshold = SIZE_MAX; /* never */
-  pool = new_pool(&po);
+  pool = new_pool_with(2, &po);
   assert_false(via_shm(pool, 256 * 1024));
   weft_procs_free(pool);
   assert_no_children();
