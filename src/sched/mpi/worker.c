@@ -14,7 +14,11 @@
  * When idle it first yields the core for a while (300 us: the next task of a
  * chain is likely on its way), then sleeps on a condition variable that
  * the compute threads signal, waking at growing intervals (50 us to 1 ms)
- * to look at MPI. */
+ * to look at MPI.
+ *
+ * In groups mode (impl.h) a member rank does all this with its group's
+ * leader in rank 0's place (DONE and BEAT go to it), and the leader also
+ * runs the group's sub-scheduler (mpi/group.c) in this loop. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -83,6 +87,8 @@ typedef struct worker {
   weft__msends sends;
   weft_buf in, out, scratch;
   uint64_t last_sent;
+  int up;              /* where DONE goes: rank 0 or this rank's leader */
+  weft__mgroup *group; /* this rank leads a group (groups mode) */
 } worker;
 
 static uint64_t ekey(uint32_t epoch, uint32_t task) {
@@ -238,7 +244,7 @@ static void ready(worker *w, wtask *t) {
 
 static int post(worker *w, int dest, int tag, weft_buf *b) {
   int rc = weft__msend_post(&w->sends, dest, tag, b);
-  if (dest == 0 && !rc)
+  if (dest == w->up && !rc)
     w->last_sent = weft__mnow();
   return rc;
 }
@@ -407,14 +413,51 @@ static int on_sched(worker *w, const uint8_t *p, size_t n) {
   while (r.p < r.end) {
     uint8_t op;
     uint32_t epoch, task;
+    const uint8_t *at = r.p;
     int rc = weft__prd_u8(&r, &op);
     if (rc)
       return rc;
+    if (w->group && op != WEFT__MR_TASK && op != WEFT__MR_GTASK) {
+      /* FREE / END / QUIT: for the members too (their bytes: up to the
+       * next record, which the switch below finds) */
+      weft__prd peek = r;
+      if (op == WEFT__MR_FREE)
+        peek.p += 8;
+      else if (op == WEFT__MR_END)
+        peek.p += 4;
+      else
+        peek.p += 1;
+      if (peek.p > r.end ||
+          weft__mgroup_forward(w->group, at, (size_t)(peek.p - at)))
+        return peek.p > r.end ? WEFT_EWIRE : WEFT_ENOMEM;
+    }
     switch (op) {
     case WEFT__MR_TASK:
       if ((rc = get_task(w, &r)))
         return rc;
       break;
+    case WEFT__MR_GTASK: {
+      const uint8_t *rec;
+      size_t nrec;
+      bool self = false;
+      if (!w->group) {
+        return WEFT_EWIRE;
+      }
+      if ((rc = weft__mgroup_task(w->group, &r, &self, &rec, &nrec))) {
+        return rc;
+      }
+      weft__prd t = {rec + 1, rec + nrec};
+      if (self && (rc = get_task(w, &t))) {
+        return rc;
+      }
+      epoch = (uint32_t)rec[1] | (uint32_t)rec[2] << 8 |
+              (uint32_t)rec[3] << 16 | (uint32_t)rec[4] << 24;
+      if (epoch > w->ended) { /* a compute is open: beat to rank 0 */
+        w->open = epoch;
+        w->open_ = true;
+      }
+      break;
+    }
     case WEFT__MR_FREE: {
       if (weft__prd_u32(&r, &epoch) || weft__prd_u32(&r, &task))
         return WEFT_EWIRE;
@@ -427,11 +470,15 @@ static int on_sched(worker *w, const uint8_t *p, size_t n) {
       if (weft__prd_u32(&r, &epoch))
         return WEFT_EWIRE;
       end_epoch(w, epoch);
+      if (w->group)
+        weft__mgroup_end(w->group, epoch);
       break;
     case WEFT__MR_QUIT: {
       uint8_t skip = 0;
       weft__prd_u8(&r, &skip);
       weft__mpi_g.no_finalize = skip != 0;
+      if (w->group) /* the members' QUIT leaves now */
+        weft__mgroup_round(w->group, &w->sends, &w->out);
       return 1;
     }
     default:
@@ -572,11 +619,13 @@ static int finish(worker *w, wtask *t) {
   if (!rc)
     rc = weft__pput_u32(b, t->us);
   if (!rc)
-    rc = weft__pput_u8(b, back && !t->status);
+    rc = weft__pput_varint(b, back && !t->status ? s->len : 0);
   if (!rc && back && !t->status)
     rc = weft_buf_append(b, s->data, s->len);
   if (rc)
     return rc;
+  if (w->group)
+    weft__mgroup_self_done(w->group, t->epoch, t->task, t->us);
   if (!t->status) {
     went *e = add(w, ekey(t->epoch, t->task));
     if (!e)
@@ -636,6 +685,8 @@ static int loop(worker *w) {
         rc = on_fetch(w, src, w->in.data, w->in.len);
       else if (tag == WEFT__MT_DATA)
         rc = on_data(w, src, w->in.data, w->in.len);
+      else if (tag == WEFT__MT_DONE && w->group)
+        rc = weft__mgroup_up(w->group, src, w->in.data, w->in.len, &w->out);
       else
         rc = WEFT_EWIRE;
       if (rc)
@@ -663,8 +714,10 @@ static int loop(worker *w) {
         return 3;
       }
     }
+    if (!rc && w->group)
+      rc = weft__mgroup_round(w->group, &w->sends, &w->out);
     if (!rc && w->out.len)
-      rc = post(w, 0, WEFT__MT_DONE, &w->out);
+      rc = post(w, w->up, WEFT__MT_DONE, &w->out);
     if (rc) {
       fprintf(stderr, "weft: worker rank %d: %s\n", weft__mpi_g.rank,
               weft_strerror(rc));
@@ -693,8 +746,14 @@ static int loop(worker *w) {
     if (!w->done)
       pthread_cond_timedwait(&w->cv_comm, &w->mu, &ts);
     pthread_mutex_unlock(&w->mu);
-    if (idle_ns < 1000000)
+    /* a leader whose members have work looks at MPI at least every
+     * 100 us: their DONE messages cannot wake it */
+    uint64_t most =
+        w->group && weft__mgroup_busy(w->group) ? 100000 : 1000000;
+    if (idle_ns < most)
       idle_ns *= 2;
+    if (idle_ns > most)
+      idle_ns = most;
   }
 }
 
@@ -705,7 +764,10 @@ int weft__mpi_serve(void) {
   w.tab = calloc(w.nb, sizeof *w.tab);
   w.nthreads = weft__mpi_g.threads;
   w.th = calloc((size_t)w.nthreads, sizeof *w.th);
-  if (!w.tab || !w.th) {
+  w.up = weft__mpi_g.up;
+  int gerr = 0;
+  w.group = weft__mgroup_new(&gerr);
+  if (!w.tab || !w.th || gerr) {
     fprintf(stderr, "weft: worker rank %d: out of memory\n", weft__mpi_g.rank);
     return 2;
   }
@@ -749,6 +811,7 @@ int weft__mpi_serve(void) {
     weft_buf_free(&w.scratch);
     free(w.tab);
     free(w.th);
+    weft__mgroup_free(w.group);
   }
   return status;
 }
