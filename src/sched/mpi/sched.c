@@ -520,7 +520,9 @@ static void on_dead(msched *s, int k, double silent, const uint8_t *tasks,
       gl += (size_t)snprintf(group + gl, sizeof group - gl, " %d",
                              m->members[j]);
     snprintf(group + gl, sizeof group - gl, ")");
-  }
+  } else if (s->groups && !whole)
+    snprintf(group, sizeof group, "; its group's leader, rank %d, saw it",
+             weft__mpi_leader(u));
   const weft__mrank *rk = &m->ranks[k];
   char line[900];
   snprintf(line, sizeof line,
