@@ -176,6 +176,9 @@ void weft__mpool_free(weft__mpool *p);
 /* How many tasks a rank of `threads` threads may hold: ceil(1.1 x
  * threads), more when tasks take avg_us < 1 ms (about 1 ms of work). */
 int weft__mpi_capacity(int threads, double avg_us);
+/* The same for several ranks: their threads, and the sum of their
+ * ceil(1.1 x threads). */
+int weft__mpi_capacity_n(int threads, int base, double avg_us);
 /* One of the task's inputs lives on unit u and weighs `bytes`. */
 void weft__mpool_want(weft__mpool *p, int u, uint64_t bytes);
 /* The unit for the task: the one holding most of its input bytes with

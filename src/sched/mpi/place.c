@@ -40,7 +40,11 @@ void weft__mpool_free(weft__mpool *p) {
 }
 
 int weft__mpi_capacity(int threads, double avg_us) {
-  int cap = (threads * 11 + 9) / 10; /* ceil(1.1 x threads) */
+  return weft__mpi_capacity_n(threads, (threads * 11 + 9) / 10, avg_us);
+}
+
+int weft__mpi_capacity_n(int threads, int base, double avg_us) {
+  int cap = base;
   if (avg_us >= 0 && avg_us < 1000) { /* tiny tasks: ~1 ms of work queued */
     double per = 1 + 1000 / (avg_us + 1);
     int deep = threads * (per > 64 ? 64 : (int)per);

@@ -94,6 +94,7 @@ typedef struct msched {
   /* per unit: ranks (central mode, unit = rank, 0 unused) or groups */
   bool groups;
   weft__mpool pool;
+  int *gthreads, *gbase; /* groups: live threads, sum of 1.1x each */
   /* per rank */
   uint64_t *last;
   bool *sent;
@@ -125,13 +126,22 @@ static void set_cap(msched *s, int u) {
     s->pool.cap[u] = u ? weft__mpi_capacity(m->ranks[u].threads, us) : 0;
     return;
   }
-  int cap = 0;
-  for (int j = m->first[u]; j < m->first[u + 1]; j++)
-    if (!g_dead[m->members[j]])
-      cap += weft__mpi_capacity(m->ranks[m->members[j]].threads, us);
+  int cap = weft__mpi_capacity_n(s->gthreads[u], s->gbase[u], us);
   s->pool.cap[u] = cap;
   if (!cap)
     s->pool.dead[u] = true;
+}
+
+/* Group u's live threads and sum of ceil(1.1 x threads), for set_cap. */
+static void count_group(msched *s, int u) {
+  const weft__mpi *m = &weft__mpi_g;
+  s->gthreads[u] = s->gbase[u] = 0;
+  for (int j = m->first[u]; j < m->first[u + 1]; j++)
+    if (!g_dead[m->members[j]]) {
+      int th = m->ranks[m->members[j]].threads;
+      s->gthreads[u] += th;
+      s->gbase[u] += (th * 11 + 9) / 10;
+    }
 }
 
 /* Task i is done: its newly ready successors go onto the ready stacks
@@ -214,15 +224,22 @@ static bool by_ref(const msched *s, uint32_t p, int u) {
   return s->loc[p] > 0 && (unit_of(s, s->loc[p]) == u || !s->hasval[p]);
 }
 
-/* Groups mode: the GTASK header of task i (its inputs' ranks and sizes,
- * for the leader's placement); the length is patched by put_task. */
+/* Whether it is a reference to a member of group u (a GTASK hint: the
+ * leader cannot use the others). */
+static bool hint(const msched *s, uint32_t p, int u) {
+  return by_ref(s, p, u) && unit_of(s, s->loc[p]) == u;
+}
+
+/* Groups mode: the GTASK header of task i (the ranks and sizes of its
+ * inputs inside the group, for the leader's placement); the length is
+ * patched by put_task. */
 static int put_hints(msched *s, weft_buf *b, int u, uint32_t i) {
   weft__run *r = s->r;
   weft__node *n = &r->nodes[i];
   const weft_value *a = n->nargs ? &r->args[n->argoff] : NULL;
   uint64_t nh = 0;
   for (uint32_t j = 0; n->nrefs && j < n->nargs; j++)
-    nh += a[j].type == WEFT__T_NODE && by_ref(s, (uint32_t)a[j].as.i, u);
+    nh += a[j].type == WEFT__T_NODE && hint(s, (uint32_t)a[j].as.i, u);
   int rc = weft__pput_u8(b, WEFT__MR_GTASK);
   if (!rc)
     rc = weft__pput_u32(b, 0);
@@ -230,7 +247,7 @@ static int put_hints(msched *s, weft_buf *b, int u, uint32_t i) {
     rc = weft__pput_varint(b, nh);
   for (uint32_t j = 0; !rc && nh && j < n->nargs; j++) {
     uint32_t p = (uint32_t)a[j].as.i;
-    if (a[j].type != WEFT__T_NODE || !by_ref(s, p, u))
+    if (a[j].type != WEFT__T_NODE || !hint(s, p, u))
       continue;
     rc = weft__pput_varint(b, (uint64_t)s->loc[p]);
     if (!rc)
@@ -482,8 +499,10 @@ static void on_dead(msched *s, int k, double silent, const uint8_t *tasks,
   g_dead[k] = true;
   if (whole)
     s->pool.dead[u] = true;
-  else
+  else {
+    count_group(s, u);
     set_cap(s, u);
+  }
   weft__msend_drop(&g_sends, k);
   char list[400] = "";
   size_t len = 0;
@@ -663,7 +682,10 @@ static int alloc_state(msched *s, uint32_t nn, int size) {
   s->sent = calloc((size_t)size, sizeof *s->sent);
   s->batch = calloc((size_t)size, sizeof *s->batch);
   int units = s->groups ? weft__mpi_g.ngroups : size;
-  if (weft__mpool_init(&s->pool, units) || !s->loc || !s->on ||
+  s->gthreads = calloc((size_t)units, sizeof *s->gthreads);
+  s->gbase = calloc((size_t)units, sizeof *s->gbase);
+  if (weft__mpool_init(&s->pool, units) || !s->gthreads || !s->gbase ||
+      !s->loc || !s->on ||
       !s->sent_ns || !s->nbytes || !s->holders || !s->rcons || !s->back ||
       !s->hasval || !s->last || !s->sent || !s->batch)
     return WEFT_ENOMEM;
@@ -682,6 +704,8 @@ static void free_state(msched *s) {
   free(s->back);
   free(s->hasval);
   weft__mpool_free(&s->pool);
+  free(s->gthreads);
+  free(s->gbase);
   free(s->last);
   free(s->sent);
   if (s->batch)
@@ -756,6 +780,8 @@ int weft__mpi_sched(weft__run *r, const weft__config *cfg,
     for (int u = 0; u < s.pool.n; u++) {
       int k = dest_of(&s, u);
       s.pool.dead[u] = k < 1 || g_dead[k];
+      if (s.groups)
+        count_group(&s, u);
       set_cap(&s, u);
     }
     weft_task_ctx *outer = weft_task_current();
