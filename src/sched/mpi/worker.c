@@ -746,10 +746,12 @@ static int loop(worker *w) {
     if (!w->done)
       pthread_cond_timedwait(&w->cv_comm, &w->mu, &ts);
     pthread_mutex_unlock(&w->mu);
-    /* a leader whose members have work looks at MPI at least every
-     * 100 us: their DONE messages cannot wake it */
-    uint64_t most =
-        w->group && weft__mgroup_busy(w->group) ? 100000 : 1000000;
+    /* a leader looks at MPI at least every 100 us while a compute is
+     * open, as rank 0 does every 200 us: its members' DONE messages and
+     * rank 0's tasks for them cannot wake it */
+    uint64_t most = w->group && (w->open_ || weft__mgroup_busy(w->group))
+                        ? 100000
+                        : 1000000;
     if (idle_ns < most)
       idle_ns *= 2;
     if (idle_ns > most)
