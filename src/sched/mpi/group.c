@@ -203,10 +203,10 @@ int weft__mgroup_up(weft__mgroup *g, int src, const uint8_t *p, size_t n,
   while (rd.p < rd.end) {
     const uint8_t *at = rd.p;
     uint8_t op;
-    uint32_t epoch, task, st, us;
+    uint32_t epoch, task, st, us, age;
     const uint8_t *msg;
     size_t nmsg;
-    uint64_t nbytes, vlen;
+    uint64_t nbytes, vlen, thread;
     if (weft__prd_u8(&rd, &op))
       return WEFT_EWIRE;
     if (op == WEFT__MR_BEAT)
@@ -214,7 +214,8 @@ int weft__mgroup_up(weft__mgroup *g, int src, const uint8_t *p, size_t n,
     if (op != WEFT__MR_DONE || weft__prd_u32(&rd, &epoch) ||
         weft__prd_u32(&rd, &task) || weft__prd_u32(&rd, &st) ||
         weft__prd_bytes(&rd, &msg, &nmsg) || weft__prd_u64(&rd, &nbytes) ||
-        weft__prd_u32(&rd, &us) || weft__prd_varint(&rd, &vlen) ||
+        weft__prd_u32(&rd, &us) || weft__prd_varint(&rd, &thread) ||
+        weft__prd_u32(&rd, &age) || weft__prd_varint(&rd, &vlen) ||
         vlen > (uint64_t)(rd.end - rd.p))
       return WEFT_EWIRE;
     rd.p += vlen;

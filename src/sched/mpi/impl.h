@@ -36,6 +36,9 @@
  *           groups mode), a batch of records:
  *     DONE  u8 1 | u32 epoch | u32 task | i32 status | message: varint n +
  *           bytes | u64 result bytes (encoded) | u32 run time (us) |
+ *           varint thread (the compute thread that ran it) | u32 age (us
+ *           from the task's end to this record's writing: rank 0 places
+ *           the task's slice by its own clock, no clocks compared) |
  *           varint value length (0: no value) | [wire value]
  *     BEAT  u8 2                             (alive; sent every 200 ms while
  *                                             a compute is open)

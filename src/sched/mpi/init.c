@@ -33,7 +33,16 @@ static int is_default(void) {
 
 static int ranks(void) { return is_default() ? weft__mpi_g.size : 0; }
 
-static const weft__mpi_hooks hooks = {weft__mpi_sched, is_default, ranks};
+static int threads(void) {
+  int n = 1;
+  for (int k = 1; is_default() && k < weft__mpi_g.size; k++)
+    if (weft__mpi_g.ranks[k].threads > n)
+      n = weft__mpi_g.ranks[k].threads;
+  return n;
+}
+
+static const weft__mpi_hooks hooks = {weft__mpi_sched, is_default, ranks,
+                                      threads};
 
 /* Linking libweft_mpi makes the scheduler known (weft_scheduler_available,
  * `weft info`); computing with it still needs weft_mpi_init. */

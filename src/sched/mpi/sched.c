@@ -95,6 +95,8 @@ typedef struct msched {
   bool groups;
   weft__mpool pool;
   int *gthreads, *gbase; /* groups: live threads, sum of 1.1x each */
+  int stride;            /* the most threads of a rank */
+  uint64_t *tend;        /* per rank x stride + thread: its last slice's end */
   /* per rank */
   uint64_t *last;
   bool *sent;
@@ -356,13 +358,14 @@ static void dispatch(msched *s) {
 
 static int on_done(msched *s, int k, weft__prd *rd) {
   weft__run *r = s->r;
-  uint32_t epoch, i, st, us;
+  uint32_t epoch, i, st, us, age;
   const uint8_t *msg;
   size_t nmsg;
-  uint64_t nbytes, vlen;
+  uint64_t nbytes, vlen, thread;
   if (weft__prd_u32(rd, &epoch) || weft__prd_u32(rd, &i) ||
       weft__prd_u32(rd, &st) || weft__prd_bytes(rd, &msg, &nmsg) ||
       weft__prd_u64(rd, &nbytes) || weft__prd_u32(rd, &us) ||
+      weft__prd_varint(rd, &thread) || weft__prd_u32(rd, &age) ||
       weft__prd_varint(rd, &vlen) || vlen > (uint64_t)(rd->end - rd->p))
     return WEFT_EWIRE;
   bool has = vlen > 0;
@@ -401,25 +404,39 @@ static int on_done(msched *s, int k, weft__prd *rd) {
   s->holders[i] |= 1ull << (u % 64);
   s->hasval[i] = has;
   if (r->listener) {
-    /* the slice runs from the send to the answer (README: Diagnostics
-       under MPI); the size is the value's (weft_value_nbytes) when it came
-       back, else its encoded size on the rank */
+    /* The slice, by this clock: it ended `age` before its record was
+     * written (the travel counts as run: the end is late by it), ran `us`;
+     * never before it was sent, and never over the thread's previous
+     * slice (travel times vary). The size is the value's
+     * (weft_value_nbytes) when it came back, else its encoded size. */
     weft_event ev;
     memset(&ev, 0, sizeof ev);
+    int th = thread < (uint64_t)s->stride ? (int)thread : 0;
+    uint64_t now = weft_now_ns(), *last = &s->tend[k * s->stride + th];
+    uint64_t end = now - (uint64_t)age * 1000 > s->sent_ns[i]
+                       ? now - (uint64_t)age * 1000
+                       : s->sent_ns[i];
+    uint64_t start = end - (uint64_t)us * 1000 > s->sent_ns[i] &&
+                             end > (uint64_t)us * 1000
+                         ? end - (uint64_t)us * 1000
+                         : s->sent_ns[i];
+    if (start < *last)
+      start = *last;
+    if (end < start)
+      end = start;
+    *last = end;
+    ev.worker = k;
+    ev.thread = th;
+    ev.task = i;
+    ev.fn = r->nodes[i].fn;
     if (s->groups) { /* its start, now that its rank is known */
       ev.kind = WEFT_EV_TASK_START;
-      ev.worker = k;
-      ev.task = i;
-      ev.fn = r->nodes[i].fn;
-      ev.time_ns = ev.start_ns = s->sent_ns[i];
+      ev.time_ns = ev.start_ns = start;
       weft__run_publish(r, &ev);
     }
     ev.kind = WEFT_EV_TASK_END;
-    ev.worker = k;
-    ev.task = i;
-    ev.fn = r->nodes[i].fn;
-    ev.start_ns = s->sent_ns[i];
-    ev.time_ns = weft_now_ns();
+    ev.start_ns = start;
+    ev.time_ns = end;
     ev.bytes = has ? weft_value_nbytes(&v) : nbytes;
     weft__run_publish(r, &ev);
   }
@@ -682,9 +699,15 @@ static int alloc_state(msched *s, uint32_t nn, int size) {
   s->sent = calloc((size_t)size, sizeof *s->sent);
   s->batch = calloc((size_t)size, sizeof *s->batch);
   int units = s->groups ? weft__mpi_g.ngroups : size;
+  s->stride = 1;
+  for (int k = 1; k < size; k++)
+    if (weft__mpi_g.ranks[k].threads > s->stride)
+      s->stride = weft__mpi_g.ranks[k].threads;
+  s->tend = calloc((size_t)size * s->stride, sizeof *s->tend);
   s->gthreads = calloc((size_t)units, sizeof *s->gthreads);
   s->gbase = calloc((size_t)units, sizeof *s->gbase);
   if (weft__mpool_init(&s->pool, units) || !s->gthreads || !s->gbase ||
+      !s->tend ||
       !s->loc || !s->on ||
       !s->sent_ns || !s->nbytes || !s->holders || !s->rcons || !s->back ||
       !s->hasval || !s->last || !s->sent || !s->batch)
@@ -705,6 +728,7 @@ static void free_state(msched *s) {
   free(s->hasval);
   weft__mpool_free(&s->pool);
   free(s->gthreads);
+  free(s->tend);
   free(s->gbase);
   free(s->last);
   free(s->sent);

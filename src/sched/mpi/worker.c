@@ -52,7 +52,9 @@ typedef struct wtask {
   int status;  /* set before running when it cannot run */
   char msg[512];
   weft_value out;
-  uint32_t us; /* run time */
+  uint32_t us;     /* run time */
+  int thread;      /* the compute thread that ran it */
+  uint64_t end_ns; /* when it ended (weft__mnow) */
   struct wtask *next;
   struct wtask *pprev, *pnext; /* the list of parked (fetching) tasks */
 } wtask;
@@ -81,7 +83,7 @@ typedef struct worker {
   wtask *rq_head, *rq_tail; /* ready */
   wtask *done;              /* finished, newest first */
   bool quit;
-  int nthreads;
+  int nthreads, next_thread;
   pthread_t *th;
   /* messages */
   weft__msends sends;
@@ -171,6 +173,7 @@ static void unpark(worker *w, wtask *t) {
 static void *compute_main(void *arg) {
   worker *w = arg;
   pthread_mutex_lock(&w->mu);
+  int me = w->next_thread++; /* this thread's index, for the trace */
   for (;;) {
     while (!w->rq_head && !w->quit)
       pthread_cond_wait(&w->cv_work, &w->mu);
@@ -190,7 +193,9 @@ static void *compute_main(void *arg) {
     weft__task_set_current(&ctx);
     uint64_t t0 = weft__mnow();
     int rc = t->fn->fn(&ctx, t->args, t->nargs, &t->out);
-    t->us = (uint32_t)((weft__mnow() - t0) / 1000);
+    t->end_ns = weft__mnow();
+    t->us = (uint32_t)((t->end_ns - t0) / 1000);
+    t->thread = me;
     weft__task_set_current(NULL);
     if (rc || ctx.failed) {
       weft_value_release(&t->out);
@@ -618,6 +623,11 @@ static int finish(worker *w, wtask *t) {
     rc = weft__pput_u64(b, nbytes);
   if (!rc)
     rc = weft__pput_u32(b, t->us);
+  if (!rc)
+    rc = weft__pput_varint(b, (uint64_t)t->thread);
+  uint64_t age = t->end_ns ? (weft__mnow() - t->end_ns) / 1000 : 0;
+  if (!rc)
+    rc = weft__pput_u32(b, age > UINT32_MAX ? UINT32_MAX : (uint32_t)age);
   if (!rc)
     rc = weft__pput_varint(b, back && !t->status ? s->len : 0);
   if (!rc && back && !t->status)
