@@ -405,10 +405,11 @@ static int on_done(msched *s, int k, weft__prd *rd) {
   s->hasval[i] = has;
   if (r->listener) {
     /* The slice, by this clock: it ended `age` before its record was
-     * written (the travel counts as run: the end is late by it), ran `us`;
-     * never before it was sent, and never over the thread's previous
-     * slice (travel times vary). The size is the value's
-     * (weft_value_nbytes) when it came back, else its encoded size. */
+     * written (the end is late by the travel), ran `us`; never before it
+     * was sent, and pushed later, whole, when it would overlap the
+     * thread's previous slice (travel times vary). The size is the
+     * value's (weft_value_nbytes) when it came back, else its encoded
+     * size. */
     weft_event ev;
     memset(&ev, 0, sizeof ev);
     int th = thread < (uint64_t)s->stride ? (int)thread : 0;
@@ -420,10 +421,12 @@ static int on_done(msched *s, int k, weft__prd *rd) {
                              end > (uint64_t)us * 1000
                          ? end - (uint64_t)us * 1000
                          : s->sent_ns[i];
-    if (start < *last)
-      start = *last;
     if (end < start)
       end = start;
+    if (start < *last) {
+      end += *last - start;
+      start = *last;
+    }
     *last = end;
     ev.worker = k;
     ev.thread = th;
