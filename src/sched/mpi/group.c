@@ -215,10 +215,14 @@ int weft__mgroup_up(weft__mgroup *g, int src, const uint8_t *p, size_t n,
         weft__prd_u32(&rd, &task) || weft__prd_u32(&rd, &st) ||
         weft__prd_bytes(&rd, &msg, &nmsg) || weft__prd_u64(&rd, &nbytes) ||
         weft__prd_u32(&rd, &us) || weft__prd_varint(&rd, &thread) ||
-        weft__prd_u32(&rd, &age) || weft__prd_varint(&rd, &vlen) ||
-        vlen > (uint64_t)(rd.end - rd.p))
+        weft__prd_u32(&rd, &age) || weft__prd_varint(&rd, &vlen))
       return WEFT_EWIRE;
-    rd.p += vlen;
+    uint8_t apart = 0; /* 1: the value goes to rank 0 on its own */
+    if (vlen && (weft__prd_u8(&rd, &apart) ||
+                 (!apart && vlen > (uint64_t)(rd.end - rd.p))))
+      return WEFT_EWIRE;
+    if (!apart)
+      rd.p += vlen;
     landed(g, j, epoch, task, us);
     if (weft_buf_append(&g->wrap, at, (size_t)(rd.p - at)))
       return WEFT_ENOMEM;

@@ -92,6 +92,7 @@ enum { WEFT__MM_CENTRAL = 0, WEFT__MM_GROUPS = 1 }; /* WEFT_MPI_MODE */
 #define WEFT__MPI_BEAT_NS 200000000ull
 #define WEFT__MPI_SPIN_NS 300000ull /* yield, not sleep, this long idle */
 #define WEFT__MPI_INLINE 256        /* default WEFT_MPI_INLINE */
+#define WEFT__MPI_APART 65536       /* default WEFT_MPI_APART */
 #define WEFT__MPI_CENTRAL_MAX 32    /* more worker ranks: groups mode */
 #define WEFT__MPI_HOST_MIN 4  /* fewer ranks per host: not grouped by host */
 #define WEFT__MPI_GROUP_DEF 32 /* then groups of this many ranks */
@@ -110,6 +111,8 @@ typedef struct weft__mpi {
   weft__mrank *ranks;
   double timeout_s; /* silence that makes a worker rank dead */
   size_t inline_max;
+  size_t apart;  /* values over this many bytes go as their own message */
+  MPI_Comm pcomm; /* the payloads' communicator (a dup of the world) */
   int threads;      /* this worker rank's compute threads */
   bool no_finalize; /* a rank died: MPI_Finalize could wait for it */
   bool stats;       /* WEFT_MPI_STATS=1: count rank 0's CPU time */
@@ -148,6 +151,39 @@ void weft__msend_reap(weft__msends *s);
 void weft__msend_drop(weft__msends *s, int dest);
 /* Waits (bounded by timeout_s) for all sends; frees everything. */
 void weft__msend_finish(weft__msends *s, double timeout_s);
+
+/* Envelope then payload: a value over WEFT_MPI_APART bytes encoded leaves
+ * as its own message on weft__mpi_g.pcomm (tag: 1 + epoch % 30000), after
+ * the record announcing its size; receivers post a receive of that size. */
+int weft__msend_payload(weft__msends *s, int dest, uint32_t epoch,
+                        weft_buf *b);
+
+/* Payloads being received. */
+typedef struct weft__mpay {
+  MPI_Request req;
+  weft_buf buf; /* sized from the envelope */
+  int src;
+  uint32_t epoch, task;
+  uint8_t *rec; /* rank 0: the DONE record waiting for it */
+  size_t nrec;
+} weft__mpay;
+
+typedef struct weft__mpays {
+  weft__mpay *v;
+  size_t n, cap;
+} weft__mpays;
+
+/* Posts the receive of n bytes from src for compute epoch: the entry, or
+ * NULL (*rc: WEFT_ENOMEM, WEFT_EIO, WEFT_EWIRE when n is too big). The
+ * pointer is good until the next post or remove. */
+weft__mpay *weft__mpay_post(weft__mpays *p, int src, uint32_t epoch,
+                            uint64_t n, int *rc);
+/* The index of a completed receive, or -1. */
+long weft__mpay_done(weft__mpays *p);
+/* Forgets entry i (its buffer and record freed). */
+void weft__mpay_remove(weft__mpays *p, size_t i);
+/* Cancels the receives from src (-1: all, and frees the list). */
+void weft__mpay_cancel(weft__mpays *p, int src);
 
 /* A received message: probes, then receives into b. 1 when there was one
  * (*src, *tag set), 0 when none, WEFT_ENOMEM / WEFT_EIO. */

@@ -192,6 +192,7 @@ int weft_mpi_init(int *argc, char ***argv) {
     return 0;
   m->timeout_s = env_seconds("WEFT_MPI_TIMEOUT", 5.0);
   m->inline_max = env_bytes("WEFT_MPI_INLINE", WEFT__MPI_INLINE);
+  m->apart = env_bytes("WEFT_MPI_APART", WEFT__MPI_APART);
   m->launched = weft_mpi_launched();
   const char *st = getenv("WEFT_MPI_STATS");
   m->stats = st && strcmp(st, "1") == 0;
@@ -242,6 +243,10 @@ int weft_mpi_init(int *argc, char ***argv) {
   if (m->rank == 0)
     choose_mode(mode, m->size - 1);
   MPI_Bcast(mode, 2, MPI_INT, 0, MPI_COMM_WORLD);
+  if (MPI_Comm_dup(MPI_COMM_WORLD, &m->pcomm) != MPI_SUCCESS) {
+    fprintf(stderr, "weft: MPI_Comm_dup failed\n");
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
   m->mode = mode[0];
   if (m->mode == WEFT__MM_GROUPS) {
     if (make_groups(m, mode[1])) {

@@ -104,6 +104,7 @@ typedef struct msched {
   weft_task_ctx ctx;
   weft__scratch sc;
   weft_buf in;
+  weft__mpays pays; /* values coming on their own, their DONE waiting */
 } msched;
 
 static bool stopped(const msched *s) {
@@ -356,7 +357,12 @@ static void dispatch(msched *s) {
 
 /* ---- what comes back ---- */
 
-static int on_done(msched *s, int k, weft__prd *rd) {
+/* A DONE record from rank k (after its op byte). pay: the value's bytes
+ * when they came on their own (envelope then payload); a record that
+ * announces such a value waits here for it (s->pays) and is read again
+ * when it has come. */
+static int on_done(msched *s, int k, weft__prd *rd, const uint8_t *pay) {
+  const uint8_t *rec = rd->p;
   weft__run *r = s->r;
   uint32_t epoch, i, st, us, age;
   const uint8_t *msg;
@@ -366,16 +372,33 @@ static int on_done(msched *s, int k, weft__prd *rd) {
       weft__prd_u32(rd, &st) || weft__prd_bytes(rd, &msg, &nmsg) ||
       weft__prd_u64(rd, &nbytes) || weft__prd_u32(rd, &us) ||
       weft__prd_varint(rd, &thread) || weft__prd_u32(rd, &age) ||
-      weft__prd_varint(rd, &vlen) || vlen > (uint64_t)(rd->end - rd->p))
+      weft__prd_varint(rd, &vlen))
     return WEFT_EWIRE;
+  uint8_t apart = 0;
+  if (vlen && (weft__prd_u8(rd, &apart) ||
+               (!apart && vlen > (uint64_t)(rd->end - rd->p))))
+    return WEFT_EWIRE;
+  if (apart && !pay) { /* the value is on its way: wait for it */
+    int rc;
+    weft__mpay *e = weft__mpay_post(&s->pays, k, epoch, vlen, &rc);
+    if (!e)
+      return rc;
+    e->nrec = (size_t)(rd->p - rec);
+    if (!(e->rec = malloc(e->nrec)))
+      return WEFT_ENOMEM;
+    memcpy(e->rec, rec, e->nrec);
+    return 0;
+  }
   bool has = vlen > 0;
   weft_value v = weft_none();
   if (has) {
     weft_wire_error err = {0};
-    int rc = weft_wire_decode(rd->p, (size_t)vlen, NULL, &v, &err);
+    int rc = weft_wire_decode(apart ? pay : rd->p, (size_t)vlen, NULL, &v,
+                              &err);
     if (rc)
       return rc;
-    rd->p += vlen;
+    if (!apart)
+      rd->p += vlen;
   }
   int u = unit_of(s, k);
   if (epoch != s->epoch || i >= r->g->nnodes || s->on[i] != u) {
@@ -466,7 +489,7 @@ static int on_message(msched *s, int k, const uint8_t *p, size_t n) {
     if (op == WEFT__MR_BEAT)
       continue;
     if (op == WEFT__MR_DONE) {
-      int rc = on_done(s, k, &rd);
+      int rc = on_done(s, k, &rd, NULL);
       if (rc)
         return rc;
       continue;
@@ -517,6 +540,7 @@ static void on_dead(msched *s, int k, double silent, const uint8_t *tasks,
   int u = unit_of(s, k);
   bool whole = !s->groups || weft__mpi_leader(u) == k;
   g_dead[k] = true;
+  weft__mpay_cancel(&s->pays, k);
   if (whole)
     s->pool.dead[u] = true;
   else {
@@ -621,6 +645,21 @@ static void loop(msched *s) {
                "mpi scheduler: a bad message from rank %d (%s)", src,
                weft_strerror(rc));
       break;
+    }
+    long pi;
+    while (!stopped(s) && (pi = weft__mpay_done(&s->pays)) >= 0) {
+      weft__mpay *e = &s->pays.v[pi];
+      weft__prd rd = {e->rec, e->rec + e->nrec};
+      rc = on_done(s, e->src, &rd, e->buf.data);
+      src = e->src;
+      weft__mpay_remove(&s->pays, (size_t)pi);
+      progressed = true;
+      if (rc < 0) {
+        weft__run_failf(s->r, UINT32_MAX, src, rc,
+                        "mpi scheduler: a bad result from rank %d (%s)", src,
+                        weft_strerror(rc));
+        return;
+      }
     }
     size_t before = s->rq.sp;
     dispatch(s);
@@ -729,6 +768,7 @@ static void free_state(msched *s) {
   free(s->rcons);
   free(s->back);
   free(s->hasval);
+  weft__mpay_cancel(&s->pays, -1); /* (a failed compute's, if any) */
   weft__mpool_free(&s->pool);
   free(s->gthreads);
   free(s->tend);

@@ -87,6 +87,7 @@ typedef struct worker {
   pthread_t *th;
   /* messages */
   weft__msends sends;
+  weft__mpays pays; /* DATA payloads on their way */
   weft_buf in, out, scratch;
   uint64_t last_sent;
   int up;              /* where DONE goes: rank 0 or this rank's leader */
@@ -508,6 +509,7 @@ static int on_fetch(worker *w, int src, const uint8_t *p, size_t n) {
     rc = weft__pput_u32(&b, task);
   size_t mark = b.len;
   char why[300] = "";
+  weft_buf pay = WEFT_BUF_INIT;
   if (!rc && e && e->have) {
     rc = weft__pput_u8(&b, 1);
     if (!rc && (rc = weft_wire_encode(&e->v, &b, &err)) == WEFT_ENOTSUP) {
@@ -533,25 +535,56 @@ static int on_fetch(worker *w, int src, const uint8_t *p, size_t n) {
       rc = weft_wire_encode(&m, &b, NULL);
     weft_value_release(&m);
   }
+  if (!rc && !why[0] && b.len - mark - 1 > weft__mpi_g.apart) {
+    /* envelope then payload: ok 2 and the size, the value on its own */
+    rc = weft_buf_append(&pay, b.data + mark + 1, b.len - mark - 1);
+    b.len = mark;
+    if (!rc)
+      rc = weft__pput_u8(&b, 2);
+    if (!rc)
+      rc = weft__pput_u64(&b, pay.len);
+  }
   if (!rc)
     rc = post(w, src, WEFT__MT_DATA, &b);
+  if (!rc && pay.len)
+    rc = weft__msend_payload(&w->sends, src, epoch, &pay);
   weft_buf_free(&b);
+  weft_buf_free(&pay);
   return rc;
 }
+
+static int got_data(worker *w, int src, uint32_t epoch, uint32_t task,
+                    uint8_t ok, const uint8_t *p, size_t n);
 
 static int on_data(worker *w, int src, const uint8_t *p, size_t n) {
   weft__prd r = {p, p + n};
   uint32_t epoch, task;
   uint8_t ok;
+  uint64_t len;
   if (weft__prd_u32(&r, &epoch) || weft__prd_u32(&r, &task) ||
       weft__prd_u8(&r, &ok))
     return WEFT_EWIRE;
+  if (ok != 2)
+    return got_data(w, src, epoch, task, ok, r.p, (size_t)(r.end - r.p));
+  /* an envelope: the value follows on its own */
+  if (weft__prd_u64(&r, &len))
+    return WEFT_EWIRE;
+  int rc;
+  weft__mpay *e = weft__mpay_post(&w->pays, src, epoch, len, &rc);
+  if (e)
+    e->task = task;
+  return rc;
+}
+
+/* The value of (epoch, task) from src (ok 0: the reason it is not). */
+static int got_data(worker *w, int src, uint32_t epoch, uint32_t task,
+                    uint8_t ok, const uint8_t *p, size_t n) {
   went *e = find(w, ekey(epoch, task));
   if (!e || e->have)
     return 0; /* its compute ended meanwhile */
   weft_value v = weft_none();
   weft_wire_error err = {0};
-  int rc = weft_wire_decode(r.p, (size_t)(r.end - r.p), NULL, &v, &err);
+  int rc = weft_wire_decode(p, n, NULL, &v, &err);
   if (rc)
     return rc;
   wtask **ws = e->waiters;
@@ -628,10 +661,16 @@ static int finish(worker *w, wtask *t) {
   uint64_t age = t->end_ns ? (weft__mnow() - t->end_ns) / 1000 : 0;
   if (!rc)
     rc = weft__pput_u32(b, age > UINT32_MAX ? UINT32_MAX : (uint32_t)age);
+  bool sends = back && !t->status;
+  bool apart = sends && s->len > weft__mpi_g.apart;
   if (!rc)
-    rc = weft__pput_varint(b, back && !t->status ? s->len : 0);
-  if (!rc && back && !t->status)
+    rc = weft__pput_varint(b, sends ? s->len : 0);
+  if (!rc && sends)
+    rc = weft__pput_u8(b, apart);
+  if (!rc && sends && !apart)
     rc = weft_buf_append(b, s->data, s->len);
+  if (!rc && apart) /* its own message, straight to rank 0 */
+    rc = weft__msend_payload(&w->sends, 0, t->epoch, s);
   if (rc)
     return rc;
   if (w->group)
@@ -704,6 +743,13 @@ static int loop(worker *w) {
     }
     if (rc == 1)
       return 0; /* QUIT */
+    long pi;
+    while (rc == 0 && (pi = weft__mpay_done(&w->pays)) >= 0) {
+      weft__mpay *e = &w->pays.v[pi];
+      rc = got_data(w, e->src, e->epoch, e->task, 1, e->buf.data, e->buf.len);
+      weft__mpay_remove(&w->pays, (size_t)pi);
+      progressed = true;
+    }
     if (rc == 0)
       rc = drain_done(w, &progressed);
     if (rc) {
@@ -759,9 +805,10 @@ static int loop(worker *w) {
     /* a leader looks at MPI at least every 100 us while a compute is
      * open, as rank 0 does every 200 us: its members' DONE messages and
      * rank 0's tasks for them cannot wake it */
-    uint64_t most = w->group && (w->open_ || weft__mgroup_busy(w->group))
-                        ? 100000
-                        : 1000000;
+    uint64_t most =
+        w->pays.n || (w->group && (w->open_ || weft__mgroup_busy(w->group)))
+            ? 100000
+            : 1000000;
     if (idle_ns < most)
       idle_ns *= 2;
     if (idle_ns > most)
@@ -817,6 +864,7 @@ int weft__mpi_serve(void) {
       nx = t->next;
       task_free(t);
     }
+    weft__mpay_cancel(&w.pays, -1);
     weft__msend_finish(&w.sends, 5.0);
     weft_buf_free(&w.in);
     weft_buf_free(&w.out);
