@@ -52,6 +52,10 @@
  *                          one group per host, or groups of 32 ranks when
  *                          the hosts hold fewer than 4 worker ranks each
  *                          (one rank per node).
+ * WEFT_MPI_APART (bytes, default 65536): a result or input over this size
+ * encoded travels as its own message after a small record giving its size
+ * (envelope then payload), so that the scheduler's records never wait
+ * behind big chunks.
  * A bad value is reported on stderr (one line) and the default used. */
 #ifndef WEFT_MPI_H
 #define WEFT_MPI_H

@@ -39,7 +39,9 @@
  *           varint thread (the compute thread that ran it) | u32 age (us
  *           from the task's end to this record's writing: rank 0 places
  *           the task's slice by its own clock, no clocks compared) |
- *           varint value length (0: no value) | [wire value]
+ *           varint value length (0: no value) | [u8 apart | wire value
+ *           unless apart] (apart 1: the value comes as its own message,
+ *           straight from the rank that made it to rank 0: see below)
  *     BEAT  u8 2                             (alive; sent every 200 ms while
  *                                             a compute is open)
  *     GDONE u8 3 | varint rank | varint n | n bytes of DONE records
@@ -64,7 +66,22 @@
  * rank to rank, never through a leader or rank 0.
  *   FETCH (3) worker -> worker: u32 epoch | u32 task
  *   DATA  (4) worker -> worker: u32 epoch | u32 task | u8 ok | wire value
- *           (ok 0: the owner no longer has it; the value is a message)
+ *           (ok 0: the owner no longer has it; the value is a message),
+ *           or u8 ok 2 | u64 n (an envelope: the value, n bytes, comes as
+ *           its own message)
+ *
+ * Envelope then payload: a value over WEFT_MPI_APART bytes encoded (64 KiB
+ * by default) never rides inside a batch of records: the record (DONE with
+ * apart 1, DATA with ok 2) gives its size, and the value follows as one
+ * message of its own on weft__mpi_g.pcomm (a duplicate of the world
+ * communicator, so that the probes for records never see payloads), tag 1
+ * + epoch % 30000 (a payload left over from a failed compute matches no
+ * later receive). The receiver posts a receive of exactly that size and
+ * goes on with other messages until it completes; payloads from one rank
+ * to another are received in the order of their records (MPI keeps the
+ * order of messages between two ranks on one communicator and tag). Rank
+ * 0 keeps a DONE whose value is coming, and reads it when the value has
+ * come; the task stays in flight until then.
  */
 #ifndef WEFT_SCHED_MPI_IMPL_H
 #define WEFT_SCHED_MPI_IMPL_H
