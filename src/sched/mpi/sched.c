@@ -327,7 +327,8 @@ static void dispatch(msched *s) {
       return;
     int k = dest_of(s, u);
     s->rq.sp--;
-    char why[300] = "";
+    char why[300];
+    why[0] = 0; /* (not all 300 bytes: this runs per task) */
     int rc = put_task(s, u, i, why, sizeof why);
     if (rc) {
       s->ctx.worker = k;
@@ -614,8 +615,13 @@ static void flush(msched *s) {
       weft_buf_clear(&s->batch[k]);
       continue;
     }
+    size_t len = s->batch[k].len;
     if (weft__msend_post(&g_sends, k, WEFT__MT_SCHED, &s->batch[k]))
       on_dead(s, k, 0, NULL, 0);
+    /* the buffer left with the message: the next one starts the size of
+       this one, not grown from nothing (a group's batches are big) */
+    else if (weft_buf_reserve(&s->batch[k], len))
+      weft__run_failf(s->r, UINT32_MAX, k, WEFT_ENOMEM, "out of memory");
     g_stats.msgs_out++;
   }
   weft__msend_reap(&g_sends);
