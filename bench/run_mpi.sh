@@ -44,10 +44,11 @@ echo "BENCH job_s $(awk -v t="$best" 'BEGIN{printf "%.3f", t/1000}')" >>"$raw"
 timeout 400 mpirun -n 3 "$prog" >>"$raw" 2>&1 ||
   echo "# bench_mpi failed: $(tail -3 "$raw")" >&2
 timeout 600 /usr/bin/python3 "$here/mpi_dask.py" >>"$raw"
-for mode in central groups; do
-  WEFT_WORKERS=1 WEFT_MPI_MODE=$mode WEFT_MPI_GROUP=2 timeout 300 \
-    mpirun -n 5 --oversubscribe "$prog" --rank0 "$mode" >>"$raw" 2>&1 ||
-    echo "# bench_mpi --rank0 $mode failed: $(tail -3 "$raw")" >&2
+for mode in central groups; do # (only its own lines: not its ranks)
+  out=$(WEFT_WORKERS=1 WEFT_MPI_MODE=$mode WEFT_MPI_GROUP=2 timeout 300 \
+    mpirun -n 5 --oversubscribe "$prog" --rank0 "$mode" 2>&1) ||
+    echo "# bench_mpi --rank0 $mode failed: $(tail -3 <<<"$out")" >&2
+  grep "^BENCH ${mode}_" <<<"$out" >>"$raw"
 done
 
 awk '
