@@ -83,7 +83,7 @@ typedef struct msched {
   /* per node */
   int32_t *loc;      /* rank holding the result: 0 = here, -1 = none yet */
   uint64_t *nbytes;  /* its encoded size */
-  uint64_t *holders; /* ranks with a copy, bit rank % 64 */
+  uint64_t *holders; /* units with a copy, bit unit % 64 */
   int32_t *rcons;    /* needed consumers not finished */
   int32_t *on;       /* unit (rank or group) running it, or -1 */
   uint64_t *sent_ns; /* with a listener: when it was sent to its rank */

@@ -446,16 +446,13 @@ static int on_sched(worker *w, const uint8_t *p, size_t n) {
       const uint8_t *rec;
       size_t nrec;
       bool self = false;
-      if (!w->group) {
-        return WEFT_EWIRE;
-      }
-      if ((rc = weft__mgroup_task(w->group, &r, &self, &rec, &nrec))) {
+      if (!w->group)
+        return WEFT_EWIRE; /* GTASK goes to leaders only */
+      if ((rc = weft__mgroup_task(w->group, &r, &self, &rec, &nrec)))
         return rc;
-      }
-      weft__prd t = {rec + 1, rec + nrec};
-      if (self && (rc = get_task(w, &t))) {
+      weft__prd t = {rec + 1, rec + nrec}; /* after the TASK op byte */
+      if (self && (rc = get_task(w, &t)))
         return rc;
-      }
       epoch = (uint32_t)rec[1] | (uint32_t)rec[2] << 8 |
               (uint32_t)rec[3] << 16 | (uint32_t)rec[4] << 24;
       if (epoch > w->ended) { /* a compute is open: beat to rank 0 */
