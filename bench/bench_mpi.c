@@ -20,7 +20,9 @@
  *             ones are constant runs that the reductions fold, so the same
  *             two over random((rows / 10, 4000), seed=0) (rmean, rcos2)
  *             show the cost of real elements
- * `bench_mpi --arrays` runs only the arrays part.
+ * `bench_mpi --arrays` runs only the arrays part; `bench_mpi --rank0 NAME`
+ * only the empty tasks on mpi, its lines named NAME_... (run_mpi.sh's
+ * central vs groups rows: one mpirun each, WEFT_MPI_MODE set).
  * Prints "BENCH <name> <value>" lines for run_mpi.sh. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +197,50 @@ static double timed(weft_graph *g, size_t n, weft_node **outs, weft_scheduler s,
   return best;
 }
 
+/* Empty tasks in chains and in the random DAG on scheduler sch: wall time
+ * per task, and on mpi rank 0's CPU and messages per task and the fit
+ * cpu = a x tasks + b x messages. Lines named NAME_... */
+static void overhead(const char *name, weft_scheduler sch, int threads,
+                     int reps) {
+  weft__mstats a0, a1, b1;
+  int nchain = threads > 0 ? threads : 2, len = 1000, ndag = 8000;
+  if (nchain > 64)
+    nchain = 64;
+  weft_node *co[64], *dout;
+  weft_graph *gc = chains(nchain, len, 0, co);
+  weft_graph *gd = dag(ndag, 64, 0, &dout);
+  weft__mpi_stats(&a0);
+  double tc = timed(gc, (size_t)nchain, co, sch, reps);
+  weft__mpi_stats(&a1);
+  double td = timed(gd, 1, &dout, sch, reps);
+  weft__mpi_stats(&b1);
+  printf("BENCH %s_chain_us %.3f\nBENCH %s_dag_us %.3f\n", name,
+         tc * 1e6 / (nchain * len), name, td * 1e6 / (ndag + 1));
+  if (sch == WEFT_SCHED_MPI) { /* rank 0's costs */
+    double c1 = (double)(a1.cpu_ns - a0.cpu_ns),
+           t1 = (double)(a1.tasks - a0.tasks),
+           m1 = (double)(a1.msgs_out + a1.msgs_in - a0.msgs_out - a0.msgs_in);
+    double c2 = (double)(b1.cpu_ns - a1.cpu_ns),
+           t2 = (double)(b1.tasks - a1.tasks),
+           m2 = (double)(b1.msgs_out + b1.msgs_in - a1.msgs_out - a1.msgs_in);
+    double det = t1 * m2 - t2 * m1;
+    double per_task = det != 0 ? (c1 * m2 - c2 * m1) / det : c2 / t2;
+    double per_msg = det != 0 ? (t1 * c2 - t2 * c1) / det : 0;
+    const char *p = strcmp(name, "mpi") == 0 ? "" : name;
+    const char *sep = *p ? "_" : "";
+    printf("BENCH %s%srank0_cpu_per_task_chain_us %.3f\n"
+           "BENCH %s%srank0_cpu_per_task_dag_us %.3f\n"
+           "BENCH %s%smsgs_per_task_chain %.3f\n"
+           "BENCH %s%smsgs_per_task_dag %.3f\n"
+           "BENCH %s%srank0_fit_task_us %.3f\n"
+           "BENCH %s%srank0_fit_msg_us %.3f\n",
+           p, sep, c1 / t1 / 1e3, p, sep, c2 / t2 / 1e3, p, sep, m1 / t1, p,
+           sep, m2 / t2, p, sep, per_task / 1e3, p, sep, per_msg / 1e3);
+  }
+  weft_graph_free(gc);
+  weft_graph_free(gd);
+}
+
 int main(int argc, char **argv) {
   double t0 = now_s();
   setenv("WEFT_MPI_STATS", "1", 1); /* rank 0's CPU time per round */
@@ -225,42 +271,15 @@ int main(int argc, char **argv) {
     bench_arrays(reps);
     return 0;
   }
+  if (argc > 2 && strcmp(argv[1], "--rank0") == 0) {
+    overhead(argv[2], WEFT_SCHED_MPI, threads, reps);
+    return 0;
+  }
   const char *names[2] = {"mpi", "threads"};
   weft_scheduler sch[2] = {WEFT_SCHED_MPI, WEFT_SCHED_THREADS};
   /* overhead: empty tasks */
-  weft__mstats a0, a1, b1;
-  int nchain = threads > 0 ? threads : 2, len = 1000, ndag = 8000;
-  weft_node *co[64], *dout;
-  weft_graph *gc = chains(nchain, len, 0, co);
-  weft_graph *gd = dag(ndag, 64, 0, &dout);
-  for (int s = 0; s < 2; s++) {
-    weft__mpi_stats(&a0);
-    double tc = timed(gc, (size_t)nchain, co, sch[s], reps);
-    weft__mpi_stats(&a1);
-    double td = timed(gd, 1, &dout, sch[s], reps);
-    weft__mpi_stats(&b1);
-    printf("BENCH %s_chain_us %.3f\nBENCH %s_dag_us %.3f\n", names[s],
-           tc * 1e6 / (nchain * len), names[s], td * 1e6 / (ndag + 1));
-    if (s == 0) { /* rank 0's costs: cpu = a x tasks + b x messages */
-      double c1 = (double)(a1.cpu_ns - a0.cpu_ns),
-             t1 = (double)(a1.tasks - a0.tasks),
-             m1 = (double)(a1.msgs_out + a1.msgs_in - a0.msgs_out - a0.msgs_in);
-      double c2 = (double)(b1.cpu_ns - a1.cpu_ns),
-             t2 = (double)(b1.tasks - a1.tasks),
-             m2 = (double)(b1.msgs_out + b1.msgs_in - a1.msgs_out - a1.msgs_in);
-      double det = t1 * m2 - t2 * m1;
-      double per_task = det != 0 ? (c1 * m2 - c2 * m1) / det : c2 / t2;
-      double per_msg = det != 0 ? (t1 * c2 - t2 * c1) / det : 0;
-      printf("BENCH rank0_cpu_per_task_chain_us %.3f\n"
-             "BENCH rank0_cpu_per_task_dag_us %.3f\n"
-             "BENCH msgs_per_task_chain %.3f\nBENCH msgs_per_task_dag %.3f\n"
-             "BENCH rank0_fit_task_us %.3f\nBENCH rank0_fit_msg_us %.3f\n",
-             c1 / t1 / 1e3, c2 / t2 / 1e3, m1 / t1, m2 / t2, per_task / 1e3,
-             per_msg / 1e3);
-    }
-  }
-  weft_graph_free(gc);
-  weft_graph_free(gd);
+  for (int s = 0; s < 2; s++)
+    overhead(names[s], sch[s], threads, reps);
   /* METG: the random DAG of spinning tasks */
   static const int grid[] = {1,   2,   5,    10,   20,   50,   100,
                              200, 500, 1000, 2000, 5000, 10000};

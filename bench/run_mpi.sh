@@ -4,7 +4,10 @@
 # memory between them, ORTE on loopback) beside the threads scheduler (2
 # threads, in rank 0, same run) and Dask distributed's
 # LocalCluster(n_workers=2) (bench/mpi_dask.py), measured one after the
-# other in this run. Prints one table and the issue's targets.
+# other in this run. Prints one table and the issue's targets; then rank
+# 0's cost per task with 4 worker ranks (mpirun -n 5 --oversubscribe, one
+# worker thread each) in central mode and in groups mode (two groups of
+# two, WEFT_MPI_GROUP=2), one after the other in this run.
 #
 #   bench/run_mpi.sh [BUILD_DIR]     (default: build-bench; make bench)
 # Environment: REPS (best of, default 3); ARRAY_ROWS (the big mean's rows,
@@ -41,6 +44,12 @@ echo "BENCH job_s $(awk -v t="$best" 'BEGIN{printf "%.3f", t/1000}')" >>"$raw"
 timeout 400 mpirun -n 3 "$prog" >>"$raw" 2>&1 ||
   echo "# bench_mpi failed: $(tail -3 "$raw")" >&2
 timeout 600 /usr/bin/python3 "$here/mpi_dask.py" >>"$raw"
+for mode in central groups; do # (only its own lines: not its ranks)
+  out=$(WEFT_WORKERS=1 WEFT_MPI_MODE=$mode WEFT_MPI_GROUP=2 timeout 300 \
+    mpirun -n 5 --oversubscribe "$prog" --rank0 "$mode" 2>&1) ||
+    echo "# bench_mpi --rank0 $mode failed: $(tail -3 <<<"$out")" >&2
+  grep "^BENCH ${mode}_" <<<"$out" >>"$raw"
+done
 
 awk '
 $1 == "BENCH" { v[$2] = $3 }
@@ -60,6 +69,14 @@ END {
   printf "%-40s %12s %12s %12s %10s\n", "same mean over random (" v["array_random_rows"] " rows), s", cell("mpi_rmean_s", "%.3f"), cell("threads_rmean_s", "%.3f"), (("threads_rmean_s" in v) && v["threads_rmean_s"] > 0) ? sprintf("%.2fx", v["mpi_rmean_s"] / v["threads_rmean_s"]) : "-", ("rmean_identical" in v) ? (v["rmean_identical"] ? "yes" : "NO") : "-"
   printf "%-40s %12s %12s %12s %10s\n", "cos**2 row means over random, s", cell("mpi_rcos2_s", "%.3f"), cell("threads_rcos2_s", "%.3f"), (("threads_rcos2_s" in v) && v["threads_rcos2_s"] > 0) ? sprintf("%.2fx", v["mpi_rcos2_s"] / v["threads_rcos2_s"]) : "-", ("rcos2_identical" in v) ? (v["rcos2_identical"] ? "yes" : "NO") : "-"
   printf "\nrank 0, CPU per task: %s us (chains), %s us (DAG); messages per task %s / %s; fit: %s us per task + %s us per message\n", cell("rank0_cpu_per_task_chain_us", "%.2f"), cell("rank0_cpu_per_task_dag_us", "%.2f"), cell("msgs_per_task_chain", "%.2f"), cell("msgs_per_task_dag", "%.3f"), cell("rank0_fit_task_us", "%.2f"), cell("rank0_fit_msg_us", "%.2f")
+  printf "\nrank 0 with 4 worker ranks (mpirun -n 5, 1 thread each): central vs groups mode (two groups of 2)\n"
+  printf "%-40s %12s %12s %10s\n", "measure", "central", "groups", "groups/c."
+  split("rank0_cpu_per_task_chain_us rank0_cpu_per_task_dag_us msgs_per_task_chain msgs_per_task_dag chain_us dag_us", ks, " ")
+  split("rank 0 CPU per task, chains, us|rank 0 CPU per task, DAG, us|rank 0 messages per task, chains|rank 0 messages per task, DAG|wall per task, chains, us|wall per task, DAG, us", ls, "|")
+  for (j = 1; j <= 6; j++) {
+    a = "central_" ks[j]; b = "groups_" ks[j]
+    printf "%-40s %12s %12s %10s\n", ls[j], cell(a, "%.3f"), cell(b, "%.3f"), ((a in v) && (b in v) && v[a] > 0) ? sprintf("%.2fx", v[b] / v[a]) : "-"
+  }
   oh = v["mpi_chain_us"] > v["mpi_dag_us"] ? v["mpi_chain_us"] : v["mpi_dag_us"]
   printf "\ntargets (issue 14): per-task overhead < 30 us: %.1f us -> %s; start-up < 0.2 s: %s s -> %s; METG >= 50x smaller than Dask: %s -> %s; big array mean within 2x of threads: %s -> %s\n", oh, oh < 30 ? "MET" : "NOT MET", cell("startup_init_s", "%.3f"), v["startup_init_s"] < 0.2 ? "MET" : "NOT MET", ratio("mpi_metg_us", "dask_metg_us"), (("dask_metg_us" in v) && v["mpi_metg_us"] > 0 && v["dask_metg_us"] >= 50 * v["mpi_metg_us"]) ? "MET" : (("dask_metg_us" in v) ? "NOT MET" : "not measured"), (("threads_mean_s" in v) && v["threads_mean_s"] > 0) ? sprintf("%.2fx", v["mpi_mean_s"] / v["threads_mean_s"]) : "-", (("threads_mean_s" in v) && ("mpi_mean_s" in v)) ? (v["mpi_mean_s"] <= 2 * v["threads_mean_s"] ? "MET" : "NOT MET") : "not measured"
 }' "$raw"

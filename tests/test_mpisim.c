@@ -84,6 +84,17 @@ static void test_saturation_and_the_answers(void **state) {
   c.group = -1;
   assert_int_equal(mpisim_run(&c, &rep), 0);
   assert_true(grp.efficiency > 2 * big.efficiency);
+  /* groups mode as built: rank 0 still decides every task (fwd_us defaults
+   * to the per-task cost), so its ceiling is 1 / task_cost_us, above
+   * central's 1 / (task + message costs) */
+  assert_true(grp.tasks_per_s <= 1 / (c.task_cost_us * 1e-6) + 1e-6);
+  assert_true(grp.tasks_per_s > big.tasks_per_s);
+  simres cheap;
+  c.group = 10;
+  c.fwd_us = 0.1; /* a forwarding-only rank 0 would go further */
+  assert_int_equal(mpisim_run(&c, &cheap), 0);
+  assert_true(cheap.efficiency >= grp.efficiency);
+  c.fwd_us = -1;
   assert_true(rep.efficiency > 0.9);
   for (int k = 0; k < 2; k++)
     assert_true((k ? grp : rep).efficiency <= 1 + 1e-9);

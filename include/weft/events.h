@@ -58,7 +58,13 @@ typedef struct weft_event {
                                rather than in a worker (literals, and the
                                unpacking of weft_map's batches); the mpi
                                scheduler: the rank (1 .. workers - 1),
-                               its task start is when it is sent there */
+                               its TASK_START is when the task is sent
+                               there (groups mode: when it is known to
+                               have run), its TASK_END's start_ns and
+                               time_ns the run on the rank by rank 0's
+                               clock (the end: the answer's arrival less
+                               the time the rank held it; the start: that
+                               less the run time) */
   uint32_t task;            /* node index in the graph */
   const weft_fn_info *fn;   /* task events: the task's function */
   uint64_t time_ns;         /* CLOCK_MONOTONIC (weft_now_ns); TASK_END: when
@@ -85,6 +91,10 @@ typedef struct weft_event {
   int signal;               /* WORKER_LOST: the signal that ended it, or 0 */
   const struct weft_graph *graph; /* compute and task events: the graph
                                (weft_event_key names a task of it) */
+  int thread;               /* task events of the mpi scheduler: the compute
+                               thread of the rank (worker) that ran it, 0 ..
+                               its threads - 1 (the trace's track per rank
+                               and thread); 0 elsewhere */
 } weft_event;
 
 typedef void (*weft_event_fn)(const weft_event *ev, void *ud);

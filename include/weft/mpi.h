@@ -36,7 +36,27 @@
  * Environment (read at weft_mpi_init): WEFT_MPI_TIMEOUT (seconds, > 0),
  * WEFT_MPI_INLINE (results of at most this many encoded bytes are also
  * sent to rank 0, which passes them along inside task messages; default
- * 256, 0 = never), WEFT_WORKERS (threads per worker rank). */
+ * 256, 0 = never), WEFT_WORKERS (threads per worker rank),
+ * WEFT_MPI_MODE and WEFT_MPI_GROUP (rank 0's values count: it tells the
+ * other ranks):
+ *   WEFT_MPI_MODE=central  rank 0 places every task on a worker rank;
+ *   WEFT_MPI_MODE=groups   the worker ranks form groups, and the first
+ *                          rank of each (its leader) also schedules the
+ *                          group: rank 0 hands each group a batch of tasks
+ *                          per round and the leader places them on its
+ *                          ranks (docs/scaling.md). A dead member is
+ *                          reported by its leader, a dead leader takes its
+ *                          group's tasks with it: one line either way.
+ *   Default: central up to 32 worker ranks, groups beyond.
+ *   WEFT_MPI_GROUP=n       groups of n consecutive worker ranks; default
+ *                          one group per host, or groups of 32 ranks when
+ *                          the hosts hold fewer than 4 worker ranks each
+ *                          (one rank per node).
+ * WEFT_MPI_APART (bytes, default 65536): a result or input over this size
+ * encoded travels as its own message after a small record giving its size
+ * (envelope then payload), so that the scheduler's records never wait
+ * behind big chunks.
+ * A bad value is reported on stderr (one line) and the default used. */
 #ifndef WEFT_MPI_H
 #define WEFT_MPI_H
 

@@ -51,7 +51,9 @@ typedef struct weft__tcomp {
   const void *graph;
   char sched[16];
   int workers;
-  int nlanes; /* workers + 1: lane 0 is worker -1 (the program) */
+  int nlanes; /* workers x stride + 1: lane 0 is worker -1 (the
+                 program), lane 1 + w x stride + thread worker w's */
+  int stride; /* mpi: lanes per worker (one per thread of a rank); else 1 */
   weft__lane *lanes;
   weft__clock clk; /* turns the lanes' times into ns */
   bool direct;     /* the scheduler writes the lanes (weft__trace_sink) */
@@ -62,6 +64,13 @@ typedef struct weft__tcomp {
   weft__tkey *keys; /* by task */
   size_t nkeys;
 } weft__tcomp;
+
+/* The worker of lane k (-1: the program's lane 0). */
+static inline int weft__tcomp_worker(const weft__tcomp *c, int k) {
+  return k ? (k - 1) / c->stride : -1;
+}
+/* Lane k's track name: "worker 2", "rank 2 / thread 1" (mpi), ... */
+void weft__tcomp_lane_name(const weft__tcomp *c, int k, char *buf, size_t n);
 
 struct weft_trace {
   weft_listener l;

@@ -94,7 +94,7 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
   for (size_t c = 0; c < t->ncomps; c++)
     for (int k = 0; k < t->comps[c]->nlanes; k++) {
       const weft__lane *l = &t->comps[c]->lanes[k];
-      nrows += l->n > 0 || l->ne > 0 || k > 0;
+      nrows += l->n > 0 || l->ne > 0 || (k > 0 && t->comps[c]->stride == 1);
       weft__lane_it it;
       weft__trec rec;
       weft__lane_first(l, &it);
@@ -135,13 +135,17 @@ int weft_trace_svg(const weft_trace *t, const char *path, char *errbuf,
     const weft__tcomp *cp = t->comps[c];
     for (int k = 0; k < cp->nlanes; k++) {
       const weft__lane *l = &cp->lanes[k];
-      if (!l->n && !l->ne && k == 0)
-        continue;
+      if (!l->n && !l->ne && (k == 0 || cp->stride > 1))
+        continue; /* (mpi: the lanes of threads that ran nothing) */
       double y = TOP + (double)row * ROW_H;
       fprintf(f, "<text x=\"4\" y=\"%.1f\">", y + 16);
       if (k == 0)
         fprintf(f, "c%u program", cp->id);
-      else
+      else if (cp->stride > 1) { /* mpi: rank / thread */
+        char name[64];
+        weft__tcomp_lane_name(cp, k, name, sizeof name);
+        fprintf(f, "c%u %s", cp->id, name);
+      } else
         fprintf(f, "c%u worker %d", cp->id, k - 1);
       fprintf(f,
               "</text>\n<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" "

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 
 #include "../core/graph_impl.h"
+#include "../sched/mpi/hook.h"
 #include "diag_impl.h"
 #include "weft/error.h"
 
@@ -326,7 +327,10 @@ static void begin(weft_trace *t, const weft_event *ev) {
   if (atomic_load(&t->active))
     return; /* another compute is being recorded: this one is not */
   int workers = ev->workers > 0 ? ev->workers : 1;
-  size_t lb = sizeof(weft__lane) * (size_t)(workers + 1);
+  /* mpi: a lane per rank and compute thread (events name both) */
+  bool mpi = ev->scheduler && strcmp(ev->scheduler, "mpi") == 0;
+  int stride = mpi ? weft__mpi_threads() : 1;
+  size_t lb = sizeof(weft__lane) * ((size_t)workers * stride + 1);
   weft__tcomp *c = calloc(1, sizeof *c);
   if (c)
     c->lanes = aligned_alloc(64, (lb + 63) / 64 * 64);
@@ -348,7 +352,8 @@ static void begin(weft_trace *t, const weft_event *ev) {
   memset(c->lanes, 0, lb);
   c->graph = ev->graph;
   c->workers = workers;
-  c->nlanes = workers + 1;
+  c->stride = stride;
+  c->nlanes = workers * stride + 1;
   c->begin = ev->time_ns;
   weft__clock_fallback(&c->clk); /* times in ns, unless made direct */
   snprintf(c->sched, sizeof c->sched, "%s", ev->scheduler ? ev->scheduler : "");
@@ -404,7 +409,9 @@ void weft__trace_event(const weft_event *ev, void *ud) {
   }
   if (ev->worker < -1 || ev->worker >= c->workers)
     return;
-  weft__lane *l = &c->lanes[ev->worker + 1];
+  int th = ev->thread > 0 && ev->thread < c->stride ? ev->thread : 0;
+  weft__lane *l =
+      &c->lanes[ev->worker < 0 ? 0 : 1 + ev->worker * c->stride + th];
   if (__builtin_expect(ev->kind == WEFT_EV_TASK_END, 1)) {
     if (!c->direct) /* (direct: the scheduler wrote it already) */
       weft__lane_put(l, ev->fn, ev->task, ev->start_ns, ev->time_ns, ev->bytes);
@@ -532,7 +539,7 @@ int weft_trace_tasks(const weft_trace *t, weft_trace_task **tasks, size_t *n) {
           continue;
         weft_trace_task *x = &v[m++];
         x->compute = cp->id;
-        x->worker = k - 1;
+        x->worker = weft__tcomp_worker(cp, k);
         x->task = r->task;
         x->fn = r->fn ? r->fn->name : "?";
         x->key = key_of(cp, r->task); /* NULL: automatic */
@@ -615,6 +622,18 @@ static void write_rec(FILE *f, const weft_trace *t, const weft__tcomp *c,
   fputs("}}", f);
 }
 
+void weft__tcomp_lane_name(const weft__tcomp *c, int k, char *buf, size_t n) {
+  bool mpi = strcmp(c->sched, "mpi") == 0;
+  int w = weft__tcomp_worker(c, k);
+  if (k == 0)
+    snprintf(buf, n, "%s",
+             mpi ? "rank 0 (the program)" : "program (tasks run in the caller)");
+  else if (mpi && c->stride > 1)
+    snprintf(buf, n, "rank %d / thread %d", w, (k - 1) % c->stride);
+  else
+    snprintf(buf, n, mpi ? "rank %d" : "worker %d", w);
+}
+
 static int io_fail(char *errbuf, size_t errsize, const char *what,
                    const char *path, int err) {
   if (errbuf && errsize)
@@ -647,18 +666,14 @@ int weft_trace_write(const weft_trace *t, const char *path, char *errbuf,
              c->workers, c->workers == 1 ? "" : "s");
     meta(f, &first, c->id, 0, "process_name", name, -1);
     meta(f, &first, c->id, 0, "process_sort_index", NULL, (int)c->id);
-    /* mpi: the event's worker is the rank, and rank 0's tasks run in the
-     * program, so lane 1 (worker 0) stays empty: one track per rank */
+    /* mpi: the event's worker is the rank and its thread is the rank's
+     * compute thread; rank 0's tasks run in the program, so worker 0's
+     * lanes stay empty: one track per rank and thread that ran tasks */
     bool mpi = strcmp(c->sched, "mpi") == 0;
     for (int k = 0; k < c->nlanes; k++) {
-      if ((k == 0 || (mpi && k == 1)) && !c->lanes[k].n && !c->lanes[k].ne)
+      if ((k == 0 || mpi) && !c->lanes[k].n && !c->lanes[k].ne)
         continue;
-      if (k == 0)
-        snprintf(name, sizeof name,
-                 mpi ? "rank 0 (the program)"
-                     : "program (tasks run in the caller)");
-      else
-        snprintf(name, sizeof name, mpi ? "rank %d" : "worker %d", k - 1);
+      weft__tcomp_lane_name(c, k, name, sizeof name);
       meta(f, &first, c->id, k, "thread_name", name, -1);
       meta(f, &first, c->id, k, "thread_sort_index", NULL, k);
     }

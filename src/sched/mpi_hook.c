@@ -25,6 +25,12 @@ int weft__mpi_workers(int threads) {
   return n > 1 ? n : threads;
 }
 
+int weft__mpi_threads(void) {
+  const weft__mpi_hooks *h = atomic_load(&hooks);
+  int n = h && h->threads ? h->threads() : 1;
+  return n > 1 ? n : 1;
+}
+
 int weft__sched_mpi(weft__run *r, const struct weft__config *cfg,
                     const weft_compute_opts *opts) {
   const weft__mpi_hooks *h = atomic_load(&hooks);

@@ -1,4 +1,5 @@
-/* mpi_kill.c - a program whose worker rank 2 dies in the middle of a
+/* mpi_kill.c - a program whose worker rank 2 (or MPI_KILL_RANK: in groups
+ * mode a member or a leader) dies in the middle of a
  * compute (its task SIGKILLs the rank), for tests/mpi/kill.sh: rank 0 must
  * report it in one line naming the rank, its host and the tasks lost, and
  * exit non-zero, without hanging, and publish WORKER_LOST for it (the
@@ -7,6 +8,7 @@
  * without dying (the baseline). */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,16 +16,16 @@
 #include "weft.h"
 #include "weft/mpi.h"
 
-static int die = 1;
+static int die = 1, victim = 2;
 
-/* Sleeps 30 ms; the third task that rank 2 runs kills rank 2. */
+/* Sleeps 30 ms; the third task that the victim runs kills it. */
 static int nap(weft_task_ctx *ctx, const weft_value *a, size_t n,
                weft_value *out) {
   (void)ctx;
   static _Atomic int ran;
   struct timespec ts = {0, 30000000};
   nanosleep(&ts, NULL);
-  if (die && weft_mpi_rank() == 2 && ++ran == 3)
+  if (die && weft_mpi_rank() == victim && ++ran == 3)
     kill(getpid(), SIGKILL);
   int64_t s = 0;
   for (size_t k = 0; k < n; k++)
@@ -46,10 +48,14 @@ static void on_event(const weft_event *ev, void *ud) {
 
 int main(int argc, char **argv) {
   die = !(argc > 1 && strcmp(argv[1], "--ok") == 0);
+  const char *vs = getenv("MPI_KILL_RANK");
+  if (vs && *vs)
+    victim = atoi(vs);
   if (weft_mpi_init(&argc, &argv))
     return 2;
-  if (weft_mpi_size() < 3) {
-    fprintf(stderr, "mpi_kill: run me with mpirun -n 3\n");
+  if (victim < 1 || weft_mpi_size() <= victim) {
+    fprintf(stderr, "mpi_kill: run me with mpirun -n %d or more\n",
+            victim < 2 ? 3 : victim + 1);
     return 2;
   }
   weft_graph *g = weft_graph_new();

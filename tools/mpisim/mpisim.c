@@ -20,9 +20,12 @@
  *     nothing for rank 0) and a thread is free; it reports what finished
  *     within wk_us in one message.
  * Modes: central (what is built); groups of G ranks (the design for graphs
- * other than arrays: rank 0 splits each layer among sub-schedulers, one per
- * group, that place their tasks; every group is the central model on G
- * ranks, rank 0 only forwards fwd_us per task); replicated (arrays: every
+ * other than arrays, built: WEFT_MPI_MODE=groups): rank 0 hands each group's
+ * leader its tasks, one message per group per round, and the leader places
+ * them on its ranks; every group is the central model on G ranks, and rank
+ * 0 still decides every task (successors, group, encoding: fwd_us per task,
+ * by default task_cost_us: bench_mpi measures the same cost per task in both
+ * modes) but handles one message per group, not per rank; replicated (arrays: every
  * rank builds the same graph and runs the chunks it owns, no scheduler in
  * the loop; prune_us per own task to find them, one exchange per layer).
  * Output: makespan, efficiency (work / (R x T x makespan)), rank 0's busy
@@ -66,7 +69,7 @@ void mpisim_defaults(simcfg *c) {
   c->wk_us = 20;
   c->lat_us = 5;
   c->bw_gbs = 10;
-  c->fwd_us = 0.1;
+  c->fwd_us = -1; /* groups: rank 0's cost per task = task_cost_us */
   c->prune_us = 0.05;
   c->seed = 1;
 }
@@ -396,7 +399,8 @@ int mpisim_run(const simcfg *c, simres *out) {
     rc = central(c, g, gw, out);
     out->tasks = n;
     /* rank 0 forwards every task once, one message per group per layer */
-    double top = (double)n * c->fwd_us +
+    double fwd = c->fwd_us < 0 ? c->task_cost_us : c->fwd_us;
+    double top = (double)n * fwd +
                  (double)ngroups * c->layers * 2 * c->msg_cost_us;
     double sub_busy = out->rank0_busy;
     if (top * 1e-6 > out->makespan_s)
@@ -423,6 +427,8 @@ static void usage(FILE *f) {
           "  [--task-us U] [--bytes B] [--task-cost-us C] [--msg-cost-us M]\n"
           "  [--done-cost-us D] [--lat-us L] [--bw-gbs G] [--group G | "
           "--replicated]\n"
+          "  [--fwd-us F]   groups: rank 0's cost per task (default: "
+          "--task-cost-us)\n"
           "  [--table]   the table of docs/scaling.md (100, 1000, 10000 "
           "ranks)\n");
 }
@@ -465,6 +471,7 @@ int main(int argc, char **argv) {
     NUM("--task-us", task_us, strtod(v, &end))
     NUM("--bytes", bytes, strtod(v, &end))
     NUM("--task-cost-us", task_cost_us, strtod(v, &end))
+    NUM("--fwd-us", fwd_us, strtod(v, &end))
     NUM("--msg-cost-us", msg_cost_us, strtod(v, &end))
     NUM("--done-cost-us", done_cost_us, strtod(v, &end))
     NUM("--lat-us", lat_us, strtod(v, &end))

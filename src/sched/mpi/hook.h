@@ -22,6 +22,9 @@ typedef struct weft__mpi_hooks {
   /* The number of ranks when computes run across them, else 0. Events
    * then name ranks as workers: 1 .. ranks - 1. */
   int (*ranks)(void);
+  /* The most compute threads of a worker rank (events' `thread` is below
+   * it), 1 when computes do not run across ranks. */
+  int (*threads)(void);
 } weft__mpi_hooks;
 
 /* Installed by libweft_mpi (NULL: no mpi scheduler in this process). */
@@ -36,5 +39,8 @@ int weft__mpi_is_default(void);
 /* The workers an mpi compute reports in its events: the ranks, or
  * `threads` when it will run on threads (no launcher). */
 int weft__mpi_workers(int threads);
+/* The most compute threads of a worker rank, else 1 (diag/trace.c: its
+ * tracks per rank and thread). */
+int weft__mpi_threads(void);
 
 #endif

@@ -6,7 +6,10 @@
  *                 thread) and its compute threads
  *   mpi/store.c   a worker's results by (compute, task), and the tasks
  *                 waiting for data from other ranks
- *   mpi/sched.c   rank 0: one compute over the worker ranks
+ *   mpi/sched.c   rank 0: one compute over the worker ranks (central
+ *                 mode) or over groups of them (groups mode)
+ *   mpi/group.c   groups mode: a group leader's sub-scheduler
+ *   mpi/place.c   placement and capacity, shared by rank 0 and leaders
  *   mpi/msg.c     the records below, and non-blocking sends
  *
  * Only one thread per rank calls MPI (MPI_THREAD_SERIALIZED): a worker's
@@ -25,15 +28,60 @@
  *                                             and queued tasks)
  *     QUIT  u8 4 | u8 skip                   (exit; skip 1: without
  *                                             MPI_Finalize, a rank died)
- *   DONE (2) worker -> rank 0, a batch of records:
+ *     GTASK u8 5 | u32 n | varint nhints | nhints x (varint rank, u64
+ *           bytes) | TASK record (n: the bytes after n, to the end of the
+ *           TASK record; groups mode, rank 0 -> a leader: a task for the
+ *           group, with where its inputs live, for the leader to place)
+ *   DONE (2) worker -> its scheduler (rank 0, or its group's leader in
+ *           groups mode), a batch of records:
  *     DONE  u8 1 | u32 epoch | u32 task | i32 status | message: varint n +
  *           bytes | u64 result bytes (encoded) | u32 run time (us) |
- *           u8 has value | [wire value]
+ *           varint thread (the compute thread that ran it) | u32 age (us
+ *           from the task's end to this record's writing: rank 0 places
+ *           the task's slice by its own clock, no clocks compared) |
+ *           varint value length (0: no value) | [u8 apart | wire value
+ *           unless apart] (apart 1: the value comes as its own message,
+ *           straight from the rank that made it to rank 0: see below)
  *     BEAT  u8 2                             (alive; sent every 200 ms while
  *                                             a compute is open)
+ *     GDONE u8 3 | varint rank | varint n | n bytes of DONE records
+ *           (leader -> rank 0: what member `rank` finished; the results
+ *           stay on `rank`, so rank 0's references name it)
+ *     LOST  u8 4 | varint rank | u32 silent (ms) | varint n | n x u32 task
+ *           (leader -> rank 0: member `rank` stopped answering, with the
+ *           tasks of the open compute it was running)
+ *
+ * Groups mode (WEFT_MPI_MODE=groups): the worker ranks form groups (one
+ * per host, or WEFT_MPI_GROUP consecutive ranks); the first rank of each
+ * is its leader. Rank 0 sends SCHED only to leaders: GTASK for tasks, and
+ * FREE / END / QUIT, which a leader applies and passes on to every member
+ * (FREE is not addressed: rank 0 knows which group took a task, not which
+ * member, and a rank drops only what it holds; one message per group per
+ * round for rank 0 matters more than a few bytes more per member). A
+ * leader places each task on a member (mpi/place.c, as rank 0 does) and
+ * forwards its TASK record; members send DONE / BEAT to their leader,
+ * which passes the DONE records up in GDONE wraps, in its own DONE
+ * message of the round, and reports a member silent for WEFT_MPI_TIMEOUT
+ * with LOST. References (task, rank) name member ranks: FETCH / DATA go
+ * rank to rank, never through a leader or rank 0.
  *   FETCH (3) worker -> worker: u32 epoch | u32 task
  *   DATA  (4) worker -> worker: u32 epoch | u32 task | u8 ok | wire value
- *           (ok 0: the owner no longer has it; the value is a message)
+ *           (ok 0: the owner no longer has it; the value is a message),
+ *           or u8 ok 2 | u64 n (an envelope: the value, n bytes, comes as
+ *           its own message)
+ *
+ * Envelope then payload: a value over WEFT_MPI_APART bytes encoded (64 KiB
+ * by default) never rides inside a batch of records: the record (DONE with
+ * apart 1, DATA with ok 2) gives its size, and the value follows as one
+ * message of its own on weft__mpi_g.pcomm (a duplicate of the world
+ * communicator, so that the probes for records never see payloads), tag 1
+ * + epoch % 30000 (a payload left over from a failed compute matches no
+ * later receive). The receiver posts a receive of exactly that size and
+ * goes on with other messages until it completes; payloads from one rank
+ * to another are received in the order of their records (MPI keeps the
+ * order of messages between two ranks on one communicator and tag). Rank
+ * 0 keeps a DONE whose value is coming, and reads it when the value has
+ * come; the task stays in flight until then.
  */
 #ifndef WEFT_SCHED_MPI_IMPL_H
 #define WEFT_SCHED_MPI_IMPL_H
@@ -48,12 +96,23 @@
 #include "weft/wire.h"
 
 enum { WEFT__MT_SCHED = 1, WEFT__MT_DONE, WEFT__MT_FETCH, WEFT__MT_DATA };
-enum { WEFT__MR_TASK = 1, WEFT__MR_FREE, WEFT__MR_END, WEFT__MR_QUIT };
-enum { WEFT__MR_DONE = 1, WEFT__MR_BEAT };
+enum {
+  WEFT__MR_TASK = 1,
+  WEFT__MR_FREE,
+  WEFT__MR_END,
+  WEFT__MR_QUIT,
+  WEFT__MR_GTASK
+};
+enum { WEFT__MR_DONE = 1, WEFT__MR_BEAT, WEFT__MR_GDONE, WEFT__MR_LOST };
+enum { WEFT__MM_CENTRAL = 0, WEFT__MM_GROUPS = 1 }; /* WEFT_MPI_MODE */
 #define WEFT__MF_BACK 1 /* TASK flag: send the result back */
 #define WEFT__MPI_BEAT_NS 200000000ull
 #define WEFT__MPI_SPIN_NS 300000ull /* yield, not sleep, this long idle */
 #define WEFT__MPI_INLINE 256        /* default WEFT_MPI_INLINE */
+#define WEFT__MPI_APART 65536       /* default WEFT_MPI_APART */
+#define WEFT__MPI_CENTRAL_MAX 32    /* more worker ranks: groups mode */
+#define WEFT__MPI_HOST_MIN 4  /* fewer ranks per host: not grouped by host */
+#define WEFT__MPI_GROUP_DEF 32 /* then groups of this many ranks */
 
 /* What every rank knows about every rank (gathered at init). */
 typedef struct weft__mrank {
@@ -69,9 +128,19 @@ typedef struct weft__mpi {
   weft__mrank *ranks;
   double timeout_s; /* silence that makes a worker rank dead */
   size_t inline_max;
+  size_t apart;  /* values over this many bytes go as their own message */
+  MPI_Comm pcomm; /* the payloads' communicator (a dup of the world) */
   int threads;      /* this worker rank's compute threads */
   bool no_finalize; /* a rank died: MPI_Finalize could wait for it */
   bool stats;       /* WEFT_MPI_STATS=1: count rank 0's CPU time */
+  int mode;         /* WEFT__MM_*, chosen by rank 0 at init */
+  /* groups mode: per rank, its group (-1: rank 0); group g's ranks are
+   * members[first[g]] .. members[first[g + 1] - 1], the first its leader */
+  int *group_of;
+  int *first; /* ngroups + 1 entries */
+  int *members;
+  int ngroups;
+  int up; /* where this worker rank sends DONE: 0 or its leader */
 } weft__mpi;
 
 extern weft__mpi weft__mpi_g; /* process-wide, like MPI itself */
@@ -100,11 +169,108 @@ void weft__msend_drop(weft__msends *s, int dest);
 /* Waits (bounded by timeout_s) for all sends; frees everything. */
 void weft__msend_finish(weft__msends *s, double timeout_s);
 
+/* Envelope then payload: a value over WEFT_MPI_APART bytes encoded leaves
+ * as its own message on weft__mpi_g.pcomm (tag: 1 + epoch % 30000), after
+ * the record announcing its size; receivers post a receive of that size. */
+int weft__msend_payload(weft__msends *s, int dest, uint32_t epoch,
+                        weft_buf *b);
+
+/* Payloads being received. */
+typedef struct weft__mpay {
+  MPI_Request req;
+  weft_buf buf; /* sized from the envelope */
+  int src;
+  uint32_t epoch, task;
+  uint8_t *rec; /* rank 0: the DONE record waiting for it */
+  size_t nrec;
+} weft__mpay;
+
+typedef struct weft__mpays {
+  weft__mpay *v;
+  size_t n, cap;
+} weft__mpays;
+
+/* Posts the receive of n bytes from src for compute epoch: the entry, or
+ * NULL (*rc: WEFT_ENOMEM, WEFT_EIO, WEFT_EWIRE when n is too big). The
+ * pointer is good until the next post or remove. */
+weft__mpay *weft__mpay_post(weft__mpays *p, int src, uint32_t epoch,
+                            uint64_t n, int *rc);
+/* The index of a completed receive, or -1. */
+long weft__mpay_done(weft__mpays *p);
+/* Forgets entry i (its buffer and record freed). */
+void weft__mpay_remove(weft__mpays *p, size_t i);
+/* Cancels the receives from src (-1: all, and frees the list). */
+void weft__mpay_cancel(weft__mpays *p, int src);
+
 /* A received message: probes, then receives into b. 1 when there was one
  * (*src, *tag set), 0 when none, WEFT_ENOMEM / WEFT_EIO. */
 int weft__mrecv(weft_buf *b, int *src, int *tag);
 
 uint64_t weft__mnow(void); /* CLOCK_MONOTONIC ns */
+
+/* Group g's leader. */
+static inline int weft__mpi_leader(int g) {
+  return weft__mpi_g.members[weft__mpi_g.first[g]];
+}
+
+/* ---- placement (mpi/place.c): rank 0 over ranks or groups, a leader
+ * over its members ---- */
+
+/* Units (ranks, groups or members) that take tasks up to a capacity. */
+typedef struct weft__mpool {
+  int n;
+  int *inflight, *cap;
+  double *avg_us; /* run time per task (moving average), -1: none yet */
+  bool *dead;
+  uint64_t *bytes; /* input bytes per unit, for one placement */
+  int *touched, ntouched;
+  int rr; /* round robin among equally loaded units */
+} weft__mpool;
+
+int weft__mpool_init(weft__mpool *p, int n);
+void weft__mpool_free(weft__mpool *p);
+/* How many tasks a rank of `threads` threads may hold: ceil(1.1 x
+ * threads), more when tasks take avg_us < 1 ms (about 1 ms of work). */
+int weft__mpi_capacity(int threads, double avg_us);
+/* The same for several ranks: their threads, and the sum of their
+ * ceil(1.1 x threads). */
+int weft__mpi_capacity_n(int threads, int base, double avg_us);
+/* One of the task's inputs lives on unit u and weighs `bytes`. */
+void weft__mpool_want(weft__mpool *p, int u, uint64_t bytes);
+/* The unit for the task: the one holding most of its input bytes with
+ * room (owner computes), else the least loaded with room; -1 when every
+ * unit is full or dead. Clears what mpool_want gathered. */
+int weft__mpool_pick(weft__mpool *p);
+/* A task ran `us` microseconds on unit u: its moving average. */
+void weft__mpool_ran(weft__mpool *p, int u, uint32_t us);
+
+/* ---- groups mode: a leader's side (mpi/group.c) ---- */
+
+typedef struct weft__mgroup weft__mgroup;
+/* This rank's group state when it leads one, else NULL (*err set). */
+weft__mgroup *weft__mgroup_new(int *err);
+void weft__mgroup_free(weft__mgroup *g);
+/* A GTASK record (after its op byte): places the task. *self set when it
+ * runs here (*rec, *nrec: its TASK record, for the worker to take), else
+ * the record joins the member's batch. 0 or WEFT_E*. */
+int weft__mgroup_task(weft__mgroup *g, weft__prd *rd, bool *self,
+                      const uint8_t **rec, size_t *nrec);
+/* A task that ran here (the leader) finished. */
+void weft__mgroup_self_done(weft__mgroup *g, uint32_t epoch, uint32_t task,
+                            uint32_t us);
+/* Whether members (other than the leader) have tasks of it. */
+bool weft__mgroup_busy(const weft__mgroup *g);
+/* FREE / END / QUIT from rank 0 (the record's bytes): to every member. */
+int weft__mgroup_forward(weft__mgroup *g, const uint8_t *rec, size_t n);
+/* Compute `epoch` is over: forget its tasks on members. */
+void weft__mgroup_end(weft__mgroup *g, uint32_t epoch);
+/* A DONE message from member src: counts it, wraps its DONE records
+ * into out (GDONE) for rank 0. */
+int weft__mgroup_up(weft__mgroup *g, int src, const uint8_t *p, size_t n,
+                    weft_buf *out);
+/* Sends the members' batches; reports members silent for the timeout
+ * (LOST into out). */
+int weft__mgroup_round(weft__mgroup *g, weft__msends *sends, weft_buf *out);
 
 /* ---- the two sides ---- */
 

@@ -33,7 +33,16 @@ static int is_default(void) {
 
 static int ranks(void) { return is_default() ? weft__mpi_g.size : 0; }
 
-static const weft__mpi_hooks hooks = {weft__mpi_sched, is_default, ranks};
+static int threads(void) {
+  int n = 1;
+  for (int k = 1; is_default() && k < weft__mpi_g.size; k++)
+    if (weft__mpi_g.ranks[k].threads > n)
+      n = weft__mpi_g.ranks[k].threads;
+  return n;
+}
+
+static const weft__mpi_hooks hooks = {weft__mpi_sched, is_default, ranks,
+                                      threads};
 
 /* Linking libweft_mpi makes the scheduler known (weft_scheduler_available,
  * `weft info`); computing with it still needs weft_mpi_init. */
@@ -92,6 +101,87 @@ static int my_threads(const weft__mrank *all, int me, int size) {
   return n > 0 ? n : 1;
 }
 
+/* Rank 0's choice of mode and group size (0: by host), from
+ * WEFT_MPI_MODE and WEFT_MPI_GROUP; broadcast, since launchers do not
+ * always pass the environment to other nodes. */
+static void choose_mode(int out[2], int workers) {
+  const char *mode = getenv("WEFT_MPI_MODE");
+  /* Default: central up to WEFT__MPI_CENTRAL_MAX worker ranks (rank 0 is
+   * far from saturated there: docs/scaling.md), groups beyond. */
+  out[0] = workers > WEFT__MPI_CENTRAL_MAX ? WEFT__MM_GROUPS
+                                           : WEFT__MM_CENTRAL;
+  out[1] = 0;
+  if (mode && strcmp(mode, "central") == 0)
+    out[0] = WEFT__MM_CENTRAL;
+  else if (mode && strcmp(mode, "groups") == 0)
+    out[0] = WEFT__MM_GROUPS;
+  else if (mode && *mode)
+    fprintf(stderr,
+            "weft: WEFT_MPI_MODE='%s' is not central or groups; using %s\n",
+            mode, out[0] == WEFT__MM_GROUPS ? "groups" : "central");
+  const char *gs = getenv("WEFT_MPI_GROUP");
+  if (gs && *gs) {
+    char *end;
+    long n = strtol(gs, &end, 10);
+    if (*end || n < 1 || n > 1000000)
+      fprintf(stderr,
+              "weft: WEFT_MPI_GROUP='%s' is not a number of ranks (1 to "
+              "10^6); grouping by host\n",
+              gs);
+    else
+      out[1] = (int)n;
+  }
+}
+
+/* Splits the worker ranks into groups: `gsize` consecutive ranks each, or
+ * (0) one group per host - unless the hosts hold fewer than
+ * WEFT__MPI_HOST_MIN worker ranks on average (one rank per node, the
+ * advised layout): then WEFT__MPI_GROUP_DEF consecutive ranks. */
+static int make_groups(weft__mpi *m, int gsize) {
+  int w = m->size - 1;
+  m->group_of = malloc((size_t)m->size * sizeof *m->group_of);
+  m->first = malloc((size_t)(w + 2) * sizeof *m->first);
+  m->members = malloc((size_t)(w + 1) * sizeof *m->members);
+  if (!m->group_of || !m->first || !m->members)
+    return WEFT_ENOMEM;
+  m->group_of[0] = -1;
+  int hosts = 0;
+  for (int k = 1; k < m->size; k++) {
+    int j = 1;
+    while (j < k && strcmp(m->ranks[j].host, m->ranks[k].host))
+      j++;
+    hosts += j == k;
+  }
+  if (!gsize && w < WEFT__MPI_HOST_MIN * hosts)
+    gsize = WEFT__MPI_GROUP_DEF;
+  int n = 0, g = 0;
+  if (gsize) {
+    for (int k = 1; k < m->size; k++) {
+      if ((k - 1) % gsize == 0)
+        m->first[g++] = n;
+      m->group_of[k] = g - 1;
+      m->members[n++] = k;
+    }
+  } else {
+    for (int k = 1; k < m->size; k++)
+      m->group_of[k] = -2; /* not placed yet */
+    for (int k = 1; k < m->size; k++) {
+      if (m->group_of[k] != -2)
+        continue;
+      m->first[g] = n;
+      for (int j = k; j < m->size; j++)
+        if (m->group_of[j] == -2 && !strcmp(m->ranks[j].host, m->ranks[k].host)) {
+          m->group_of[j] = g;
+          m->members[n++] = j;
+        }
+      g++;
+    }
+  }
+  m->first[g] = n;
+  m->ngroups = g;
+  return 0;
+}
+
 static void at_exit(void) { weft_mpi_finalize(); }
 
 int weft_mpi_init(int *argc, char ***argv) {
@@ -102,6 +192,7 @@ int weft_mpi_init(int *argc, char ***argv) {
     return 0;
   m->timeout_s = env_seconds("WEFT_MPI_TIMEOUT", 5.0);
   m->inline_max = env_bytes("WEFT_MPI_INLINE", WEFT__MPI_INLINE);
+  m->apart = env_bytes("WEFT_MPI_APART", WEFT__MPI_APART);
   m->launched = weft_mpi_launched();
   const char *st = getenv("WEFT_MPI_STATS");
   m->stats = st && strcmp(st, "1") == 0;
@@ -148,6 +239,23 @@ int weft_mpi_init(int *argc, char ***argv) {
   for (int k = 0; k < m->size; k++)
     m->ranks[k].threads = th[k];
   free(th);
+  int mode[2];
+  if (m->rank == 0)
+    choose_mode(mode, m->size - 1);
+  MPI_Bcast(mode, 2, MPI_INT, 0, MPI_COMM_WORLD);
+  if (MPI_Comm_dup(MPI_COMM_WORLD, &m->pcomm) != MPI_SUCCESS) {
+    fprintf(stderr, "weft: MPI_Comm_dup failed\n");
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  m->mode = mode[0];
+  if (m->mode == WEFT__MM_GROUPS) {
+    if (make_groups(m, mode[1])) {
+      fprintf(stderr, "weft: out of memory starting MPI\n");
+      MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    int lead = m->rank > 0 ? weft__mpi_leader(m->group_of[m->rank]) : 0;
+    m->up = lead == m->rank ? 0 : lead; /* a leader answers to rank 0 */
+  }
   m->active = true;
   weft__mpi_set_hooks(&hooks);
   if (m->rank != 0) {

@@ -25,12 +25,25 @@
  * Tasks that run here, in the program: weft_literal / weft_ref nodes
  * (identity) and WEFT__NF_LOCAL ones (weft_map's unpacking), like procs.
  *
+ * Groups mode (WEFT_MPI_MODE=groups, impl.h): the same, over groups of
+ * ranks instead of ranks. A group takes tasks up to the sum of its ranks'
+ * capacities; a task goes to the group holding most of its input bytes,
+ * in a GTASK record that tells the group's leader (mpi/group.c) where the
+ * inputs live, so that it places the task on a member by the same rule
+ * (mpi/place.c). The leader's DONE message carries its members' records
+ * (GDONE), each naming the rank that holds the result: references stay
+ * (task, rank). Everything for a group - tasks, FREE, END - leaves in one
+ * message to its leader per round.
+ *
  * Faults: a task error fails the compute as everywhere; a worker rank that
  * sent nothing for WEFT_MPI_TIMEOUT seconds while a compute is open (it
  * beats every 200 ms, from its communication thread, even while its tasks
  * run) is dead: the compute fails with WEFT_EKILLED and one line naming
  * rank, host and the tasks lost (in flight there, or results there still
- * needed); later computes use the other ranks. */
+ * needed); later computes use the other ranks. In groups mode rank 0
+ * hears only from leaders: a leader reports a silent member (LOST, with
+ * the tasks it had there), and a silent leader takes its whole group's
+ * tasks with it. */
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,30 +83,68 @@ typedef struct msched {
   /* per node */
   int32_t *loc;      /* rank holding the result: 0 = here, -1 = none yet */
   uint64_t *nbytes;  /* its encoded size */
-  uint64_t *holders; /* ranks with a copy, bit rank % 64 */
+  uint64_t *holders; /* units with a copy, bit unit % 64 */
   int32_t *rcons;    /* needed consumers not finished */
-  int32_t *on;       /* rank running it, or -1 */
+  int32_t *on;       /* unit (rank or group) running it, or -1 */
   uint64_t *sent_ns; /* with a listener: when it was sent to its rank */
   uint8_t *back;     /* a worker must send the result back */
   uint8_t *hasval;   /* nodes[i].result holds it here */
   /* ready tasks */
   weft__ready rq; /* ready tasks, for the ranks and for here */
+  /* per unit: ranks (central mode, unit = rank, 0 unused) or groups */
+  bool groups;
+  weft__mpool pool;
+  int *gthreads, *gbase; /* groups: live threads, sum of 1.1x each */
+  int stride;            /* the most threads of a rank */
+  uint64_t *tend;        /* per rank x stride + thread: its last slice's end */
   /* per rank */
-  int *inflight, *capk;
-  double *avg_us;
   uint64_t *last;
   bool *sent;
   weft_buf *batch;
-  uint64_t *bytes; /* placement scratch */
-  int rr;          /* round robin among equally loaded ranks */
   weft_task_ctx ctx;
   weft__scratch sc;
   weft_buf in;
+  weft__mpays pays; /* values coming on their own, their DONE waiting */
 } msched;
 
 static bool stopped(const msched *s) {
   return atomic_load_explicit(&s->r->stop, memory_order_relaxed) ||
          atomic_load_explicit(&s->r->done, memory_order_relaxed);
+}
+
+/* The unit rank k belongs to, and the rank a unit's messages go to. */
+static int unit_of(const msched *s, int k) {
+  return s->groups ? weft__mpi_g.group_of[k] : k;
+}
+static int dest_of(const msched *s, int u) {
+  return s->groups ? weft__mpi_leader(u) : u;
+}
+
+/* How many tasks unit u may hold: a rank's capacity, or the sum of its
+ * live ranks' for a group. */
+static void set_cap(msched *s, int u) {
+  const weft__mpi *m = &weft__mpi_g;
+  double us = s->pool.avg_us[u];
+  if (!s->groups) {
+    s->pool.cap[u] = u ? weft__mpi_capacity(m->ranks[u].threads, us) : 0;
+    return;
+  }
+  int cap = weft__mpi_capacity_n(s->gthreads[u], s->gbase[u], us);
+  s->pool.cap[u] = cap;
+  if (!cap)
+    s->pool.dead[u] = true;
+}
+
+/* Group u's live threads and sum of ceil(1.1 x threads), for set_cap. */
+static void count_group(msched *s, int u) {
+  const weft__mpi *m = &weft__mpi_g;
+  s->gthreads[u] = s->gbase[u] = 0;
+  for (int j = m->first[u]; j < m->first[u + 1]; j++)
+    if (!g_dead[m->members[j]]) {
+      int th = m->ranks[m->members[j]].threads;
+      s->gthreads[u] += th;
+      s->gbase[u] += (th * 11 + 9) / 10;
+    }
 }
 
 /* Task i is done: its newly ready successors go onto the ready stacks
@@ -105,12 +156,14 @@ static void ready_successors(msched *s, uint32_t i) {
   }
 }
 
-/* Every rank holding a copy of p's result drops it. */
+/* Every rank holding a copy of p's result drops it (a group: its leader
+ * tells every member). */
 static void free_remote(msched *s, uint32_t p) {
   uint64_t h = s->holders[p];
   s->holders[p] = 0;
-  for (int k = 1; h && k < s->size; k++) {
-    if (!((h >> (k % 64)) & 1) || g_dead[k])
+  for (int u = 0; h && u < s->pool.n; u++) {
+    int k = dest_of(s, u);
+    if (!((h >> (u % 64)) & 1) || k < 1 || g_dead[k])
       continue;
     weft_buf *b = &s->batch[k];
     if (weft__pput_u8(b, WEFT__MR_FREE) || weft__pput_u32(b, s->epoch) ||
@@ -152,27 +205,11 @@ static void run_local(msched *s) {
 
 /* ---- placement and task records ---- */
 
-/* How many tasks rank k may hold. */
-static int capacity(const msched *s, int k) {
-  int th = weft__mpi_g.ranks[k].threads;
-  int cap = (th * 11 + 9) / 10; /* ceil(1.1 x threads) */
-  double us = s->avg_us[k];
-  if (us >= 0 && us < 1000) {
-    double per = 1 + 1000 / (us + 1);
-    int deep = th * (per > 64 ? 64 : (int)per);
-    if (deep > cap)
-      cap = deep;
-  }
-  return cap;
-}
-
-/* The rank for task i, or -1 when every rank is full. */
+/* The unit for task i, or -1 when every unit is full (mpi/place.c). */
 static int place(msched *s, uint32_t i) {
   weft__run *r = s->r;
   weft__node *n = &r->nodes[i];
   const weft_value *a = &r->args[n->argoff];
-  int best = -1;
-  uint64_t most = 0;
   for (uint32_t k = 0; n->nrefs && k < n->nargs; k++) {
     if (a[k].type != WEFT__T_NODE)
       continue;
@@ -180,48 +217,61 @@ static int place(msched *s, uint32_t i) {
     int at = s->loc[p];
     if (at <= 0 || s->hasval[p])
       continue; /* here: it travels inside the task record anyway */
-    s->bytes[at] += s->nbytes[p] + 1;
+    weft__mpool_want(&s->pool, unit_of(s, at), s->nbytes[p]);
   }
-  for (uint32_t k = 0; n->nrefs && k < n->nargs; k++) {
-    if (a[k].type != WEFT__T_NODE)
-      continue;
-    int at = s->loc[(uint32_t)a[k].as.i];
-    if (at <= 0 || !s->bytes[at])
-      continue;
-    if (s->bytes[at] > most && !g_dead[at] && s->inflight[at] < s->capk[at]) {
-      most = s->bytes[at];
-      best = at;
-    }
-    s->bytes[at] = 0;
-  }
-  if (best > 0)
-    return best;
-  /* Earliest start: the least loaded rank with room. */
-  double load = 2;
-  for (int j = 0; j < s->size - 1; j++) {
-    int k = 1 + (s->rr + j) % (s->size - 1);
-    if (g_dead[k] || s->inflight[k] >= s->capk[k])
-      continue;
-    double l = (double)s->inflight[k] / s->capk[k];
-    if (l < load) {
-      load = l;
-      best = k;
-    }
-  }
-  if (best > 0)
-    s->rr = best % (s->size - 1);
-  return best;
+  return weft__mpool_pick(&s->pool);
 }
 
-/* Appends task i's record to rank k's batch. */
-static int put_task(msched *s, int k, uint32_t i, char *why, size_t whysize) {
+/* Whether argument p of a task for unit u travels as a reference. */
+static bool by_ref(const msched *s, uint32_t p, int u) {
+  return s->loc[p] > 0 && (unit_of(s, s->loc[p]) == u || !s->hasval[p]);
+}
+
+/* Whether it is a reference to a member of group u (a GTASK hint: the
+ * leader cannot use the others). */
+static bool hint(const msched *s, uint32_t p, int u) {
+  return by_ref(s, p, u) && unit_of(s, s->loc[p]) == u;
+}
+
+/* Groups mode: the GTASK header of task i (the ranks and sizes of its
+ * inputs inside the group, for the leader's placement); the length is
+ * patched by put_task. */
+static int put_hints(msched *s, weft_buf *b, int u, uint32_t i) {
   weft__run *r = s->r;
   weft__node *n = &r->nodes[i];
+  const weft_value *a = n->nargs ? &r->args[n->argoff] : NULL;
+  uint64_t nh = 0;
+  for (uint32_t j = 0; n->nrefs && j < n->nargs; j++)
+    nh += a[j].type == WEFT__T_NODE && hint(s, (uint32_t)a[j].as.i, u);
+  int rc = weft__pput_u8(b, WEFT__MR_GTASK);
+  if (!rc)
+    rc = weft__pput_u32(b, 0);
+  if (!rc)
+    rc = weft__pput_varint(b, nh);
+  for (uint32_t j = 0; !rc && nh && j < n->nargs; j++) {
+    uint32_t p = (uint32_t)a[j].as.i;
+    if (a[j].type != WEFT__T_NODE || !hint(s, p, u))
+      continue;
+    rc = weft__pput_varint(b, (uint64_t)s->loc[p]);
+    if (!rc)
+      rc = weft__pput_u64(b, s->nbytes[p]);
+  }
+  return rc;
+}
+
+/* Appends task i's record to the batch of unit u (a rank, or a group's
+ * leader). */
+static int put_task(msched *s, int u, uint32_t i, char *why, size_t whysize) {
+  weft__run *r = s->r;
+  weft__node *n = &r->nodes[i];
+  int k = dest_of(s, u);
   weft_buf *b = &s->batch[k];
   size_t mark = b->len;
   const char *key =
       (n->flags & WEFT__NF_KEYED) ? weft__keys_name(&r->g->keys, i) : NULL;
-  int rc = weft__pput_u8(b, WEFT__MR_TASK);
+  int rc = s->groups ? put_hints(s, b, u, i) : 0;
+  if (!rc)
+    rc = weft__pput_u8(b, WEFT__MR_TASK);
   if (!rc)
     rc = weft__pput_u32(b, s->epoch);
   if (!rc)
@@ -240,13 +290,13 @@ static int put_task(msched *s, int k, uint32_t i, char *why, size_t whysize) {
     const weft_value *v = &a[j];
     if (v->type == WEFT__T_NODE) {
       uint32_t p = (uint32_t)v->as.i;
-      if (s->loc[p] > 0 && (s->loc[p] == k || !s->hasval[p])) {
+      if (by_ref(s, p, u)) {
         rc = weft__pput_u8(b, 1);
         if (!rc)
           rc = weft__pput_u32(b, p);
         if (!rc)
           rc = weft__pput_varint(b, (uint64_t)s->loc[p]);
-        s->holders[p] |= 1ull << (k % 64);
+        s->holders[p] |= 1ull << (u % 64);
         continue;
       }
       v = &r->nodes[p].result;
@@ -258,6 +308,11 @@ static int put_task(msched *s, int k, uint32_t i, char *why, size_t whysize) {
       snprintf(why, whysize, "argument %u cannot be sent to rank %d: %.200s", j + 1,
                k, err.text);
   }
+  if (!rc && s->groups) { /* the GTASK's length: after its u32 */
+    uint32_t len = (uint32_t)(b->len - mark - 5);
+    for (int j = 0; j < 4; j++)
+      b->data[mark + 1 + j] = (uint8_t)(len >> (8 * j));
+  }
   if (rc)
     b->len = mark;
   return rc;
@@ -267,30 +322,35 @@ static void dispatch(msched *s) {
   weft__run *r = s->r;
   while (s->rq.sp && !stopped(s)) {
     uint32_t i = s->rq.stack[s->rq.sp - 1];
-    int k = place(s, i);
-    if (k < 0)
+    int u = place(s, i);
+    if (u < 0)
       return;
+    int k = dest_of(s, u);
     s->rq.sp--;
-    char why[300] = "";
-    int rc = put_task(s, k, i, why, sizeof why);
+    char why[300];
+    why[0] = 0; /* (not all 300 bytes: this runs per task) */
+    int rc = put_task(s, u, i, why, sizeof why);
     if (rc) {
       s->ctx.worker = k;
       s->ctx.message = why[0] ? strdup(why) : NULL;
       weft__run_fail(r, &s->ctx, i, rc);
       return;
     }
-    s->inflight[k]++;
+    s->pool.inflight[u]++;
     g_stats.tasks++;
-    s->on[i] = k;
+    s->on[i] = u;
     s->sent[k] = true;
     if (r->listener) {
+      s->sent_ns[i] = weft_now_ns();
+      if (s->groups)
+        continue; /* which rank runs it is known at its DONE */
       weft_event ev;
       memset(&ev, 0, sizeof ev);
       ev.kind = WEFT_EV_TASK_START;
       ev.worker = k;
       ev.task = i;
       ev.fn = r->nodes[i].fn;
-      ev.time_ns = ev.start_ns = s->sent_ns[i] = weft_now_ns();
+      ev.time_ns = ev.start_ns = s->sent_ns[i];
       weft__run_publish(r, &ev);
     }
   }
@@ -298,36 +358,58 @@ static void dispatch(msched *s) {
 
 /* ---- what comes back ---- */
 
-static int on_done(msched *s, int k, weft__prd *rd) {
+/* A DONE record from rank k (after its op byte). pay: the value's bytes
+ * when they came on their own (envelope then payload); a record that
+ * announces such a value waits here for it (s->pays) and is read again
+ * when it has come. */
+static int on_done(msched *s, int k, weft__prd *rd, const uint8_t *pay) {
+  const uint8_t *rec = rd->p;
   weft__run *r = s->r;
-  uint32_t epoch, i, st, us;
+  uint32_t epoch, i, st, us, age;
   const uint8_t *msg;
   size_t nmsg;
-  uint64_t nbytes;
-  uint8_t has;
+  uint64_t nbytes, vlen, thread;
   if (weft__prd_u32(rd, &epoch) || weft__prd_u32(rd, &i) ||
       weft__prd_u32(rd, &st) || weft__prd_bytes(rd, &msg, &nmsg) ||
       weft__prd_u64(rd, &nbytes) || weft__prd_u32(rd, &us) ||
-      weft__prd_u8(rd, &has))
+      weft__prd_varint(rd, &thread) || weft__prd_u32(rd, &age) ||
+      weft__prd_varint(rd, &vlen))
     return WEFT_EWIRE;
+  uint8_t apart = 0;
+  if (vlen && (weft__prd_u8(rd, &apart) ||
+               (!apart && vlen > (uint64_t)(rd->end - rd->p))))
+    return WEFT_EWIRE;
+  if (apart && !pay) { /* the value is on its way: wait for it */
+    int rc;
+    weft__mpay *e = weft__mpay_post(&s->pays, k, epoch, vlen, &rc);
+    if (!e)
+      return rc;
+    e->nrec = (size_t)(rd->p - rec);
+    if (!(e->rec = malloc(e->nrec)))
+      return WEFT_ENOMEM;
+    memcpy(e->rec, rec, e->nrec);
+    return 0;
+  }
+  bool has = vlen > 0;
   weft_value v = weft_none();
   if (has) {
-    size_t used = 0;
     weft_wire_error err = {0};
-    int rc =
-        weft_wire_decode(rd->p, (size_t)(rd->end - rd->p), &used, &v, &err);
+    int rc = weft_wire_decode(apart ? pay : rd->p, (size_t)vlen, NULL, &v,
+                              &err);
     if (rc)
       return rc;
-    rd->p += used;
+    if (!apart)
+      rd->p += vlen;
   }
-  if (epoch != s->epoch || i >= r->g->nnodes || s->on[i] != k) {
+  int u = unit_of(s, k);
+  if (epoch != s->epoch || i >= r->g->nnodes || s->on[i] != u) {
     weft_value_release(&v); /* of an earlier compute */
     return 0;
   }
   s->on[i] = -1;
-  s->inflight[k]--;
-  s->avg_us[k] = s->avg_us[k] < 0 ? us : s->avg_us[k] * 0.875 + us * 0.125;
-  s->capk[k] = capacity(s, k);
+  s->pool.inflight[u]--;
+  weft__mpool_ran(&s->pool, u, us);
+  set_cap(s, u);
   if (stopped(s)) {
     weft_value_release(&v);
     return 0;
@@ -343,20 +425,45 @@ static int on_done(msched *s, int k, weft__prd *rd) {
   }
   s->loc[i] = k;
   s->nbytes[i] = nbytes;
-  s->holders[i] |= 1ull << (k % 64);
+  s->holders[i] |= 1ull << (u % 64);
   s->hasval[i] = has;
   if (r->listener) {
-    /* the slice runs from the send to the answer (README: Diagnostics
-       under MPI); the size is the value's (weft_value_nbytes) when it came
-       back, else its encoded size on the rank */
+    /* The slice, by this clock: it ended `age` before its record was
+     * written (the end is late by the travel), ran `us`; never before it
+     * was sent, and pushed later, whole, when it would overlap the
+     * thread's previous slice (travel times vary). The size is the
+     * value's (weft_value_nbytes) when it came back, else its encoded
+     * size. */
     weft_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.kind = WEFT_EV_TASK_END;
+    int th = thread < (uint64_t)s->stride ? (int)thread : 0;
+    uint64_t now = weft_now_ns(), *last = &s->tend[k * s->stride + th];
+    uint64_t end = now - (uint64_t)age * 1000 > s->sent_ns[i]
+                       ? now - (uint64_t)age * 1000
+                       : s->sent_ns[i];
+    uint64_t start = end - (uint64_t)us * 1000 > s->sent_ns[i] &&
+                             end > (uint64_t)us * 1000
+                         ? end - (uint64_t)us * 1000
+                         : s->sent_ns[i];
+    if (end < start)
+      end = start;
+    if (start < *last) {
+      end += *last - start;
+      start = *last;
+    }
+    *last = end;
     ev.worker = k;
+    ev.thread = th;
     ev.task = i;
     ev.fn = r->nodes[i].fn;
-    ev.start_ns = s->sent_ns[i];
-    ev.time_ns = weft_now_ns();
+    if (s->groups) { /* its start, now that its rank is known */
+      ev.kind = WEFT_EV_TASK_START;
+      ev.time_ns = ev.start_ns = start;
+      weft__run_publish(r, &ev);
+    }
+    ev.kind = WEFT_EV_TASK_END;
+    ev.start_ns = start;
+    ev.time_ns = end;
     ev.bytes = has ? weft_value_nbytes(&v) : nbytes;
     weft__run_publish(r, &ev);
   }
@@ -368,27 +475,79 @@ static int on_done(msched *s, int k, weft__prd *rd) {
   return 0;
 }
 
+static void on_dead(msched *s, int k, double silent, const uint8_t *tasks,
+                    size_t ntasks);
+
+/* A message from rank k (a worker rank, a leader, or a member's records
+ * wrapped by its leader). */
 static int on_message(msched *s, int k, const uint8_t *p, size_t n) {
   weft__prd rd = {p, p + n};
-  while (rd.p < rd.end) {
+  const weft__mpi *m = &weft__mpi_g;
+  while (rd.p < rd.end && !stopped(s)) {
     uint8_t op;
     if (weft__prd_u8(&rd, &op))
       return WEFT_EWIRE;
     if (op == WEFT__MR_BEAT)
       continue;
-    if (op != WEFT__MR_DONE)
+    if (op == WEFT__MR_DONE) {
+      int rc = on_done(s, k, &rd, NULL);
+      if (rc)
+        return rc;
+      continue;
+    }
+    uint64_t rank, len;
+    if (!s->groups || (op != WEFT__MR_GDONE && op != WEFT__MR_LOST) ||
+        weft__prd_varint(&rd, &rank) || rank < 1 ||
+        rank >= (uint64_t)s->size ||
+        m->group_of[rank] != m->group_of[k] || (int)rank == k)
+      return WEFT_EWIRE; /* only a leader speaks for its members */
+    if (op == WEFT__MR_GDONE) {
+      if (weft__prd_varint(&rd, &len) || len > (uint64_t)(rd.end - rd.p))
+        return WEFT_EWIRE;
+      int rc = on_message(s, (int)rank, rd.p, (size_t)len);
+      if (rc)
+        return rc;
+      rd.p += len;
+      continue;
+    }
+    uint32_t ms;
+    if (weft__prd_u32(&rd, &ms) || weft__prd_varint(&rd, &len) ||
+        len > (uint64_t)(rd.end - rd.p) / 4)
       return WEFT_EWIRE;
-    int rc = on_done(s, k, &rd);
-    if (rc)
-      return rc;
+    if (!g_dead[rank])
+      on_dead(s, (int)rank, ms / 1e3, rd.p, (size_t)len);
+    rd.p += 4 * len;
   }
   return 0;
 }
 
-/* Rank k is dead: fail the compute naming what was lost. */
-static void on_dead(msched *s, int k, double silent) {
+static bool listed(uint32_t i, const uint8_t *tasks, size_t n) {
+  for (size_t j = 0; j < n; j++) {
+    const uint8_t *q = tasks + 4 * j;
+    if (((uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
+         (uint32_t)q[3] << 24) == i)
+      return true;
+  }
+  return false;
+}
+
+/* Rank k is dead: fail the compute naming what was lost. In groups mode,
+ * a leader takes its group's tasks with it; a member (reported by its
+ * leader) the tasks listed, as u32 each. */
+static void on_dead(msched *s, int k, double silent, const uint8_t *tasks,
+                    size_t ntasks) {
   weft__run *r = s->r;
+  const weft__mpi *m = &weft__mpi_g;
+  int u = unit_of(s, k);
+  bool whole = !s->groups || weft__mpi_leader(u) == k;
   g_dead[k] = true;
+  weft__mpay_cancel(&s->pays, k);
+  if (whole)
+    s->pool.dead[u] = true;
+  else {
+    count_group(s, u);
+    set_cap(s, u);
+  }
   weft__msend_drop(&g_sends, k);
   char list[400] = "";
   size_t len = 0;
@@ -397,11 +556,13 @@ static void on_dead(msched *s, int k, double silent) {
   for (uint32_t i = 0; i < r->g->nnodes; i++) {
     if (!weft__run_needs(r, i))
       continue;
-    bool gone =
-        s->on[i] == k || (s->loc[i] == k && !s->hasval[i] && s->rcons[i] > 0);
-    if (!gone)
+    bool ran = s->on[i] == u && (whole || listed(i, tasks, ntasks));
+    int at = s->loc[i];
+    bool held = at > 0 && (whole ? unit_of(s, at) == u : at == k) &&
+                !s->hasval[i] && s->rcons[i] > 0;
+    if (!ran && !held)
       continue;
-    if (first == UINT32_MAX && s->on[i] == k)
+    if (first == UINT32_MAX && ran)
       first = i;
     if (lost++ < 4) {
       char key[128];
@@ -412,13 +573,27 @@ static void on_dead(msched *s, int k, double silent) {
         len += (size_t)w;
     }
   }
-  const weft__mrank *rk = &weft__mpi_g.ranks[k];
-  char line[700];
+  char group[200] = "";
+  if (s->groups && whole && m->first[u + 1] - m->first[u] > 1) {
+    size_t gl = (size_t)snprintf(group, sizeof group,
+                                 "; it led group %d, whose tasks are lost "
+                                 "with it (ranks",
+                                 u);
+    for (int j = m->first[u]; j < m->first[u + 1] && gl < sizeof group - 16;
+         j++)
+      gl += (size_t)snprintf(group + gl, sizeof group - gl, " %d",
+                             m->members[j]);
+    snprintf(group + gl, sizeof group - gl, ")");
+  } else if (s->groups && !whole)
+    snprintf(group, sizeof group, "; its group's leader, rank %d, saw it",
+             weft__mpi_leader(u));
+  const weft__mrank *rk = &m->ranks[k];
+  char line[900];
   snprintf(line, sizeof line,
            "rank %d (host %s, pid %d) died or stopped answering (silent for "
-           "%.1f s); %d task%s lost%s%s%s",
+           "%.1f s); %d task%s lost%s%s%s%s",
            k, rk->host, rk->pid, silent, lost, lost == 1 ? "" : "s",
-           lost ? ": " : "", list, lost > 4 ? ", ..." : "");
+           lost ? ": " : "", list, lost > 4 ? ", ..." : "", group);
   if (r->listener) { /* as procs does for a worker process: the dashboard's
                         log and the trace show it */
     weft_event ev;
@@ -440,8 +615,13 @@ static void flush(msched *s) {
       weft_buf_clear(&s->batch[k]);
       continue;
     }
+    size_t len = s->batch[k].len;
     if (weft__msend_post(&g_sends, k, WEFT__MT_SCHED, &s->batch[k]))
-      on_dead(s, k, 0);
+      on_dead(s, k, 0, NULL, 0);
+    /* the buffer left with the message: the next one starts the size of
+       this one, not grown from nothing (a group's batches are big) */
+    else if (weft_buf_reserve(&s->batch[k], len))
+      weft__run_failf(s->r, UINT32_MAX, k, WEFT_ENOMEM, "out of memory");
     g_stats.msgs_out++;
   }
   weft__msend_reap(&g_sends);
@@ -472,6 +652,21 @@ static void loop(msched *s) {
                weft_strerror(rc));
       break;
     }
+    long pi;
+    while (!stopped(s) && (pi = weft__mpay_done(&s->pays)) >= 0) {
+      weft__mpay *e = &s->pays.v[pi];
+      weft__prd rd = {e->rec, e->rec + e->nrec};
+      rc = on_done(s, e->src, &rd, e->buf.data);
+      src = e->src;
+      weft__mpay_remove(&s->pays, (size_t)pi);
+      progressed = true;
+      if (rc < 0) {
+        weft__run_failf(s->r, UINT32_MAX, src, rc,
+                        "mpi scheduler: a bad result from rank %d (%s)", src,
+                        weft_strerror(rc));
+        return;
+      }
+    }
     size_t before = s->rq.sp;
     dispatch(s);
     progressed |= s->rq.sp != before;
@@ -485,18 +680,19 @@ static void loop(msched *s) {
     int inflight = 0;
     uint64_t now = weft__mnow();
     for (int k = 1; k < s->size; k++) {
-      inflight += s->inflight[k];
       if (!g_dead[k] && s->sent[k] && now - s->last[k] > timeout) {
-        on_dead(s, k, (double)(now - s->last[k]) / 1e9);
+        on_dead(s, k, (double)(now - s->last[k]) / 1e9, NULL, 0);
         return;
       }
     }
+    for (int u = 0; u < s->pool.n; u++)
+      inflight += s->pool.inflight[u];
     if (!inflight && !s->rq.sp && !s->rq.lsp)
       return; /* nothing left to wait for (compute.c reports it) */
     if (s->rq.sp && !inflight) {
       bool any = false;
-      for (int k = 1; k < s->size; k++)
-        any |= !g_dead[k];
+      for (int u = 0; u < s->pool.n; u++)
+        any |= !s->pool.dead[u];
       if (!any) {
         weft__run_failf(s->r, UINT32_MAX, -1, WEFT_EKILLED,
                  "no worker rank is left alive");
@@ -547,16 +743,22 @@ static int alloc_state(msched *s, uint32_t nn, int size) {
   s->rcons = calloc(nn, sizeof *s->rcons);
   s->back = calloc(nn, 1);
   s->hasval = calloc(nn, 1);
-  s->inflight = calloc((size_t)size, sizeof *s->inflight);
-  s->capk = calloc((size_t)size, sizeof *s->capk);
-  s->avg_us = malloc((size_t)size * sizeof *s->avg_us);
   s->last = calloc((size_t)size, sizeof *s->last);
   s->sent = calloc((size_t)size, sizeof *s->sent);
   s->batch = calloc((size_t)size, sizeof *s->batch);
-  s->bytes = calloc((size_t)size, sizeof *s->bytes);
-  if (!s->loc || !s->on || !s->sent_ns || !s->nbytes || !s->holders || !s->rcons || !s->back ||
-      !s->hasval || !s->inflight || !s->capk || !s->avg_us || !s->last ||
-      !s->sent || !s->batch || !s->bytes)
+  int units = s->groups ? weft__mpi_g.ngroups : size;
+  s->stride = 1;
+  for (int k = 1; k < size; k++)
+    if (weft__mpi_g.ranks[k].threads > s->stride)
+      s->stride = weft__mpi_g.ranks[k].threads;
+  s->tend = calloc((size_t)size * s->stride, sizeof *s->tend);
+  s->gthreads = calloc((size_t)units, sizeof *s->gthreads);
+  s->gbase = calloc((size_t)units, sizeof *s->gbase);
+  if (weft__mpool_init(&s->pool, units) || !s->gthreads || !s->gbase ||
+      !s->tend ||
+      !s->loc || !s->on ||
+      !s->sent_ns || !s->nbytes || !s->holders || !s->rcons || !s->back ||
+      !s->hasval || !s->last || !s->sent || !s->batch)
     return WEFT_ENOMEM;
   for (uint32_t i = 0; i < nn; i++)
     s->loc[i] = s->on[i] = -1;
@@ -572,16 +774,17 @@ static void free_state(msched *s) {
   free(s->rcons);
   free(s->back);
   free(s->hasval);
-  free(s->inflight);
-  free(s->capk);
-  free(s->avg_us);
+  weft__mpay_cancel(&s->pays, -1); /* (a failed compute's, if any) */
+  weft__mpool_free(&s->pool);
+  free(s->gthreads);
+  free(s->tend);
+  free(s->gbase);
   free(s->last);
   free(s->sent);
   if (s->batch)
     for (int k = 0; k < s->size; k++)
       weft_buf_free(&s->batch[k]);
   free(s->batch);
-  free(s->bytes);
   weft__ready_free(&s->rq);
   free(s->sc.args);
   weft_buf_free(&s->in);
@@ -634,6 +837,7 @@ int weft__mpi_sched(weft__run *r, const weft__config *cfg,
   s.r = r;
   s.size = m->size;
   s.epoch = ++g_epoch;
+  s.groups = m->mode == WEFT__MM_GROUPS;
   s.ctx.graph = r->g;
   r->workers = m->size;
   int rc = alloc_state(&s, r->g->nnodes, m->size);
@@ -644,10 +848,14 @@ int weft__mpi_sched(weft__run *r, const weft__config *cfg,
   } else {
     prepare(&s);
     uint64_t now = weft__mnow();
-    for (int k = 1; k < s.size; k++) {
-      s.avg_us[k] = -1;
-      s.capk[k] = capacity(&s, k);
+    for (int k = 1; k < s.size; k++)
       s.last[k] = now;
+    for (int u = 0; u < s.pool.n; u++) {
+      int k = dest_of(&s, u);
+      s.pool.dead[u] = k < 1 || g_dead[k];
+      if (s.groups)
+        count_group(&s, u);
+      set_cap(&s, u);
     }
     weft_task_ctx *outer = weft_task_current();
     weft__task_set_current(&s.ctx);
@@ -677,6 +885,11 @@ void weft__mpi_sched_shutdown(void) {
   for (int k = 1; k < m->size; k++) {
     if (g_dead && g_dead[k])
       continue;
+    if (m->mode == WEFT__MM_GROUPS) { /* a live leader tells its members */
+      int lead = weft__mpi_leader(m->group_of[k]);
+      if (lead != k && !(g_dead && g_dead[lead]))
+        continue;
+    }
     weft_buf b = WEFT_BUF_INIT;
     if (!weft__pput_u8(&b, WEFT__MR_QUIT) && !weft__pput_u8(&b, m->no_finalize))
       weft__msend_post(&g_sends, k, WEFT__MT_SCHED, &b);

@@ -14,7 +14,11 @@
  * When idle it first yields the core for a while (300 us: the next task of a
  * chain is likely on its way), then sleeps on a condition variable that
  * the compute threads signal, waking at growing intervals (50 us to 1 ms)
- * to look at MPI. */
+ * to look at MPI.
+ *
+ * In groups mode (impl.h) a member rank does all this with its group's
+ * leader in rank 0's place (DONE and BEAT go to it), and the leader also
+ * runs the group's sub-scheduler (mpi/group.c) in this loop. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -48,7 +52,9 @@ typedef struct wtask {
   int status;  /* set before running when it cannot run */
   char msg[512];
   weft_value out;
-  uint32_t us; /* run time */
+  uint32_t us;     /* run time */
+  int thread;      /* the compute thread that ran it */
+  uint64_t end_ns; /* when it ended (weft__mnow) */
   struct wtask *next;
   struct wtask *pprev, *pnext; /* the list of parked (fetching) tasks */
 } wtask;
@@ -77,12 +83,15 @@ typedef struct worker {
   wtask *rq_head, *rq_tail; /* ready */
   wtask *done;              /* finished, newest first */
   bool quit;
-  int nthreads;
+  int nthreads, next_thread;
   pthread_t *th;
   /* messages */
   weft__msends sends;
+  weft__mpays pays; /* DATA payloads on their way */
   weft_buf in, out, scratch;
   uint64_t last_sent;
+  int up;              /* where DONE goes: rank 0 or this rank's leader */
+  weft__mgroup *group; /* this rank leads a group (groups mode) */
 } worker;
 
 static uint64_t ekey(uint32_t epoch, uint32_t task) {
@@ -165,6 +174,7 @@ static void unpark(worker *w, wtask *t) {
 static void *compute_main(void *arg) {
   worker *w = arg;
   pthread_mutex_lock(&w->mu);
+  int me = w->next_thread++; /* this thread's index, for the trace */
   for (;;) {
     while (!w->rq_head && !w->quit)
       pthread_cond_wait(&w->cv_work, &w->mu);
@@ -184,7 +194,9 @@ static void *compute_main(void *arg) {
     weft__task_set_current(&ctx);
     uint64_t t0 = weft__mnow();
     int rc = t->fn->fn(&ctx, t->args, t->nargs, &t->out);
-    t->us = (uint32_t)((weft__mnow() - t0) / 1000);
+    t->end_ns = weft__mnow();
+    t->us = (uint32_t)((t->end_ns - t0) / 1000);
+    t->thread = me;
     weft__task_set_current(NULL);
     if (rc || ctx.failed) {
       weft_value_release(&t->out);
@@ -238,7 +250,7 @@ static void ready(worker *w, wtask *t) {
 
 static int post(worker *w, int dest, int tag, weft_buf *b) {
   int rc = weft__msend_post(&w->sends, dest, tag, b);
-  if (dest == 0 && !rc)
+  if (dest == w->up && !rc)
     w->last_sent = weft__mnow();
   return rc;
 }
@@ -407,14 +419,48 @@ static int on_sched(worker *w, const uint8_t *p, size_t n) {
   while (r.p < r.end) {
     uint8_t op;
     uint32_t epoch, task;
+    const uint8_t *at = r.p;
     int rc = weft__prd_u8(&r, &op);
     if (rc)
       return rc;
+    if (w->group && op != WEFT__MR_TASK && op != WEFT__MR_GTASK) {
+      /* FREE / END / QUIT: for the members too (their bytes: up to the
+       * next record, which the switch below finds) */
+      weft__prd peek = r;
+      if (op == WEFT__MR_FREE)
+        peek.p += 8;
+      else if (op == WEFT__MR_END)
+        peek.p += 4;
+      else
+        peek.p += 1;
+      if (peek.p > r.end ||
+          weft__mgroup_forward(w->group, at, (size_t)(peek.p - at)))
+        return peek.p > r.end ? WEFT_EWIRE : WEFT_ENOMEM;
+    }
     switch (op) {
     case WEFT__MR_TASK:
       if ((rc = get_task(w, &r)))
         return rc;
       break;
+    case WEFT__MR_GTASK: {
+      const uint8_t *rec;
+      size_t nrec;
+      bool self = false;
+      if (!w->group)
+        return WEFT_EWIRE; /* GTASK goes to leaders only */
+      if ((rc = weft__mgroup_task(w->group, &r, &self, &rec, &nrec)))
+        return rc;
+      weft__prd t = {rec + 1, rec + nrec}; /* after the TASK op byte */
+      if (self && (rc = get_task(w, &t)))
+        return rc;
+      epoch = (uint32_t)rec[1] | (uint32_t)rec[2] << 8 |
+              (uint32_t)rec[3] << 16 | (uint32_t)rec[4] << 24;
+      if (epoch > w->ended) { /* a compute is open: beat to rank 0 */
+        w->open = epoch;
+        w->open_ = true;
+      }
+      break;
+    }
     case WEFT__MR_FREE: {
       if (weft__prd_u32(&r, &epoch) || weft__prd_u32(&r, &task))
         return WEFT_EWIRE;
@@ -427,11 +473,15 @@ static int on_sched(worker *w, const uint8_t *p, size_t n) {
       if (weft__prd_u32(&r, &epoch))
         return WEFT_EWIRE;
       end_epoch(w, epoch);
+      if (w->group)
+        weft__mgroup_end(w->group, epoch);
       break;
     case WEFT__MR_QUIT: {
       uint8_t skip = 0;
       weft__prd_u8(&r, &skip);
       weft__mpi_g.no_finalize = skip != 0;
+      if (w->group) /* the members' QUIT leaves now */
+        weft__mgroup_round(w->group, &w->sends, &w->out);
       return 1;
     }
     default:
@@ -456,6 +506,7 @@ static int on_fetch(worker *w, int src, const uint8_t *p, size_t n) {
     rc = weft__pput_u32(&b, task);
   size_t mark = b.len;
   char why[300] = "";
+  weft_buf pay = WEFT_BUF_INIT;
   if (!rc && e && e->have) {
     rc = weft__pput_u8(&b, 1);
     if (!rc && (rc = weft_wire_encode(&e->v, &b, &err)) == WEFT_ENOTSUP) {
@@ -481,25 +532,56 @@ static int on_fetch(worker *w, int src, const uint8_t *p, size_t n) {
       rc = weft_wire_encode(&m, &b, NULL);
     weft_value_release(&m);
   }
+  if (!rc && !why[0] && b.len - mark - 1 > weft__mpi_g.apart) {
+    /* envelope then payload: ok 2 and the size, the value on its own */
+    rc = weft_buf_append(&pay, b.data + mark + 1, b.len - mark - 1);
+    b.len = mark;
+    if (!rc)
+      rc = weft__pput_u8(&b, 2);
+    if (!rc)
+      rc = weft__pput_u64(&b, pay.len);
+  }
   if (!rc)
     rc = post(w, src, WEFT__MT_DATA, &b);
+  if (!rc && pay.len)
+    rc = weft__msend_payload(&w->sends, src, epoch, &pay);
   weft_buf_free(&b);
+  weft_buf_free(&pay);
   return rc;
 }
+
+static int got_data(worker *w, int src, uint32_t epoch, uint32_t task,
+                    uint8_t ok, const uint8_t *p, size_t n);
 
 static int on_data(worker *w, int src, const uint8_t *p, size_t n) {
   weft__prd r = {p, p + n};
   uint32_t epoch, task;
   uint8_t ok;
+  uint64_t len;
   if (weft__prd_u32(&r, &epoch) || weft__prd_u32(&r, &task) ||
       weft__prd_u8(&r, &ok))
     return WEFT_EWIRE;
+  if (ok != 2)
+    return got_data(w, src, epoch, task, ok, r.p, (size_t)(r.end - r.p));
+  /* an envelope: the value follows on its own */
+  if (weft__prd_u64(&r, &len))
+    return WEFT_EWIRE;
+  int rc;
+  weft__mpay *e = weft__mpay_post(&w->pays, src, epoch, len, &rc);
+  if (e)
+    e->task = task;
+  return rc;
+}
+
+/* The value of (epoch, task) from src (ok 0: the reason it is not). */
+static int got_data(worker *w, int src, uint32_t epoch, uint32_t task,
+                    uint8_t ok, const uint8_t *p, size_t n) {
   went *e = find(w, ekey(epoch, task));
   if (!e || e->have)
     return 0; /* its compute ended meanwhile */
   weft_value v = weft_none();
   weft_wire_error err = {0};
-  int rc = weft_wire_decode(r.p, (size_t)(r.end - r.p), NULL, &v, &err);
+  int rc = weft_wire_decode(p, n, NULL, &v, &err);
   if (rc)
     return rc;
   wtask **ws = e->waiters;
@@ -572,11 +654,24 @@ static int finish(worker *w, wtask *t) {
   if (!rc)
     rc = weft__pput_u32(b, t->us);
   if (!rc)
-    rc = weft__pput_u8(b, back && !t->status);
-  if (!rc && back && !t->status)
+    rc = weft__pput_varint(b, (uint64_t)t->thread);
+  uint64_t age = t->end_ns ? (weft__mnow() - t->end_ns) / 1000 : 0;
+  if (!rc)
+    rc = weft__pput_u32(b, age > UINT32_MAX ? UINT32_MAX : (uint32_t)age);
+  bool sends = back && !t->status;
+  bool apart = sends && s->len > weft__mpi_g.apart;
+  if (!rc)
+    rc = weft__pput_varint(b, sends ? s->len : 0);
+  if (!rc && sends)
+    rc = weft__pput_u8(b, apart);
+  if (!rc && sends && !apart)
     rc = weft_buf_append(b, s->data, s->len);
+  if (!rc && apart) /* its own message, straight to rank 0 */
+    rc = weft__msend_payload(&w->sends, 0, t->epoch, s);
   if (rc)
     return rc;
+  if (w->group)
+    weft__mgroup_self_done(w->group, t->epoch, t->task, t->us);
   if (!t->status) {
     went *e = add(w, ekey(t->epoch, t->task));
     if (!e)
@@ -636,6 +731,8 @@ static int loop(worker *w) {
         rc = on_fetch(w, src, w->in.data, w->in.len);
       else if (tag == WEFT__MT_DATA)
         rc = on_data(w, src, w->in.data, w->in.len);
+      else if (tag == WEFT__MT_DONE && w->group)
+        rc = weft__mgroup_up(w->group, src, w->in.data, w->in.len, &w->out);
       else
         rc = WEFT_EWIRE;
       if (rc)
@@ -643,6 +740,13 @@ static int loop(worker *w) {
     }
     if (rc == 1)
       return 0; /* QUIT */
+    long pi;
+    while (rc == 0 && (pi = weft__mpay_done(&w->pays)) >= 0) {
+      weft__mpay *e = &w->pays.v[pi];
+      rc = got_data(w, e->src, e->epoch, e->task, 1, e->buf.data, e->buf.len);
+      weft__mpay_remove(&w->pays, (size_t)pi);
+      progressed = true;
+    }
     if (rc == 0)
       rc = drain_done(w, &progressed);
     if (rc) {
@@ -663,8 +767,10 @@ static int loop(worker *w) {
         return 3;
       }
     }
+    if (!rc && w->group)
+      rc = weft__mgroup_round(w->group, &w->sends, &w->out);
     if (!rc && w->out.len)
-      rc = post(w, 0, WEFT__MT_DONE, &w->out);
+      rc = post(w, w->up, WEFT__MT_DONE, &w->out);
     if (rc) {
       fprintf(stderr, "weft: worker rank %d: %s\n", weft__mpi_g.rank,
               weft_strerror(rc));
@@ -693,8 +799,17 @@ static int loop(worker *w) {
     if (!w->done)
       pthread_cond_timedwait(&w->cv_comm, &w->mu, &ts);
     pthread_mutex_unlock(&w->mu);
-    if (idle_ns < 1000000)
+    /* a leader looks at MPI at least every 100 us while a compute is
+     * open, as rank 0 does every 200 us: its members' DONE messages and
+     * rank 0's tasks for them cannot wake it */
+    uint64_t most =
+        w->pays.n || (w->group && (w->open_ || weft__mgroup_busy(w->group)))
+            ? 100000
+            : 1000000;
+    if (idle_ns < most)
       idle_ns *= 2;
+    if (idle_ns > most)
+      idle_ns = most;
   }
 }
 
@@ -705,7 +820,10 @@ int weft__mpi_serve(void) {
   w.tab = calloc(w.nb, sizeof *w.tab);
   w.nthreads = weft__mpi_g.threads;
   w.th = calloc((size_t)w.nthreads, sizeof *w.th);
-  if (!w.tab || !w.th) {
+  w.up = weft__mpi_g.up;
+  int gerr = 0;
+  w.group = weft__mgroup_new(&gerr);
+  if (!w.tab || !w.th || gerr) {
     fprintf(stderr, "weft: worker rank %d: out of memory\n", weft__mpi_g.rank);
     return 2;
   }
@@ -743,12 +861,14 @@ int weft__mpi_serve(void) {
       nx = t->next;
       task_free(t);
     }
+    weft__mpay_cancel(&w.pays, -1);
     weft__msend_finish(&w.sends, 5.0);
     weft_buf_free(&w.in);
     weft_buf_free(&w.out);
     weft_buf_free(&w.scratch);
     free(w.tab);
     free(w.th);
+    weft__mgroup_free(w.group);
   }
   return status;
 }
