@@ -8,6 +8,8 @@
  *                 waiting for data from other ranks
  *   mpi/sched.c   rank 0: one compute over the worker ranks
  *   mpi/msg.c     the records below, and non-blocking sends
+ *   mpi/replica_root.c    rank 0's side of the replicated mode
+ *   mpi/replica_worker.c  a worker rank's side of it, and the owner map
  *
  * Only one thread per rank calls MPI (MPI_THREAD_SERIALIZED): a worker's
  * main thread, and on rank 0 the thread running a compute (one at a time).
@@ -34,6 +36,33 @@
  *   FETCH (3) worker -> worker: u32 epoch | u32 task
  *   DATA  (4) worker -> worker: u32 epoch | u32 task | u8 ok | wire value
  *           (ok 0: the owner no longer has it; the value is a message)
+ *
+ * The replicated mode (WEFT_MPI_MODE=replicated, mpi/replica_root.c): the
+ * whole compute leaves rank 0 once, as one SCHED message holding only
+ *     GRAPH u8 5 | u32 epoch | u8 flags (1: send TIME records) |
+ *           varint m | m x varint rank (the ranks taking part, rank 0
+ *           first: the relay tree) | varint n | n x node
+ *           node: u32 task | fn name: varint n + bytes | key: varint n +
+ *           bytes | u8 flags (1: output) | varint nargs | nargs x arg
+ *           arg: u8 0 + wire value, or u8 1 + varint node (an earlier
+ *           node of this message: its position)
+ * relayed down a binary tree over those ranks (position p forwards the
+ * same bytes to positions 2p+1 and 2p+2). Every rank computes the same
+ * owner map from it (weft__rep_owners) and runs its own nodes; records
+ * name nodes by their position in the GRAPH message:
+ *   PUSH (5) worker -> worker, a batch of
+ *     VAL   u8 3 | u32 epoch | varint node | wire value (a result its
+ *           owner sends to every rank owning a consumer, unasked)
+ *   BIG  (6) worker -> worker or rank 0: u32 epoch | varint node | wire
+ *           value (one value over WEFT__REP_BIG bytes encoded: alone in
+ *           its message, never inside a batch of records)
+ *   DONE (2) worker -> rank 0, a batch of BEAT (as above) and
+ *     VAL   u8 3 | ... as above (an output)
+ *     ERR   u8 4 | u32 epoch | varint node | i32 status | message: varint
+ *           n + bytes (the node's task failed)
+ *     TIME  u8 5 | u32 epoch | varint node | u32 run time (us) | u64
+ *           result bytes (encoded), only when GRAPH asked for them
+ *   SCHED END / QUIT from rank 0 end the compute on every rank.
  */
 #ifndef WEFT_SCHED_MPI_IMPL_H
 #define WEFT_SCHED_MPI_IMPL_H
@@ -48,8 +77,14 @@
 #include "weft/wire.h"
 
 enum { WEFT__MT_SCHED = 1, WEFT__MT_DONE, WEFT__MT_FETCH, WEFT__MT_DATA };
+enum { WEFT__MT_PUSH = 5, WEFT__MT_BIG };
 enum { WEFT__MR_TASK = 1, WEFT__MR_FREE, WEFT__MR_END, WEFT__MR_QUIT };
+enum { WEFT__MR_GRAPH = 5 };
 enum { WEFT__MR_DONE = 1, WEFT__MR_BEAT };
+enum { WEFT__MR_VAL = 3, WEFT__MR_ERR, WEFT__MR_TIME };
+#define WEFT__REP_BIG 65536 /* larger encoded values travel alone */
+/* WEFT_MPI_MODE: how a compute runs over the ranks. */
+enum { WEFT__MPI_CENTRAL = 0, WEFT__MPI_REPLICATED = 1 };
 #define WEFT__MF_BACK 1 /* TASK flag: send the result back */
 #define WEFT__MPI_BEAT_NS 200000000ull
 #define WEFT__MPI_SPIN_NS 300000ull /* yield, not sleep, this long idle */
@@ -72,6 +107,7 @@ typedef struct weft__mpi {
   int threads;      /* this worker rank's compute threads */
   bool no_finalize; /* a rank died: MPI_Finalize could wait for it */
   bool stats;       /* WEFT_MPI_STATS=1: count rank 0's CPU time */
+  int mode;         /* WEFT_MPI_MODE: WEFT__MPI_CENTRAL, ..._REPLICATED */
 } weft__mpi;
 
 extern weft__mpi weft__mpi_g; /* process-wide, like MPI itself */
@@ -122,9 +158,33 @@ int weft__mpi_sched(struct weft__run *r, const struct weft__config *cfg,
  * something - not the waiting between them. */
 typedef struct weft__mstats {
   uint64_t tasks, msgs_out, msgs_in, cpu_ns;
+  uint64_t rep_computes; /* of them, computes run in replicated mode */
 } weft__mstats;
 void weft__mpi_stats(weft__mstats *out);
 
+/* ---- the replicated mode (mpi/replica_root.c, mpi/replica_worker.c) ---- */
+
+/* Rank 0: runs r in replicated mode, under sched.c's lock, with the
+ * compute's epoch, the dead ranks, rank 0's sends and counters. Returns
+ * 1 when the graph cannot run so (a task that must run in the program, a
+ * value that cannot travel, no live worker rank): then nothing was sent
+ * and the central scheduler runs it; else 0 or the compute's error. */
+int weft__rep_root(struct weft__run *r, uint32_t epoch, bool *dead,
+                   weft__msends *sends, weft__mstats *stats);
+/* A worker rank: serves the GRAPH message in msg (taken over) until its
+ * compute ends, sending with `sends`. 0, 1 on QUIT, or an error. */
+int weft__rep_serve(weft_buf *msg, weft__msends *sends);
+/* A PUSH or BIG message that came before its GRAPH: kept for it (msg is
+ * taken over). 0 or WEFT_ENOMEM. */
+int weft__rep_early(int src, int tag, weft_buf *msg);
+/* An END that came while no replicated compute was open here. */
+void weft__rep_end(uint32_t epoch);
+/* The owner map: node i (of n, in GRAPH order) with inputs in[inoff[i] ..
+ * inoff[i + 1]) (node positions, one per argument) goes to owner[i], one
+ * of the m - 1 worker ranks ranks[1 .. m - 1]. Every rank computes the
+ * same map from the same graph. 0 or WEFT_ENOMEM. */
+int weft__rep_owners(uint32_t n, const uint32_t *inoff, const uint32_t *in,
+                     const int *ranks, int m, int *owner);
 /* At finalize: QUIT to every live worker rank, finish the sends. */
 void weft__mpi_sched_shutdown(void);
 

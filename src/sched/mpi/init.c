@@ -103,6 +103,13 @@ int weft_mpi_init(int *argc, char ***argv) {
   m->timeout_s = env_seconds("WEFT_MPI_TIMEOUT", 5.0);
   m->inline_max = env_bytes("WEFT_MPI_INLINE", WEFT__MPI_INLINE);
   m->launched = weft_mpi_launched();
+  const char *mode = getenv("WEFT_MPI_MODE");
+  m->mode = WEFT__MPI_CENTRAL;
+  if (mode && strcmp(mode, "replicated") == 0)
+    m->mode = WEFT__MPI_REPLICATED;
+  else if (mode && *mode && strcmp(mode, "central") != 0)
+    fprintf(stderr, "weft: WEFT_MPI_MODE='%s' is not central or replicated; "
+                    "using central\n", mode);
   const char *st = getenv("WEFT_MPI_STATS");
   m->stats = st && strcmp(st, "1") == 0;
   if (!m->launched) {

@@ -1,0 +1,435 @@
+/* mpi/replica_root.c - rank 0's side of the replicated mode
+ * (WEFT_MPI_MODE=replicated): instead of deciding every task, rank 0 sends
+ * the compute's graph once (one GRAPH message to the top of a binary tree
+ * of the live worker ranks, which relay it), and every worker rank runs
+ * the nodes the shared owner map gives it, pushing results straight to
+ * the ranks that consume them (mpi/replica_worker.c). Rank 0 then only
+ * receives the outputs, task errors, beats and - only when a listener is
+ * attached - batched per-task times, so its cost per task is a few
+ * hundred nanoseconds of encoding the graph, whatever the number of ranks.
+ *
+ * What cannot run so runs with the central scheduler instead (nothing has
+ * been sent then): a graph with tasks that must run in the program
+ * (WEFT__NF_LOCAL, as weft_map's unpacking; weft_ref placeholders), an
+ * argument that cannot travel (ptr values: the central scheduler refuses
+ * them with its message), node indices out of build order, or no live
+ * worker rank.
+ *
+ * Faults as in central mode: a task error fails the compute with the
+ * task's message; a rank silent for WEFT_MPI_TIMEOUT seconds is dead: one
+ * line naming it, its host and the tasks lost (its own nodes not known
+ * finished); rank 0 then ends the compute (END to every live rank). */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/keys.h"
+#include "impl.h"
+#include "sched/ready.h"
+#include "sched/run.h"
+
+typedef struct rroot {
+  weft__run *r;
+  uint32_t epoch;
+  bool *dead;
+  weft__msends *sends;
+  weft__mstats *st;
+  uint32_t n;
+  uint32_t *gid;   /* position -> node index */
+  int32_t *pos;    /* node index -> position, -1: not sent */
+  uint32_t *inoff, *in;
+  size_t nin, cin;
+  int *ranks, m, *owner;
+  uint8_t *fin; /* position: its output or time came */
+  uint64_t *last;
+  weft_buf g, in_msg;
+  weft_task_ctx ctx;
+} rroot;
+
+static void root_free(rroot *s) {
+  free(s->gid);
+  free(s->pos);
+  free(s->inoff);
+  free(s->in);
+  free(s->ranks);
+  free(s->owner);
+  free(s->fin);
+  free(s->last);
+  weft_buf_free(&s->g);
+  weft_buf_free(&s->in_msg);
+}
+
+static uint64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The GRAPH message. 1: the graph cannot run replicated. */
+static int encode(rroot *s) {
+  weft__run *r = s->r;
+  uint32_t nn = r->g->nnodes;
+  s->gid = malloc((nn ? nn : 1) * sizeof *s->gid);
+  s->pos = malloc((nn ? nn : 1) * sizeof *s->pos);
+  s->inoff = calloc((size_t)nn + 1, sizeof *s->inoff);
+  s->cin = 64;
+  s->in = malloc(s->cin * sizeof *s->in);
+  if (!s->gid || !s->pos || !s->inoff || !s->in)
+    return WEFT_ENOMEM;
+  weft_buf *b = &s->g;
+  int rc = weft__pput_u8(b, WEFT__MR_GRAPH);
+  if (!rc)
+    rc = weft__pput_u32(b, s->epoch);
+  if (!rc)
+    rc = weft__pput_u8(b, r->listener ? 1 : 0);
+  if (!rc)
+    rc = weft__pput_varint(b, (uint64_t)s->m);
+  for (int k = 0; !rc && k < s->m; k++)
+    rc = weft__pput_varint(b, (uint64_t)s->ranks[k]);
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < nn; i++) {
+    s->pos[i] = -1;
+    if (weft__run_needs(r, i))
+      s->gid[n++] = i;
+  }
+  if (!rc)
+    rc = weft__pput_varint(b, n);
+  s->n = n;
+  for (uint32_t j = 0; !rc && j < n; j++) {
+    uint32_t i = s->gid[j];
+    const weft__node *d = &r->nodes[i];
+    if ((d->flags & (WEFT__NF_LOCAL | WEFT__NF_REF)) ||
+        (d->fn == &weft__fn_identity && d->nrefs))
+      return 1; /* runs in the program */
+    const char *key =
+        (d->flags & WEFT__NF_KEYED) ? weft__keys_name(&r->g->keys, i) : NULL;
+    rc = weft__pput_u32(b, i);
+    if (!rc)
+      rc = weft__pput_bytes(b, d->fn->name, strlen(d->fn->name));
+    if (!rc)
+      rc = weft__pput_bytes(b, key, key ? strlen(key) : 0);
+    if (!rc)
+      rc = weft__pput_u8(b, (d->flags & WEFT__NF_OUTPUT) ? 1 : 0);
+    if (!rc)
+      rc = weft__pput_varint(b, d->nargs);
+    const weft_value *a = d->nargs ? &r->args[d->argoff] : NULL;
+    for (uint32_t k = 0; !rc && k < d->nargs; k++) {
+      if (a[k].type != WEFT__T_NODE) {
+        weft_wire_error err = {0};
+        rc = weft__pput_u8(b, 0);
+        if (!rc)
+          rc = weft_wire_encode(&a[k], b, &err);
+        if (rc == WEFT_ENOTSUP)
+          return 1; /* the central scheduler says which and why */
+        continue;
+      }
+      uint32_t p = (uint32_t)a[k].as.i;
+      if (p >= nn || s->pos[p] < 0)
+        return 1; /* not in build order */
+      if (s->nin == s->cin) {
+        uint32_t *x = realloc(s->in, 2 * s->cin * sizeof *x);
+        if (!x)
+          return WEFT_ENOMEM;
+        s->in = x;
+        s->cin *= 2;
+      }
+      s->in[s->nin++] = (uint32_t)s->pos[p];
+      rc = weft__pput_u8(b, 1);
+      if (!rc)
+        rc = weft__pput_varint(b, (uint64_t)s->pos[p]);
+    }
+    s->inoff[j + 1] = (uint32_t)s->nin;
+    s->pos[i] = (int32_t)j;
+  }
+  if (!rc && b->len > INT32_MAX)
+    return 1; /* one MPI message counts its bytes in an int */
+  return rc;
+}
+
+/* ---- what comes back ---- */
+
+static void got_val(rroot *s, uint32_t j, weft_value v) {
+  weft__run *r = s->r;
+  uint32_t i = s->gid[j];
+  if (!(r->nodes[i].flags & WEFT__NF_OUTPUT) ||
+      (r->nodes[i].flags & WEFT__NF_OUTPUT_DONE) || r->stop) {
+    weft_value_release(&v);
+    return;
+  }
+  s->fin[j] = 1;
+  weft__run_complete(r, i, v);
+}
+
+/* A VAL record or BIG message's body (after the epoch). */
+static int read_val(rroot *s, weft__prd *rd) {
+  uint64_t j;
+  if (weft__prd_varint(rd, &j) || j >= s->n)
+    return WEFT_EWIRE;
+  weft_value v = weft_none();
+  size_t used = 0;
+  weft_wire_error err = {0};
+  int rc = weft_wire_decode(rd->p, (size_t)(rd->end - rd->p), &used, &v, &err);
+  if (rc)
+    return rc;
+  rd->p += used;
+  got_val(s, (uint32_t)j, v);
+  return 0;
+}
+
+static int on_done(rroot *s, int k, const weft_buf *b) {
+  weft__run *r = s->r;
+  weft__prd rd = {b->data, b->data + b->len};
+  while (rd.p < rd.end) {
+    uint8_t op;
+    uint32_t epoch;
+    if (weft__prd_u8(&rd, &op))
+      return WEFT_EWIRE;
+    if (op == WEFT__MR_BEAT)
+      continue;
+    if (op == WEFT__MR_DONE)
+      return 0; /* of an earlier central compute */
+    if (weft__prd_u32(&rd, &epoch))
+      return WEFT_EWIRE;
+    if (epoch != s->epoch)
+      return 0; /* the message is of an earlier compute */
+    int rc = 0;
+    if (op == WEFT__MR_VAL) {
+      rc = read_val(s, &rd);
+    } else if (op == WEFT__MR_ERR) {
+      uint64_t j;
+      uint32_t st;
+      const uint8_t *msg;
+      size_t nmsg;
+      if (weft__prd_varint(&rd, &j) || j >= s->n ||
+          weft__prd_u32(&rd, &st) || weft__prd_bytes(&rd, &msg, &nmsg))
+        return WEFT_EWIRE;
+      char m[600];
+      snprintf(m, sizeof m, "%.*s", (int)nmsg, (const char *)msg);
+      s->fin[j] = 1;
+      s->ctx.worker = k;
+      s->ctx.message = m[0] ? strdup(m) : NULL;
+      weft__run_fail(r, &s->ctx, s->gid[j], (int32_t)st);
+    } else if (op == WEFT__MR_TIME) {
+      uint64_t j, bytes;
+      uint32_t us;
+      if (weft__prd_varint(&rd, &j) || j >= s->n || weft__prd_u32(&rd, &us) ||
+          weft__prd_u64(&rd, &bytes))
+        return WEFT_EWIRE;
+      s->fin[j] = 1;
+      if (r->listener && !r->stop) {
+        weft_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.kind = WEFT_EV_TASK_START;
+        ev.worker = k;
+        ev.task = s->gid[j];
+        ev.fn = r->nodes[ev.task].fn;
+        uint64_t now = weft_now_ns();
+        ev.time_ns = ev.start_ns = now - (uint64_t)us * 1000;
+        weft__run_publish(r, &ev);
+        ev.kind = WEFT_EV_TASK_END;
+        ev.time_ns = now;
+        ev.bytes = bytes;
+        weft__run_publish(r, &ev);
+      }
+    } else
+      return WEFT_EWIRE;
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+/* Rank k is dead: fail the compute naming its nodes not known finished. */
+static void on_dead(rroot *s, int k, double silent) {
+  weft__run *r = s->r;
+  s->dead[k] = true;
+  weft__msend_drop(s->sends, k);
+  char list[400] = "";
+  size_t len = 0;
+  int lost = 0;
+  uint32_t first = UINT32_MAX;
+  for (uint32_t j = 0; j < s->n; j++) {
+    if (s->owner[j] != k || s->fin[j])
+      continue;
+    if (first == UINT32_MAX)
+      first = s->gid[j];
+    if (lost++ < 4) {
+      char key[128];
+      weft__graph_key_of(r->g, s->gid[j], key, sizeof key);
+      int w = snprintf(list + len, sizeof list - len, "%s'%s'", len ? ", " : "",
+                       key);
+      if (w > 0 && (size_t)w < sizeof list - len)
+        len += (size_t)w;
+    }
+  }
+  const weft__mrank *rk = &weft__mpi_g.ranks[k];
+  char line[700];
+  snprintf(line, sizeof line,
+           "rank %d (host %s, pid %d) died or stopped answering (silent for "
+           "%.1f s); %d task%s lost%s%s%s",
+           k, rk->host, rk->pid, silent, lost, lost == 1 ? "" : "s",
+           lost ? ": " : "", list, lost > 4 ? ", ..." : "");
+  if (r->listener) {
+    weft_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = WEFT_EV_WORKER_LOST;
+    ev.worker = k;
+    ev.pid = rk->pid;
+    ev.message = line;
+    weft__run_publish(r, &ev);
+  }
+  weft__run_failf(r, first, k, WEFT_EKILLED, "%s", line);
+}
+
+static bool stopped(const rroot *s) {
+  return atomic_load_explicit(&s->r->stop, memory_order_relaxed) ||
+         atomic_load_explicit(&s->r->done, memory_order_relaxed);
+}
+
+static void loop(rroot *s) {
+  uint64_t idle_ns = 2000, last_progress = weft__mnow(),
+           timeout = (uint64_t)(weft__mpi_g.timeout_s * 1e9);
+  bool stats = weft__mpi_g.stats;
+  int size = weft__mpi_g.size;
+  while (!stopped(s)) {
+    bool progressed = false;
+    int src = -1, tag = 0, rc = 0;
+    uint64_t cpu0 = stats ? thread_cpu_ns() : 0;
+    while (!stopped(s) && (rc = weft__mrecv(&s->in_msg, &src, &tag)) == 1) {
+      progressed = true;
+      rc = 0;
+      if (src <= 0 || src >= size) {
+        rc = WEFT_EWIRE;
+        break;
+      }
+      s->last[src] = weft__mnow();
+      s->st->msgs_in++;
+      if (tag == WEFT__MT_DONE)
+        rc = on_done(s, src, &s->in_msg);
+      else if (tag == WEFT__MT_BIG) {
+        weft__prd rd = {s->in_msg.data, s->in_msg.data + s->in_msg.len};
+        uint32_t epoch;
+        if (weft__prd_u32(&rd, &epoch))
+          rc = WEFT_EWIRE;
+        else if (epoch == s->epoch)
+          rc = read_val(s, &rd);
+      }
+      if (rc)
+        break;
+    }
+    if (rc < 0) {
+      weft__run_failf(s->r, UINT32_MAX, src, rc,
+                      "mpi scheduler (replicated): a bad message from rank "
+                      "%d (%s)",
+                      src, weft_strerror(rc));
+      break;
+    }
+    weft__msend_reap(s->sends);
+    if (stopped(s)) {
+      if (stats)
+        s->st->cpu_ns += thread_cpu_ns() - cpu0;
+      break;
+    }
+    uint64_t now = weft__mnow();
+    for (int p = 1; p < s->m; p++) {
+      int k = s->ranks[p];
+      if (!s->dead[k] && now - s->last[k] > timeout) {
+        on_dead(s, k, (double)(now - s->last[k]) / 1e9);
+        return;
+      }
+    }
+    if (progressed) {
+      if (stats)
+        s->st->cpu_ns += thread_cpu_ns() - cpu0;
+      last_progress = weft__mnow();
+      idle_ns = 2000;
+      continue;
+    }
+    if (weft__mnow() - last_progress < WEFT__MPI_SPIN_NS) {
+      sched_yield();
+      continue;
+    }
+    struct timespec ts = {0, (long)idle_ns};
+    nanosleep(&ts, NULL);
+    if (idle_ns < 200000)
+      idle_ns *= 2;
+  }
+}
+
+int weft__rep_root(weft__run *r, uint32_t epoch, bool *dead,
+                   weft__msends *sends, weft__mstats *st) {
+  int size = weft__mpi_g.size;
+  bool stats = weft__mpi_g.stats;
+  uint64_t cpu0 = stats ? thread_cpu_ns() : 0;
+  rroot s;
+  memset(&s, 0, sizeof s);
+  s.r = r;
+  s.epoch = epoch;
+  s.dead = dead;
+  s.sends = sends;
+  s.st = st;
+  s.ctx.graph = r->g;
+  s.ranks = malloc((size_t)size * sizeof *s.ranks);
+  s.last = calloc((size_t)size, sizeof *s.last);
+  if (!s.ranks || !s.last) {
+    root_free(&s);
+    snprintf(r->msg, sizeof r->msg, "out of memory");
+    return WEFT_ENOMEM;
+  }
+  s.ranks[s.m++] = 0;
+  for (int k = 1; k < size; k++)
+    if (!dead[k])
+      s.ranks[s.m++] = k;
+  int rc = s.m < 2 ? 1 : encode(&s);
+  if (!rc && (!(s.owner = malloc((s.n ? s.n : 1) * sizeof *s.owner)) ||
+              !(s.fin = calloc(s.n ? s.n : 1, 1))))
+    rc = WEFT_ENOMEM;
+  if (!rc)
+    rc = weft__rep_owners(s.n, s.inoff, s.in, s.ranks, s.m, s.owner);
+  if (rc) {
+    root_free(&s);
+    if (rc < 0)
+      snprintf(r->msg, sizeof r->msg, "mpi scheduler (replicated): %s",
+               weft_strerror(rc));
+    return rc;
+  }
+  r->workers = size;
+  st->rep_computes++;
+  st->tasks += s.n;
+  /* the top of the relay tree: positions 1 and 2 */
+  for (int p = 1; p <= 2 && p < s.m; p++) {
+    weft_buf b = WEFT_BUF_INIT;
+    rc = weft_buf_append(&b, s.g.data, s.g.len);
+    if (!rc)
+      rc = weft__msend_post(sends, s.ranks[p], WEFT__MT_SCHED, &b);
+    weft_buf_free(&b);
+    if (rc)
+      on_dead(&s, s.ranks[p], 0);
+    st->msgs_out++;
+  }
+  uint64_t now = weft__mnow();
+  for (int p = 1; p < s.m; p++)
+    s.last[s.ranks[p]] = now;
+  if (stats)
+    st->cpu_ns += thread_cpu_ns() - cpu0;
+  weft_task_ctx *outer = weft_task_current();
+  weft__task_set_current(&s.ctx);
+  loop(&s);
+  weft__task_set_current(outer);
+  /* every live rank drops the compute */
+  for (int p = 1; p < s.m; p++) {
+    int k = s.ranks[p];
+    if (dead[k])
+      continue;
+    weft_buf b = WEFT_BUF_INIT;
+    if (!weft__pput_u8(&b, WEFT__MR_END) && !weft__pput_u32(&b, epoch) &&
+        !weft__msend_post(sends, k, WEFT__MT_SCHED, &b))
+      st->msgs_out++;
+    weft_buf_free(&b);
+  }
+  weft__msend_reap(sends);
+  root_free(&s);
+  return 0;
+}
