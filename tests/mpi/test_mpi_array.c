@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "array_npy.h"
+#include "sched/mpi/impl.h" /* weft__mpi_stats: which mode ran */
 #include "testutil.h"
 #include "weft/mpi.h"
 
@@ -424,6 +425,23 @@ static void test_kernels(void **state) {
   weft_graph_free(g);
 }
 
+/* Under WEFT_MPI_MODE=replicated the array computes above ran in that
+ * mode (their graphs have no task that must run in the program, except
+ * those of the caller's buffers that weft_map-like unpacking may add),
+ * else none did. */
+static void test_mode_used(void **state) {
+  (void)state;
+  weft__mstats st;
+  weft__mpi_stats(&st);
+  const char *mode = getenv("WEFT_MPI_MODE");
+  if (mode && strcmp(mode, "replicated") == 0 && weft_mpi_size() > 1) {
+    print_message("%llu array computes ran replicated\n",
+                  (unsigned long long)st.rep_computes);
+    assert_true(st.rep_computes >= 40);
+  } else
+    assert_int_equal(st.rep_computes, 0);
+}
+
 int main(int argc, char **argv) {
   if (weft_mpi_init(&argc, &argv))
     return 1;
@@ -431,6 +449,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_generated),
       cmocka_unit_test(test_numpy_cases),
       cmocka_unit_test(test_kernels),
+      cmocka_unit_test(test_mode_used),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,21 +43,24 @@
  *           varint m | m x varint rank (the ranks taking part, rank 0
  *           first: the relay tree) | varint n | n x node
  *           node: u32 task | fn name: varint n + bytes | key: varint n +
- *           bytes | u8 flags (1: output) | varint nargs | nargs x arg
- *           arg: u8 0 + wire value, or u8 1 + varint node (an earlier
- *           node of this message: its position)
+ *           bytes | u8 flags (1: output, 2: runs on rank 0, in the
+ *           program) | varint nargs | nargs x arg
+ *           arg: u8 0 + wire value, u8 1 + varint node (an earlier
+ *           node of this message: its position), or u8 2 (a value only
+ *           rank 0 has, of a node that runs there)
  * relayed down a binary tree over those ranks (position p forwards the
  * same bytes to positions 2p+1 and 2p+2). Every rank computes the same
  * owner map from it (weft__rep_owners) and runs its own nodes; records
  * name nodes by their position in the GRAPH message:
- *   PUSH (5) worker -> worker, a batch of
+ *   PUSH (5) rank to rank (rank 0 too: results of its nodes), a batch of
  *     VAL   u8 3 | u32 epoch | varint node | wire value (a result its
  *           owner sends to every rank owning a consumer, unasked)
- *   BIG  (6) worker -> worker or rank 0: u32 epoch | varint node | wire
+ *   BIG  (6) rank to rank: u32 epoch | varint node | wire
  *           value (one value over WEFT__REP_BIG bytes encoded: alone in
  *           its message, never inside a batch of records)
  *   DONE (2) worker -> rank 0, a batch of BEAT (as above) and
- *     VAL   u8 3 | ... as above (an output)
+ *     VAL   u8 3 | ... as above (an output, or an input of a node that
+ *           runs on rank 0)
  *     ERR   u8 4 | u32 epoch | varint node | i32 status | message: varint
  *           n + bytes (the node's task failed)
  *     TIME  u8 5 | u32 epoch | varint node | u32 run time (us) | u64
@@ -181,10 +184,12 @@ int weft__rep_early(int src, int tag, weft_buf *msg);
 void weft__rep_end(uint32_t epoch);
 /* The owner map: node i (of n, in GRAPH order) with inputs in[inoff[i] ..
  * inoff[i + 1]) (node positions, one per argument) goes to owner[i], one
- * of the m - 1 worker ranks ranks[1 .. m - 1]. Every rank computes the
- * same map from the same graph. 0 or WEFT_ENOMEM. */
+ * of the m - 1 worker ranks ranks[1 .. m - 1], or rank 0 when local[i]
+ * (it runs in the program). Every rank computes the same map from the
+ * same graph (the rule: mpi/replica_worker.c). 0 or WEFT_ENOMEM. */
 int weft__rep_owners(uint32_t n, const uint32_t *inoff, const uint32_t *in,
-                     const int *ranks, int m, int *owner);
+                     const uint8_t *local, const int *ranks, int m,
+                     int *owner);
 /* At finalize: QUIT to every live worker rank, finish the sends. */
 void weft__mpi_sched_shutdown(void);
 

@@ -8,12 +8,16 @@
  * attached - batched per-task times, so its cost per task is a few
  * hundred nanoseconds of encoding the graph, whatever the number of ranks.
  *
+ * Tasks that run in the program (weft_literal / weft_ref identities and
+ * WEFT__NF_LOCAL ones: weft_map's unpacking, the array layer's delivery of
+ * chunks) are rank 0's own nodes in the owner map: their inputs are pushed
+ * here like to any owner, they run here as soon as they have them (as in
+ * sched.c), and their results are pushed to the ranks that consume them.
  * What cannot run so runs with the central scheduler instead (nothing has
- * been sent then): a graph with tasks that must run in the program
- * (WEFT__NF_LOCAL, as weft_map's unpacking; weft_ref placeholders), an
- * argument that cannot travel (ptr values: the central scheduler refuses
- * them with its message), node indices out of build order, or no live
- * worker rank.
+ * been sent then): unresolved weft_ref placeholders, an argument of a
+ * worker's task that cannot travel (ptr values: the central scheduler
+ * refuses them with its message), node indices out of build order, or no
+ * live worker rank.
  *
  * Faults as in central mode: a task error fails the compute with the
  * task's message; a rank silent for WEFT_MPI_TIMEOUT seconds is dead: one
@@ -46,6 +50,16 @@ typedef struct rroot {
   uint64_t *last;
   weft_buf g, in_msg;
   weft_task_ctx ctx;
+  /* rank 0's own nodes (by position) */
+  uint8_t *local;
+  uint32_t *coff, *cons; /* consumers, one per argument slot */
+  int32_t *pending;      /* its inputs not here yet */
+  int32_t *slots;        /* argument slots of rank 0's nodes reading it */
+  uint32_t *stack;       /* ready, next on top */
+  size_t sp;
+  int *stamp;
+  weft_buf *batch, enc; /* per rank: PUSH records */
+  weft__scratch sc;
 } rroot;
 
 static void root_free(rroot *s) {
@@ -57,6 +71,18 @@ static void root_free(rroot *s) {
   free(s->owner);
   free(s->fin);
   free(s->last);
+  free(s->local);
+  free(s->coff);
+  free(s->cons);
+  free(s->pending);
+  free(s->slots);
+  free(s->stack);
+  free(s->stamp);
+  for (int k = 0; s->batch && k < weft__mpi_g.size; k++)
+    weft_buf_free(&s->batch[k]);
+  free(s->batch);
+  weft_buf_free(&s->enc);
+  free(s->sc.args);
   weft_buf_free(&s->g);
   weft_buf_free(&s->in_msg);
 }
@@ -76,7 +102,8 @@ static int encode(rroot *s) {
   s->inoff = calloc((size_t)nn + 1, sizeof *s->inoff);
   s->cin = 64;
   s->in = malloc(s->cin * sizeof *s->in);
-  if (!s->gid || !s->pos || !s->inoff || !s->in)
+  s->local = calloc(nn ? nn : 1, 1);
+  if (!s->gid || !s->pos || !s->inoff || !s->in || !s->local)
     return WEFT_ENOMEM;
   weft_buf *b = &s->g;
   int rc = weft__pput_u8(b, WEFT__MR_GRAPH);
@@ -100,9 +127,10 @@ static int encode(rroot *s) {
   for (uint32_t j = 0; !rc && j < n; j++) {
     uint32_t i = s->gid[j];
     const weft__node *d = &r->nodes[i];
-    if ((d->flags & (WEFT__NF_LOCAL | WEFT__NF_REF)) ||
-        (d->fn == &weft__fn_identity && d->nrefs))
-      return 1; /* runs in the program */
+    if (d->flags & WEFT__NF_REF)
+      return 1; /* a placeholder */
+    bool here = weft__ready_runs_here(r, i);
+    s->local[j] = here;
     const char *key =
         (d->flags & WEFT__NF_KEYED) ? weft__keys_name(&r->g->keys, i) : NULL;
     rc = weft__pput_u32(b, i);
@@ -111,11 +139,16 @@ static int encode(rroot *s) {
     if (!rc)
       rc = weft__pput_bytes(b, key, key ? strlen(key) : 0);
     if (!rc)
-      rc = weft__pput_u8(b, (d->flags & WEFT__NF_OUTPUT) ? 1 : 0);
+      rc = weft__pput_u8(b, ((d->flags & WEFT__NF_OUTPUT) ? 1 : 0) |
+                                (here ? 2 : 0));
     if (!rc)
       rc = weft__pput_varint(b, d->nargs);
     const weft_value *a = d->nargs ? &r->args[d->argoff] : NULL;
     for (uint32_t k = 0; !rc && k < d->nargs; k++) {
+      if (a[k].type != WEFT__T_NODE && here) {
+        rc = weft__pput_u8(b, 2); /* it stays here */
+        continue;
+      }
       if (a[k].type != WEFT__T_NODE) {
         weft_wire_error err = {0};
         rc = weft__pput_u8(b, 0);
@@ -150,16 +183,37 @@ static int encode(rroot *s) {
 
 /* ---- what comes back ---- */
 
+static bool stopped(const rroot *s) {
+  return atomic_load_explicit(&s->r->stop, memory_order_relaxed) ||
+         atomic_load_explicit(&s->r->done, memory_order_relaxed);
+}
+
+
+/* Node j's value is here: an output, or an input of rank 0's nodes. */
 static void got_val(rroot *s, uint32_t j, weft_value v) {
   weft__run *r = s->r;
   uint32_t i = s->gid[j];
-  if (!(r->nodes[i].flags & WEFT__NF_OUTPUT) ||
-      (r->nodes[i].flags & WEFT__NF_OUTPUT_DONE) || r->stop) {
+  weft__node *d = &r->nodes[i];
+  bool out = (d->flags & WEFT__NF_OUTPUT) && !(d->flags & WEFT__NF_OUTPUT_DONE);
+  if (s->fin[j] || s->local[j] || (!out && !s->slots[j]) || stopped(s)) {
     weft_value_release(&v);
     return;
   }
   s->fin[j] = 1;
-  weft__run_complete(r, i, v);
+  d->result = v;
+  int32_t c = s->slots[j] + (out ? 1 : 0);
+  atomic_store_explicit(&d->consumers, c, memory_order_relaxed);
+  if (out) {
+    d->flags |= WEFT__NF_OUTPUT_DONE;
+    if (atomic_fetch_sub_explicit(&r->outputs_left, 1,
+                                  memory_order_acq_rel) == 1)
+      atomic_store_explicit(&r->done, 1, memory_order_release);
+  }
+  for (uint32_t e = s->coff[j + 1]; e-- > s->coff[j];) {
+    uint32_t c2 = s->cons[e];
+    if (s->local[c2] && --s->pending[c2] == 0)
+      s->stack[s->sp++] = c2;
+  }
 }
 
 /* A VAL record or BIG message's body (after the epoch). */
@@ -283,9 +337,132 @@ static void on_dead(rroot *s, int k, double silent) {
   weft__run_failf(r, first, k, WEFT_EKILLED, "%s", line);
 }
 
-static bool stopped(const rroot *s) {
-  return atomic_load_explicit(&s->r->stop, memory_order_relaxed) ||
-         atomic_load_explicit(&s->r->done, memory_order_relaxed);
+
+/* ---- rank 0's own nodes ---- */
+
+/* Node j ran here: push its result to the ranks that consume it. */
+static int push_result(rroot *s, uint32_t j) {
+  weft__run *r = s->r;
+  uint32_t i = s->gid[j];
+  weft__node *d = &r->nodes[i];
+  int ndest = 0, stampv = (int)j + 1;
+  for (uint32_t e = s->coff[j]; e < s->coff[j + 1]; e++) {
+    int o = s->owner[s->cons[e]];
+    if (o != 0 && s->stamp[o] != stampv) {
+      s->stamp[o] = stampv;
+      ndest++;
+    }
+  }
+  if (ndest) {
+    weft_wire_error err = {0};
+    weft_buf_clear(&s->enc);
+    int rc = weft_wire_encode(&d->result, &s->enc, &err);
+    if (rc) {
+      weft__run_failf(r, i, -1, rc,
+                      "the result of task '%s' cannot be sent to the ranks "
+                      "that need it: %.300s",
+                      d->fn->name, err.text);
+      return rc;
+    }
+    for (int k = 1; k < weft__mpi_g.size; k++) {
+      if (s->stamp[k] != stampv || s->dead[k])
+        continue;
+      weft_buf *b = &s->batch[k], one = WEFT_BUF_INIT;
+      bool big = s->enc.len > WEFT__REP_BIG;
+      if (big)
+        b = &one;
+      rc = big ? 0 : weft__pput_u8(b, WEFT__MR_VAL);
+      if (!rc)
+        rc = weft__pput_u32(b, s->epoch);
+      if (!rc)
+        rc = weft__pput_varint(b, j);
+      if (!rc)
+        rc = weft_buf_append(b, s->enc.data, s->enc.len);
+      if (!rc && big) {
+        rc = weft__msend_post(s->sends, k, WEFT__MT_BIG, &one);
+        s->st->msgs_out++;
+      }
+      weft_buf_free(&one);
+      if (rc) {
+        weft__run_failf(r, i, -1, rc, "out of memory");
+        return rc;
+      }
+    }
+  }
+  /* only rank 0's consumers (and the caller, for an output) read it here */
+  if (weft_value_is_obj(&d->result)) {
+    int32_t c = s->slots[j] + ((d->flags & WEFT__NF_OUTPUT) ? 1 : 0);
+    atomic_store_explicit(&d->consumers, c, memory_order_relaxed);
+    if (c == 0)
+      weft_value_release(&d->result);
+  }
+  return 0;
+}
+
+static void run_local(rroot *s) {
+  s->sc.last_t = 0;
+  while (s->sp && !stopped(s)) {
+    uint32_t j = s->stack[--s->sp];
+    s->ctx.worker = -1;
+    int rc = weft__run_task(s->r, &s->ctx, &s->sc, s->gid[j]);
+    s->fin[j] = 1;
+    if (rc < 0 || push_result(s, j))
+      return;
+    for (uint32_t e = s->coff[j + 1]; e-- > s->coff[j];) {
+      uint32_t c = s->cons[e];
+      if (s->local[c] && --s->pending[c] == 0)
+        s->stack[s->sp++] = c;
+    }
+  }
+}
+
+static void flush(rroot *s) {
+  for (int k = 1; k < weft__mpi_g.size; k++) {
+    if (!s->batch[k].len)
+      continue;
+    if (s->dead[k] ||
+        weft__msend_post(s->sends, k, WEFT__MT_PUSH, &s->batch[k]) == 0)
+      s->st->msgs_out += !s->dead[k];
+    weft_buf_clear(&s->batch[k]);
+  }
+}
+
+/* Consumers, and what rank 0's nodes wait for. */
+static int setup_local(rroot *s) {
+  uint32_t n = s->n, nn = n ? n : 1, ne = s->inoff[n];
+  s->coff = calloc((size_t)nn + 1, sizeof *s->coff);
+  s->cons = malloc((ne ? ne : 1) * sizeof *s->cons);
+  s->pending = calloc(nn, sizeof *s->pending);
+  s->slots = calloc(nn, sizeof *s->slots);
+  s->stack = malloc(nn * sizeof *s->stack);
+  s->stamp = calloc((size_t)weft__mpi_g.size, sizeof *s->stamp);
+  s->batch = calloc((size_t)weft__mpi_g.size, sizeof *s->batch);
+  uint32_t *fill = calloc(nn, sizeof *fill);
+  if (!s->coff || !s->cons || !s->pending || !s->slots || !s->stack ||
+      !s->stamp || !s->batch || !fill) {
+    free(fill);
+    return WEFT_ENOMEM;
+  }
+  for (uint32_t e = 0; e < ne; e++)
+    s->coff[s->in[e] + 1]++;
+  for (uint32_t j = 0; j < n; j++)
+    s->coff[j + 1] += s->coff[j];
+  for (uint32_t j = 0; j < n; j++)
+    for (uint32_t e = s->inoff[j]; e < s->inoff[j + 1]; e++) {
+      uint32_t p = s->in[e];
+      s->cons[s->coff[p] + fill[p]++] = j;
+    }
+  free(fill);
+  for (uint32_t j = n; j-- > 0;) { /* the first one on top */
+    if (!s->local[j])
+      continue;
+    s->pending[j] = (int32_t)(s->inoff[j + 1] - s->inoff[j]);
+    for (uint32_t e = s->inoff[j]; e < s->inoff[j + 1]; e++)
+      s->slots[s->in[e]]++;
+    if (!s->pending[j])
+      s->stack[s->sp++] = j;
+  }
+  return 0;
 }
 
 static void loop(rroot *s) {
@@ -326,6 +503,11 @@ static void loop(rroot *s) {
                       src, weft_strerror(rc));
       break;
     }
+    if (s->sp && !stopped(s)) {
+      run_local(s);
+      progressed = true;
+    }
+    flush(s);
     weft__msend_reap(s->sends);
     if (stopped(s)) {
       if (stats)
@@ -387,7 +569,10 @@ int weft__rep_root(weft__run *r, uint32_t epoch, bool *dead,
               !(s.fin = calloc(s.n ? s.n : 1, 1))))
     rc = WEFT_ENOMEM;
   if (!rc)
-    rc = weft__rep_owners(s.n, s.inoff, s.in, s.ranks, s.m, s.owner);
+    rc = weft__rep_owners(s.n, s.inoff, s.in, s.local, s.ranks, s.m,
+                          s.owner);
+  if (!rc)
+    rc = setup_local(&s);
   if (rc) {
     root_free(&s);
     if (rc < 0)
@@ -397,7 +582,8 @@ int weft__rep_root(weft__run *r, uint32_t epoch, bool *dead,
   }
   r->workers = size;
   st->rep_computes++;
-  st->tasks += s.n;
+  for (uint32_t j = 0; j < s.n; j++)
+    st->tasks += !s.local[j];
   /* the top of the relay tree: positions 1 and 2 */
   for (int p = 1; p <= 2 && p < s.m; p++) {
     weft_buf b = WEFT_BUF_INIT;

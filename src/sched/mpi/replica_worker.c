@@ -38,40 +38,55 @@
 /* ---- the owner map (shared with rank 0) ---- */
 
 int weft__rep_owners(uint32_t n, const uint32_t *inoff, const uint32_t *in,
-                     const int *ranks, int m, int *owner) {
+                     const uint8_t *local, const int *ranks, int m,
+                     int *owner) {
   int W = m - 1, maxr = 0;
   for (int k = 0; k < m; k++)
     maxr = ranks[k] > maxr ? ranks[k] : maxr;
   uint32_t *seq = malloc((n ? n : 1) * sizeof *seq);
-  uint8_t *seen = calloc(n ? n : 1, 1);
+  uint8_t *seen = calloc(n ? n : 1, 1), *rootish = calloc(n ? n : 1, 1);
   uint32_t *cnt = calloc((size_t)maxr + 1, sizeof *cnt);
-  if (!seq || !seen || !cnt || W < 1) {
+  if (!seq || !seen || !rootish || !cnt || W < 1) {
     free(seq);
     free(seen);
+    free(rootish);
     free(cnt);
     return WEFT_ENOMEM;
   }
+  /* root-like: not rank 0's, and every input (if any) is rank 0's */
+  for (uint32_t i = 0; i < n; i++) {
+    rootish[i] = !local[i];
+    for (uint32_t s = inoff[i]; rootish[i] && s < inoff[i + 1]; s++)
+      rootish[i] = local[in[s]];
+  }
   uint32_t R = 0;
   for (uint32_t i = 0; i < n; i++)
-    for (uint32_t s = inoff[i]; s < inoff[i + 1]; s++) {
+    for (uint32_t s = inoff[i]; !local[i] && !rootish[i] && s < inoff[i + 1];
+         s++) {
       uint32_t p = in[s];
-      if (inoff[p] == inoff[p + 1] && !seen[p]) {
+      if (rootish[p] && !seen[p]) {
         seen[p] = 1;
         seq[R++] = p;
       }
     }
   for (uint32_t i = 0; i < n; i++)
-    if (inoff[i] == inoff[i + 1] && !seen[i])
+    if (rootish[i] && !seen[i])
       seq[R++] = i;
   for (uint32_t j = 0; j < R; j++)
     owner[seq[j]] = ranks[1 + (int)((uint64_t)j * (uint64_t)W / R)];
   for (uint32_t i = 0; i < n; i++) {
-    if (inoff[i] == inoff[i + 1])
+    if (local[i]) {
+      owner[i] = 0;
+      continue;
+    }
+    if (rootish[i])
       continue;
     int best = -1;
     uint32_t most = 0;
     for (uint32_t s = inoff[i]; s < inoff[i + 1]; s++) {
       int o = owner[in[s]];
+      if (o == 0)
+        continue; /* rank 0's inputs travel anyway */
       if (++cnt[o] > most) {
         most = cnt[o];
         best = o;
@@ -90,6 +105,7 @@ int weft__rep_owners(uint32_t n, const uint32_t *inoff, const uint32_t *in,
   }
   free(seq);
   free(seen);
+  free(rootish);
   free(cnt);
   return 0;
 }
@@ -164,7 +180,7 @@ typedef struct rnode {
   const weft_fn_info *fn;
   char *key;
   uint32_t id, nargs;
-  uint8_t out;
+  uint8_t out; /* 1: an output; 2: runs on rank 0 (not here) */
   weft_value *args; /* literal arguments (none in input slots), mine only */
 } rnode;
 
@@ -334,6 +350,8 @@ static int parse(rep *s, weft__prd *r) {
       uint8_t kind;
       if (weft__prd_u8(r, &kind))
         return WEFT_EWIRE;
+      if (kind == 2)
+        continue; /* a value only rank 0 has: its node runs there */
       if (kind == 0) {
         size_t used = 0;
         weft_wire_error err = {0};
@@ -385,7 +403,14 @@ static int setup(rep *s) {
   if (!s->owner || !s->coff || !s->cons || !s->pending || !s->uses ||
       !s->val || !s->have || !s->stack || !s->stamp || !s->batch)
     return WEFT_ENOMEM;
-  int rc = weft__rep_owners(n, s->inoff, s->in, s->ranks, s->m, s->owner);
+  uint8_t *local = malloc(nn);
+  if (!local)
+    return WEFT_ENOMEM;
+  for (uint32_t i = 0; i < n; i++)
+    local[i] = (s->nd[i].out & 2) != 0;
+  int rc =
+      weft__rep_owners(n, s->inoff, s->in, local, s->ranks, s->m, s->owner);
+  free(local);
   if (rc)
     return rc;
   for (uint32_t e = 0; e < ne; e++)
@@ -475,7 +500,7 @@ static int finished(rep *s, rtask *t) {
   if (t->status)
     return put_err(s, i, t->status, t->msg);
   int ndest = 0, stampv = (int)i + 1;
-  if (s->nd[i].out) {
+  if (s->nd[i].out & 1) {
     s->stamp[0] = stampv;
     ndest++;
   }
