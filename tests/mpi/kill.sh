@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# kill.sh MPIRUN MPI_KILL - a worker rank killed mid-compute: with Open MPI's
+# kill.sh MPIRUN MPI_KILL [MODE] - a worker rank killed mid-compute (MODE:
+# WEFT_MPI_MODE, central by default, or replicated): with Open MPI's
 # recovery on (so that mpirun lets the job go on), rank 0 must print one line
 # naming rank 2, its host and the tasks lost, exit non-zero, and all of it
 # within seconds (WEFT_MPI_TIMEOUT=3); without recovery mpirun ends the job
@@ -8,6 +9,7 @@
 # each rank's own exit status is written by a wrapper to status.<rank>.
 set -u
 mpirun=$1 prog=$2
+export WEFT_MPI_MODE=${3:-central}
 fail() { echo "FAIL: $*"; echo "--- stdout"; cat out; echo "--- stderr"; cat err; exit 1; }
 
 timeout 60 "$mpirun" --timeout 50 -n 3 "$prog" --ok >out 2>err
@@ -33,7 +35,7 @@ n=$(grep -c "^mpi_kill: rank 2 (host [^,]*, pid [0-9]*) died or stopped answerin
 grep -qx "worker lost: 2 (1 event)" out || fail "want one WORKER_LOST event for rank 2"
 grep -qx "task failed on: 2" out || fail "want a TASK_FAIL on rank 2"
 [ $secs -le 30 ] || fail "took $secs s"
-echo "recovery on: rank 0 exit $(cat status.0) after $secs s: $(grep mpi_kill: err)"
+echo "$WEFT_MPI_MODE, recovery on: rank 0 exit $(cat status.0) after $secs s: $(grep mpi_kill: err)"
 
 unset OMPI_MCA_orte_enable_recovery
 start=$(date +%s%N)
@@ -43,4 +45,4 @@ secs=$(( ($(date +%s%N) - start) / 1000000000 ))
 [ $rc -ne 124 ] || fail "hung without recovery"
 [ $rc -ne 0 ] || fail "exit status 0 without recovery"
 [ $secs -le 20 ] || fail "took $secs s without recovery"
-echo "recovery off: mpirun ended the job, exit $rc after $secs s"
+echo "$WEFT_MPI_MODE, recovery off: mpirun ended the job, exit $rc after $secs s"
