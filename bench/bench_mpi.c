@@ -12,6 +12,10 @@
  *   rank0     rank 0's CPU time per task and per message inside the
  *             scheduler (fitted from the chains and the DAG: docs/scaling.md
  *             feeds these into its simulation)
+ *   replicated  the same overhead workloads and arrays with the mpi
+ *             scheduler in its replicated mode (WEFT_MPI_MODE=replicated:
+ *             rank 0 sends the graph once, the ranks run what they own),
+ *             with rank 0's CPU and messages per task there (rep_*)
  *   arrays    the arrays issue's big mean, (ones * ones[::-1, ::-1]).mean()
  *             over (200000, 4000) float64 in (1000, 1000) chunks, and the
  *             cos**2 row means (cos(ones) ** 2).mean(axis=1), best of reps
@@ -98,6 +102,10 @@ static weft_graph *dag(int n, int width, int us, weft_node **out) {
   return g;
 }
 
+/* The mpi scheduler's mode for the next computes (rank 0 reads it per
+ * compute; WEFT_MPI_MODE sets it at weft_mpi_init). */
+static void set_mode(int mode) { weft__mpi_g.mode = mode; }
+
 static weft_compute_opts opts_of(weft_scheduler s) {
   weft_compute_opts o;
   weft_compute_opts_init(&o);
@@ -146,11 +154,17 @@ static void bench_arrays(int reps) {
       exit(1);
     }
     size_t nb = (size_t)weft_array_nbytes(a);
-    void *out[2] = {malloc(nb), malloc(nb)};
-    weft_scheduler sch[2] = {WEFT_SCHED_MPI, WEFT_SCHED_THREADS};
-    for (int s = 0; s < 2; s++) {
+    void *out[3] = {malloc(nb), malloc(nb), malloc(nb)};
+    /* mpi (central), threads, mpi replicated */
+    weft_scheduler sch[3] = {WEFT_SCHED_MPI, WEFT_SCHED_THREADS,
+                             WEFT_SCHED_MPI};
+    const char *sn[3] = {"mpi", "threads", "rep"};
+    for (int s = 0; s < 3; s++) {
       weft_compute_opts o = opts_of(sch[s]);
       double best = 1e30;
+      set_mode(s == 2 ? WEFT__MPI_REPLICATED : WEFT__MPI_CENTRAL);
+      weft__mstats m0, m1;
+      weft__mpi_stats(&m0);
       for (int r = 0; r < reps; r++) {
         double t0 = now_s();
         if (!out[s] || weft_array_compute_buffer(a, out[s], nb, &o)) {
@@ -160,13 +174,28 @@ static void bench_arrays(int reps) {
         double t = now_s() - t0;
         best = t < best ? t : best;
       }
-      printf("BENCH %s_%s_s %.4f\n", s ? "threads" : "mpi", names[w], best);
+      weft__mpi_stats(&m1);
+      set_mode(WEFT__MPI_CENTRAL);
+      printf("BENCH %s_%s_s %.4f\n", sn[s], names[w], best);
+      if (s == 2 && m1.tasks > m0.tasks)
+        printf("BENCH rep_%s_rank0_cpu_per_task_us %.3f\n"
+               "BENCH rep_%s_msgs_per_task %.4f\n"
+               "BENCH rep_%s_ran_replicated %d\n",
+               names[w], (double)(m1.cpu_ns - m0.cpu_ns) / 1e3 /
+                             (double)(m1.tasks - m0.tasks),
+               names[w],
+               (double)(m1.msgs_in + m1.msgs_out - m0.msgs_in - m0.msgs_out) /
+                   (double)(m1.tasks - m0.tasks),
+               names[w], m1.rep_computes - m0.rep_computes == (uint64_t)reps);
       fflush(stdout);
     }
     printf("BENCH %s_identical %d\n", names[w],
            memcmp(out[0], out[1], nb) == 0);
+    printf("BENCH %s_rep_identical %d\n", names[w],
+           memcmp(out[2], out[1], nb) == 0);
     free(out[0]);
     free(out[1]);
+    free(out[2]);
     weft_array_free(a);
     weft_graph_free(g);
   }
@@ -225,22 +254,40 @@ int main(int argc, char **argv) {
     bench_arrays(reps);
     return 0;
   }
-  const char *names[2] = {"mpi", "threads"};
-  weft_scheduler sch[2] = {WEFT_SCHED_MPI, WEFT_SCHED_THREADS};
+  const char *names[3] = {"mpi", "threads", "rep"};
+  weft_scheduler sch[3] = {WEFT_SCHED_MPI, WEFT_SCHED_THREADS, WEFT_SCHED_MPI};
   /* overhead: empty tasks */
   weft__mstats a0, a1, b1;
   int nchain = threads > 0 ? threads : 2, len = 1000, ndag = 8000;
   weft_node *co[64], *dout;
   weft_graph *gc = chains(nchain, len, 0, co);
   weft_graph *gd = dag(ndag, 64, 0, &dout);
-  for (int s = 0; s < 2; s++) {
+  for (int s = 0; s < 3; s++) {
+    set_mode(s == 2 ? WEFT__MPI_REPLICATED : WEFT__MPI_CENTRAL);
     weft__mpi_stats(&a0);
     double tc = timed(gc, (size_t)nchain, co, sch[s], reps);
     weft__mpi_stats(&a1);
     double td = timed(gd, 1, &dout, sch[s], reps);
     weft__mpi_stats(&b1);
+    set_mode(WEFT__MPI_CENTRAL);
     printf("BENCH %s_chain_us %.3f\nBENCH %s_dag_us %.3f\n", names[s],
            tc * 1e6 / (nchain * len), names[s], td * 1e6 / (ndag + 1));
+    if (s == 2) { /* replicated: rank 0 per task, per workload */
+      printf("BENCH rep_rank0_cpu_per_task_chain_us %.3f\n"
+             "BENCH rep_rank0_cpu_per_task_dag_us %.3f\n"
+             "BENCH rep_msgs_per_task_chain %.4f\n"
+             "BENCH rep_msgs_per_task_dag %.4f\n"
+             "BENCH rep_ran_replicated %d\n",
+             (double)(a1.cpu_ns - a0.cpu_ns) / 1e3 /
+                 (double)(a1.tasks - a0.tasks),
+             (double)(b1.cpu_ns - a1.cpu_ns) / 1e3 /
+                 (double)(b1.tasks - a1.tasks),
+             (double)(a1.msgs_out + a1.msgs_in - a0.msgs_out - a0.msgs_in) /
+                 (double)(a1.tasks - a0.tasks),
+             (double)(b1.msgs_out + b1.msgs_in - a1.msgs_out - a1.msgs_in) /
+                 (double)(b1.tasks - a1.tasks),
+             b1.rep_computes - a0.rep_computes == (uint64_t)(2 * reps));
+    }
     if (s == 0) { /* rank 0's costs: cpu = a x tasks + b x messages */
       double c1 = (double)(a1.cpu_ns - a0.cpu_ns),
              t1 = (double)(a1.tasks - a0.tasks),
