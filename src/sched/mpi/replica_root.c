@@ -60,7 +60,49 @@ typedef struct rroot {
   int *stamp;
   weft_buf *batch, enc; /* per rank: PUSH records */
   weft__scratch sc;
+  /* heap literals already in the message (one object, many tasks: the
+     array layer's plans), open addressing by address */
+  const void **lit_p;
+  uint32_t *lit_i, nlit;
+  size_t lit_cap;
 } rroot;
+
+/* The index of heap literal v in the message, or -1 when new (then it is
+ * recorded with the next index). WEFT_ENOMEM. */
+static int64_t lit_find(rroot *s, const weft_value *v) {
+  if (2 * (s->nlit + 1) > s->lit_cap) {
+    size_t cap = s->lit_cap ? 2 * s->lit_cap : 256;
+    const void **p = calloc(cap, sizeof *p);
+    uint32_t *ix = malloc(cap * sizeof *ix);
+    if (!p || !ix) {
+      free(p);
+      free(ix);
+      return WEFT_ENOMEM;
+    }
+    for (size_t k = 0; k < s->lit_cap; k++) {
+      if (!s->lit_p[k])
+        continue;
+      size_t h = ((uintptr_t)s->lit_p[k] >> 4) * 0x9e3779b97f4a7c15ull;
+      for (h &= cap - 1; p[h]; h = (h + 1) & (cap - 1)) {
+      }
+      p[h] = s->lit_p[k];
+      ix[h] = s->lit_i[k];
+    }
+    free(s->lit_p);
+    free(s->lit_i);
+    s->lit_p = p;
+    s->lit_i = ix;
+    s->lit_cap = cap;
+  }
+  const void *key = v->as.obj;
+  size_t h = ((uintptr_t)key >> 4) * 0x9e3779b97f4a7c15ull;
+  for (h &= s->lit_cap - 1; s->lit_p[h]; h = (h + 1) & (s->lit_cap - 1))
+    if (s->lit_p[h] == key)
+      return s->lit_i[h];
+  s->lit_p[h] = key;
+  s->lit_i[h] = s->nlit++;
+  return -1;
+}
 
 static void root_free(rroot *s) {
   free(s->gid);
@@ -83,6 +125,8 @@ static void root_free(rroot *s) {
   free(s->batch);
   weft_buf_free(&s->enc);
   free(s->sc.args);
+  free(s->lit_p);
+  free(s->lit_i);
   weft_buf_free(&s->g);
   weft_buf_free(&s->in_msg);
 }
@@ -147,6 +191,24 @@ static int encode(rroot *s) {
     for (uint32_t k = 0; !rc && k < d->nargs; k++) {
       if (a[k].type != WEFT__T_NODE && here) {
         rc = weft__pput_u8(b, 2); /* it stays here */
+        continue;
+      }
+      if (a[k].type != WEFT__T_NODE && weft_value_is_obj(&a[k])) {
+        int64_t x = lit_find(s, &a[k]);
+        if (x < -1)
+          return (int)x;
+        if (x >= 0) { /* sent already: its index */
+          rc = weft__pput_u8(b, 3);
+          if (!rc)
+            rc = weft__pput_varint(b, (uint64_t)x);
+          continue;
+        }
+        weft_wire_error err = {0};
+        rc = weft__pput_u8(b, 4); /* the next shared literal */
+        if (!rc)
+          rc = weft_wire_encode(&a[k], b, &err);
+        if (rc == WEFT_ENOTSUP)
+          return 1;
         continue;
       }
       if (a[k].type != WEFT__T_NODE) {

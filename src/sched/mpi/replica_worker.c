@@ -212,6 +212,8 @@ typedef struct rep {
   pthread_t *th;
   bool stopping; /* a task failed here: run no more */
   char missing[256]; /* a function not registered here */
+  weft_value *lits;  /* the shared literals of the GRAPH message */
+  size_t nlit, clit;
 } rep;
 
 static void *rep_thread(void *arg) {
@@ -277,6 +279,9 @@ static void rep_free(rep *s) {
   }
   for (uint32_t i = 0; s->val && i < s->n; i++)
     weft_value_release(&s->val[i]);
+  for (size_t k = 0; k < s->nlit; k++)
+    weft_value_release(&s->lits[k]);
+  free(s->lits);
   for (int k = 0; s->batch && k < weft__mpi_g.size; k++)
     weft_buf_free(&s->batch[k]);
   free(s->batch);
@@ -352,6 +357,32 @@ static int parse(rep *s, weft__prd *r) {
         return WEFT_EWIRE;
       if (kind == 2)
         continue; /* a value only rank 0 has: its node runs there */
+      if (kind == 3) { /* a shared literal seen before */
+        uint64_t x;
+        if (weft__prd_varint(r, &x) || x >= s->nlit)
+          return WEFT_EWIRE;
+        d->args[k] = weft_value_retain(&s->lits[x]);
+        continue;
+      }
+      if (kind == 4) { /* the next shared literal */
+        if (s->nlit == s->clit) {
+          size_t c = s->clit ? 2 * s->clit : 64;
+          weft_value *x = realloc(s->lits, c * sizeof *x);
+          if (!x)
+            return WEFT_ENOMEM;
+          s->lits = x;
+          s->clit = c;
+        }
+        size_t used = 0;
+        weft_wire_error err = {0};
+        int rc = weft_wire_decode(r->p, (size_t)(r->end - r->p), &used,
+                                  &s->lits[s->nlit], &err);
+        if (rc)
+          return rc;
+        r->p += used;
+        d->args[k] = weft_value_retain(&s->lits[s->nlit++]);
+        continue;
+      }
       if (kind == 0) {
         size_t used = 0;
         weft_wire_error err = {0};
