@@ -42,7 +42,9 @@
  *     GRAPH u8 5 | u32 epoch | u8 flags (1: send TIME records) |
  *           varint m | m x varint rank (the ranks taking part, rank 0
  *           first: the relay tree) | varint n | n x node
- *           node: u32 task | fn name: varint n + bytes | key: varint n +
+ *           node: u32 task | varint f (its function: the f-th named
+ *           in this message, or when f is their count, the next, whose
+ *           name follows: varint n + bytes) | key: varint n +
  *           bytes | u8 flags (1: output, 2: runs on rank 0, in the
  *           program) | varint nargs | nargs x arg
  *           arg: u8 0 + wire value, u8 1 + varint node (an earlier

@@ -34,6 +34,13 @@
 #include "sched/ready.h"
 #include "sched/run.h"
 
+/* Addresses -> their index in the GRAPH message, open addressing. */
+typedef struct ptrmap {
+  const void **p;
+  uint32_t *i, n;
+  size_t cap;
+} ptrmap;
+
 typedef struct rroot {
   weft__run *r;
   uint32_t epoch;
@@ -60,18 +67,16 @@ typedef struct rroot {
   int *stamp;
   weft_buf *batch, enc; /* per rank: PUSH records */
   weft__scratch sc;
-  /* heap literals already in the message (one object, many tasks: the
-     array layer's plans), open addressing by address */
-  const void **lit_p;
-  uint32_t *lit_i, nlit;
-  size_t lit_cap;
+  ptrmap lits; /* heap literals already in the message (one object, many
+                 tasks: the array layer's plans) */
+  ptrmap fns;  /* functions already named in it */
 } rroot;
 
-/* The index of heap literal v in the message, or -1 when new (then it is
- * recorded with the next index). WEFT_ENOMEM. */
-static int64_t lit_find(rroot *s, const weft_value *v) {
-  if (2 * (s->nlit + 1) > s->lit_cap) {
-    size_t cap = s->lit_cap ? 2 * s->lit_cap : 256;
+/* The index of key in m, or -1 when new (then it is recorded with the
+ * next index). WEFT_ENOMEM. */
+static int64_t ptrmap_find(ptrmap *m, const void *key) {
+  if (2 * ((size_t)m->n + 1) > m->cap) {
+    size_t cap = m->cap ? 2 * m->cap : 256;
     const void **p = calloc(cap, sizeof *p);
     uint32_t *ix = malloc(cap * sizeof *ix);
     if (!p || !ix) {
@@ -79,28 +84,27 @@ static int64_t lit_find(rroot *s, const weft_value *v) {
       free(ix);
       return WEFT_ENOMEM;
     }
-    for (size_t k = 0; k < s->lit_cap; k++) {
-      if (!s->lit_p[k])
+    for (size_t k = 0; k < m->cap; k++) {
+      if (!m->p[k])
         continue;
-      size_t h = ((uintptr_t)s->lit_p[k] >> 4) * 0x9e3779b97f4a7c15ull;
+      size_t h = ((uintptr_t)m->p[k] >> 4) * 0x9e3779b97f4a7c15ull;
       for (h &= cap - 1; p[h]; h = (h + 1) & (cap - 1)) {
       }
-      p[h] = s->lit_p[k];
-      ix[h] = s->lit_i[k];
+      p[h] = m->p[k];
+      ix[h] = m->i[k];
     }
-    free(s->lit_p);
-    free(s->lit_i);
-    s->lit_p = p;
-    s->lit_i = ix;
-    s->lit_cap = cap;
+    free(m->p);
+    free(m->i);
+    m->p = p;
+    m->i = ix;
+    m->cap = cap;
   }
-  const void *key = v->as.obj;
   size_t h = ((uintptr_t)key >> 4) * 0x9e3779b97f4a7c15ull;
-  for (h &= s->lit_cap - 1; s->lit_p[h]; h = (h + 1) & (s->lit_cap - 1))
-    if (s->lit_p[h] == key)
-      return s->lit_i[h];
-  s->lit_p[h] = key;
-  s->lit_i[h] = s->nlit++;
+  for (h &= m->cap - 1; m->p[h]; h = (h + 1) & (m->cap - 1))
+    if (m->p[h] == key)
+      return m->i[h];
+  m->p[h] = key;
+  m->i[h] = m->n++;
   return -1;
 }
 
@@ -125,8 +129,10 @@ static void root_free(rroot *s) {
   free(s->batch);
   weft_buf_free(&s->enc);
   free(s->sc.args);
-  free(s->lit_p);
-  free(s->lit_i);
+  free(s->lits.p);
+  free(s->lits.i);
+  free(s->fns.p);
+  free(s->fns.i);
   weft_buf_free(&s->g);
   weft_buf_free(&s->in_msg);
 }
@@ -177,8 +183,13 @@ static int encode(rroot *s) {
     s->local[j] = here;
     const char *key =
         (d->flags & WEFT__NF_KEYED) ? weft__keys_name(&r->g->keys, i) : NULL;
+    int64_t f = ptrmap_find(&s->fns, d->fn);
+    if (f < -1)
+      return (int)f;
     rc = weft__pput_u32(b, i);
-    if (!rc)
+    if (!rc) /* a function's index, or the next one's name */
+      rc = weft__pput_varint(b, f >= 0 ? (uint64_t)f : s->fns.n - 1);
+    if (!rc && f < 0)
       rc = weft__pput_bytes(b, d->fn->name, strlen(d->fn->name));
     if (!rc)
       rc = weft__pput_bytes(b, key, key ? strlen(key) : 0);
@@ -194,7 +205,7 @@ static int encode(rroot *s) {
         continue;
       }
       if (a[k].type != WEFT__T_NODE && weft_value_is_obj(&a[k])) {
-        int64_t x = lit_find(s, &a[k]);
+        int64_t x = ptrmap_find(&s->lits, a[k].as.obj);
         if (x < -1)
           return (int)x;
         if (x >= 0) { /* sent already: its index */

@@ -179,7 +179,7 @@ typedef struct rtask {
 typedef struct rnode {
   const weft_fn_info *fn;
   char *key;
-  uint32_t id, nargs;
+  uint32_t id, nargs, fi; /* fi: its function's index in the message */
   uint8_t out; /* 1: an output; 2: runs on rank 0 (not here) */
   weft_value *args; /* literal arguments (none in input slots), mine only */
 } rnode;
@@ -211,9 +211,11 @@ typedef struct rep {
   int nth, inflight;
   pthread_t *th;
   bool stopping; /* a task failed here: run no more */
-  char missing[256]; /* a function not registered here */
   weft_value *lits;  /* the shared literals of the GRAPH message */
   size_t nlit, clit;
+  const weft_fn_info **fns; /* its functions, by index (NULL: unknown) */
+  char **fnames;
+  size_t nfn, cfn;
 } rep;
 
 static void *rep_thread(void *arg) {
@@ -282,6 +284,10 @@ static void rep_free(rep *s) {
   for (size_t k = 0; k < s->nlit; k++)
     weft_value_release(&s->lits[k]);
   free(s->lits);
+  for (size_t k = 0; k < s->nfn; k++)
+    free(s->fnames[k]);
+  free(s->fnames);
+  free(s->fns);
   for (int k = 0; s->batch && k < weft__mpi_g.size; k++)
     weft_buf_free(&s->batch[k]);
   free(s->batch);
@@ -332,20 +338,39 @@ static int parse(rep *s, weft__prd *r) {
   uint32_t ni = 0;
   for (uint32_t i = 0; i < s->n; i++) {
     rnode *d = &s->nd[i];
-    const uint8_t *name, *key;
-    size_t nname, nkey;
-    uint64_t nargs;
-    if (weft__prd_u32(r, &d->id) || weft__prd_bytes(r, &name, &nname) ||
-        weft__prd_bytes(r, &key, &nkey) || weft__prd_u8(r, &d->out) ||
+    const uint8_t *key;
+    size_t nkey;
+    uint64_t nargs, f;
+    if (weft__prd_u32(r, &d->id) || weft__prd_varint(r, &f) || f > s->nfn)
+      return WEFT_EWIRE;
+    if (f == s->nfn) { /* the next function: its name */
+      const uint8_t *name;
+      size_t nname;
+      if (weft__prd_bytes(r, &name, &nname))
+        return WEFT_EWIRE;
+      if (s->nfn == s->cfn) {
+        size_t c = s->cfn ? 2 * s->cfn : 16;
+        const weft_fn_info **x = realloc(s->fns, c * sizeof *x);
+        if (x)
+          s->fns = x;
+        char **y = realloc(s->fnames, c * sizeof *y);
+        if (y)
+          s->fnames = y;
+        if (!x || !y)
+          return WEFT_ENOMEM;
+        s->cfn = c;
+      }
+      if (!(s->fnames[s->nfn] = strndup((const char *)name, nname)))
+        return WEFT_ENOMEM;
+      if (weft_fn_find(s->fnames[s->nfn], &s->fns[s->nfn]))
+        s->fns[s->nfn] = NULL; /* an error if a node of it is this rank's */
+      s->nfn++;
+    }
+    d->fn = s->fns[f];
+    d->fi = (uint32_t)f;
+    if (weft__prd_bytes(r, &key, &nkey) || weft__prd_u8(r, &d->out) ||
         weft__prd_varint(r, &nargs) || nargs > (uint64_t)(r->end - r->p))
       return WEFT_EWIRE;
-    char fname[256];
-    snprintf(fname, sizeof fname, "%.*s", (int)nname, (const char *)name);
-    if (weft_fn_find(fname, &d->fn)) {
-      d->fn = NULL; /* an error if it is this rank's (setup) */
-      if (!s->missing[0])
-        snprintf(s->missing, sizeof s->missing, "%s", fname);
-    }
     if (nkey && !(d->key = strndup((const char *)key, nkey)))
       return WEFT_ENOMEM;
     d->nargs = (uint32_t)nargs;
@@ -475,7 +500,7 @@ static int setup(rep *s) {
       snprintf(m, sizeof m,
                "function '%.200s' is not registered on rank %d "
                "(WEFT_REGISTER it: tasks travel by name)",
-               s->missing, s->me);
+               s->fnames[s->nd[i].fi], s->me);
       return put_err(s, i, WEFT_ENOTFOUND, m);
     }
   return 0;
