@@ -425,6 +425,39 @@ static void test_kernels(void **state) {
   weft_graph_free(g);
 }
 
+/* Chunks of 160 kB (over the 64 KiB past which the replicated mode sends a
+ * value alone in its message): the product with its reverse travels rank
+ * to rank and comes back to rank 0 whole; the column means of it, against
+ * a plain loop over threads' product. */
+static void test_big_chunks(void **state) {
+  (void)state;
+  weft_graph *g = weft_graph_new();
+  weft_array *x = weft_random_uniform(g, 7, 0, 1, WEFT_SHAPE(600, 400),
+                                      WEFT_CHUNKS(200, 100));
+  weft_array *r = weft_array_slice(x, "::-1, ::-1");
+  weft_array *y = weft_array_mul(x, r);
+  weft_array *m = weft_array_mean(y, WEFT_AXES(0));
+  assert_non_null(m);
+  size_t ny, nm;
+  double *py = both(y, "(x * x[::-1, ::-1])", &ny);
+  double *pm = both(m, "(x * x[::-1, ::-1]).mean(axis=0)", &nm);
+  assert_int_equal(ny, 600 * 400 * sizeof(double));
+  assert_int_equal(nm, 400 * sizeof(double));
+  for (int j = 0; j < 400; j++) {
+    double sum = 0;
+    for (int i = 0; i < 600; i++)
+      sum += py[i * 400 + j];
+    assert_true(fabs(pm[j] - sum / 600) < 1e-12);
+  }
+  free(py);
+  free(pm);
+  weft_array_free(m);
+  weft_array_free(y);
+  weft_array_free(r);
+  weft_array_free(x);
+  weft_graph_free(g);
+}
+
 /* Under WEFT_MPI_MODE=replicated the array computes above ran in that
  * mode (their graphs have no task that must run in the program, except
  * those of the caller's buffers that weft_map-like unpacking may add),
@@ -449,6 +482,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_generated),
       cmocka_unit_test(test_numpy_cases),
       cmocka_unit_test(test_kernels),
+      cmocka_unit_test(test_big_chunks),
       cmocka_unit_test(test_mode_used),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
