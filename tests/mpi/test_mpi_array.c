@@ -428,7 +428,8 @@ static void test_kernels(void **state) {
 /* Chunks of 160 kB (over the 64 KiB past which the replicated mode sends a
  * value alone in its message): the product with its reverse travels rank
  * to rank and comes back to rank 0 whole; the column means of it, against
- * a plain loop over threads' product. */
+ * a plain loop over threads' product; chunks of the caller's buffer go
+ * from rank 0 to the ranks. */
 static void test_big_chunks(void **state) {
   (void)state;
   weft_graph *g = weft_graph_new();
@@ -451,6 +452,26 @@ static void test_big_chunks(void **state) {
   }
   free(py);
   free(pm);
+  /* the caller's buffer in chunks narrower than its rows: copied out on
+   * rank 0, and from there to the ranks (160 kB each) */
+  double *d = malloc(600 * 400 * sizeof *d);
+  assert_non_null(d);
+  for (int i = 0; i < 600 * 400; i++)
+    d[i] = (i % 97) * 0.5;
+  weft_array *z =
+      weft_array_from_buffer(g, WEFT_F64, WEFT_SHAPE(600, 400),
+                             WEFT_CHUNKS(200, 100), d);
+  weft_array *two = weft_array_scalar(g, 2);
+  weft_array *z2 = weft_array_mul(z, two);
+  assert_non_null(z2);
+  double *pz = both(z2, "from_buffer * 2", &ny);
+  for (int i = 0; i < 600 * 400; i++)
+    assert_true(pz[i] == 2 * d[i]);
+  free(pz);
+  free(d);
+  weft_array_free(z2);
+  weft_array_free(two);
+  weft_array_free(z);
   weft_array_free(m);
   weft_array_free(y);
   weft_array_free(r);
