@@ -47,12 +47,14 @@
  *           name follows: varint n + bytes) | key: varint n +
  *           bytes | u8 flags (1: output, 2: runs on rank 0, in the
  *           program) | varint nargs | nargs x arg
- *           arg: u8 0 + wire value, u8 1 + varint node (an earlier
- *           node of this message: its position), u8 2 (a value only
- *           rank 0 has, of a node that runs there), u8 4 + wire value
- *           (a heap literal, the next of the message's shared ones: one
- *           object that many tasks take, as the array layer's plans) or
- *           u8 3 + varint k (the k-th shared literal, sent before)
+ *           arg: u8 0 + varint n + wire value (n bytes), u8 1 + varint
+ *           node (an earlier node of this message: its position), u8 2
+ *           (a value only rank 0 has, of a node that runs there), u8 4 +
+ *           varint n + wire value (a heap literal, the next of the
+ *           message's shared ones: one object that many tasks take, as
+ *           the array layer's plans) or u8 3 + varint k (the k-th shared
+ *           literal, sent before); the lengths let a rank skip the values
+ *           of nodes that are not its own
  * relayed down a binary tree over those ranks (position p forwards the
  * same bytes to positions 2p+1 and 2p+2). Every rank computes the same
  * owner map from it (weft__rep_owners) and runs its own nodes; records

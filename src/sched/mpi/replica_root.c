@@ -143,6 +143,21 @@ static uint64_t thread_cpu_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A literal argument: kind, its encoded length, its bytes (a rank skips
+ * those of the nodes that are not its own). */
+static int put_lit(rroot *s, weft_buf *b, uint8_t kind, const weft_value *v) {
+  weft_wire_error err = {0};
+  weft_buf_clear(&s->enc);
+  int rc = weft_wire_encode(v, &s->enc, &err);
+  if (!rc)
+    rc = weft__pput_u8(b, kind);
+  if (!rc)
+    rc = weft__pput_varint(b, s->enc.len);
+  if (!rc)
+    rc = weft_buf_append(b, s->enc.data, s->enc.len);
+  return rc;
+}
+
 /* The GRAPH message. 1: the graph cannot run replicated. */
 static int encode(rroot *s) {
   weft__run *r = s->r;
@@ -214,19 +229,13 @@ static int encode(rroot *s) {
             rc = weft__pput_varint(b, (uint64_t)x);
           continue;
         }
-        weft_wire_error err = {0};
-        rc = weft__pput_u8(b, 4); /* the next shared literal */
-        if (!rc)
-          rc = weft_wire_encode(&a[k], b, &err);
+        rc = put_lit(s, b, 4, &a[k]); /* the next shared literal */
         if (rc == WEFT_ENOTSUP)
           return 1;
         continue;
       }
       if (a[k].type != WEFT__T_NODE) {
-        weft_wire_error err = {0};
-        rc = weft__pput_u8(b, 0);
-        if (!rc)
-          rc = weft_wire_encode(&a[k], b, &err);
+        rc = put_lit(s, b, 0, &a[k]);
         if (rc == WEFT_ENOTSUP)
           return 1; /* the central scheduler says which and why */
         continue;

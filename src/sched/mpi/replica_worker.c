@@ -178,11 +178,22 @@ typedef struct rtask {
 
 typedef struct rnode {
   const weft_fn_info *fn;
-  char *key;
+  char *key;                /* mine only */
+  const uint8_t *kp, *ap;   /* its key and arguments in the message */
+  size_t nk;
   uint32_t id, nargs, fi; /* fi: its function's index in the message */
   uint8_t out; /* 1: an output; 2: runs on rank 0 (not here) */
   weft_value *args; /* literal arguments (none in input slots), mine only */
 } rnode;
+
+/* A shared literal: its bytes in the message, decoded when a node of this
+ * rank first takes it. */
+typedef struct rlit {
+  const uint8_t *p;
+  size_t n;
+  bool have;
+  weft_value v;
+} rlit;
 
 typedef struct rep {
   uint32_t epoch;
@@ -211,7 +222,8 @@ typedef struct rep {
   int nth, inflight;
   pthread_t *th;
   bool stopping; /* a task failed here: run no more */
-  weft_value *lits;  /* the shared literals of the GRAPH message */
+  const uint8_t *end; /* of the GRAPH message */
+  rlit *lits; /* the shared literals of the GRAPH message */
   size_t nlit, clit;
   const weft_fn_info **fns; /* its functions, by index (NULL: unknown) */
   char **fnames;
@@ -282,7 +294,7 @@ static void rep_free(rep *s) {
   for (uint32_t i = 0; s->val && i < s->n; i++)
     weft_value_release(&s->val[i]);
   for (size_t k = 0; k < s->nlit; k++)
-    weft_value_release(&s->lits[k]);
+    weft_value_release(&s->lits[k].v);
   free(s->lits);
   for (size_t k = 0; k < s->nfn; k++)
     free(s->fnames[k]);
@@ -328,6 +340,7 @@ static int parse(rep *s, weft__prd *r) {
       n >= UINT32_MAX)
     return WEFT_EWIRE;
   s->n = (uint32_t)n;
+  s->end = r->end;
   size_t nn = s->n ? s->n : 1, cap = 64;
   s->nd = calloc(nn, sizeof *s->nd);
   s->inoff = calloc(nn + 1, sizeof *s->inoff);
@@ -338,8 +351,6 @@ static int parse(rep *s, weft__prd *r) {
   uint32_t ni = 0;
   for (uint32_t i = 0; i < s->n; i++) {
     rnode *d = &s->nd[i];
-    const uint8_t *key;
-    size_t nkey;
     uint64_t nargs, f;
     if (weft__prd_u32(r, &d->id) || weft__prd_varint(r, &f) || f > s->nfn)
       return WEFT_EWIRE;
@@ -368,58 +379,41 @@ static int parse(rep *s, weft__prd *r) {
     }
     d->fn = s->fns[f];
     d->fi = (uint32_t)f;
-    if (weft__prd_bytes(r, &key, &nkey) || weft__prd_u8(r, &d->out) ||
+    if (weft__prd_bytes(r, &d->kp, &d->nk) || weft__prd_u8(r, &d->out) ||
         weft__prd_varint(r, &nargs) || nargs > (uint64_t)(r->end - r->p))
       return WEFT_EWIRE;
-    if (nkey && !(d->key = strndup((const char *)key, nkey)))
-      return WEFT_ENOMEM;
     d->nargs = (uint32_t)nargs;
-    if (!(d->args = calloc(nargs ? nargs : 1, sizeof *d->args)))
-      return WEFT_ENOMEM;
+    d->ap = r->p; /* literals are decoded later, for this rank's nodes */
     for (uint32_t k = 0; k < d->nargs; k++) {
       uint8_t kind;
+      uint64_t x;
       if (weft__prd_u8(r, &kind))
         return WEFT_EWIRE;
       if (kind == 2)
         continue; /* a value only rank 0 has: its node runs there */
+      if (kind == 0 || kind == 4) { /* skipped by its length */
+        if (weft__prd_varint(r, &x) || x > (uint64_t)(r->end - r->p))
+          return WEFT_EWIRE;
+        if (kind == 4) { /* the next shared literal */
+          if (s->nlit == s->clit) {
+            size_t c = s->clit ? 2 * s->clit : 64;
+            rlit *l = realloc(s->lits, c * sizeof *l);
+            if (!l)
+              return WEFT_ENOMEM;
+            s->lits = l;
+            s->clit = c;
+          }
+          s->lits[s->nlit++] = (rlit){r->p, (size_t)x, false, weft_none()};
+        }
+        r->p += x;
+        continue;
+      }
       if (kind == 3) { /* a shared literal seen before */
-        uint64_t x;
         if (weft__prd_varint(r, &x) || x >= s->nlit)
           return WEFT_EWIRE;
-        d->args[k] = weft_value_retain(&s->lits[x]);
         continue;
       }
-      if (kind == 4) { /* the next shared literal */
-        if (s->nlit == s->clit) {
-          size_t c = s->clit ? 2 * s->clit : 64;
-          weft_value *x = realloc(s->lits, c * sizeof *x);
-          if (!x)
-            return WEFT_ENOMEM;
-          s->lits = x;
-          s->clit = c;
-        }
-        size_t used = 0;
-        weft_wire_error err = {0};
-        int rc = weft_wire_decode(r->p, (size_t)(r->end - r->p), &used,
-                                  &s->lits[s->nlit], &err);
-        if (rc)
-          return rc;
-        r->p += used;
-        d->args[k] = weft_value_retain(&s->lits[s->nlit++]);
-        continue;
-      }
-      if (kind == 0) {
-        size_t used = 0;
-        weft_wire_error err = {0};
-        int rc = weft_wire_decode(r->p, (size_t)(r->end - r->p), &used,
-                                  &d->args[k], &err);
-        if (rc)
-          return rc;
-        r->p += used;
-        continue;
-      }
-      uint64_t p;
-      if (kind != 1 || weft__prd_varint(r, &p) || p >= i)
+      if (kind != 1 || weft__prd_varint(r, &x) || x >= i)
         return WEFT_EWIRE;
       if (ni == cap) {
         cap *= 2;
@@ -432,7 +426,7 @@ static int parse(rep *s, weft__prd *r) {
         if (!a || !b)
           return WEFT_ENOMEM;
       }
-      s->in[ni] = (uint32_t)p;
+      s->in[ni] = (uint32_t)x;
       s->inpos[ni++] = k;
     }
     s->inoff[i + 1] = ni;
@@ -441,6 +435,60 @@ static int parse(rep *s, weft__prd *r) {
 }
 
 static int put_err(rep *s, uint32_t i, int status, const char *msg);
+
+/* Node d is this rank's: its key and literal arguments, decoded from the
+ * message. */
+static int own_args(rep *s, rnode *d) {
+  if (d->nk && !(d->key = strndup((const char *)d->kp, d->nk)))
+    return WEFT_ENOMEM;
+  if (!(d->args = calloc(d->nargs ? d->nargs : 1, sizeof *d->args)))
+    return WEFT_ENOMEM;
+  weft__prd r = {d->ap, s->end};
+  for (uint32_t k = 0; k < d->nargs; k++) {
+    uint8_t kind;
+    uint64_t x;
+    weft__prd_u8(&r, &kind); /* checked by parse */
+    if (kind == 2)
+      continue;
+    if (kind == 1) {
+      weft__prd_varint(&r, &x);
+      continue;
+    }
+    weft__prd_varint(&r, &x);
+    if (kind == 0) {
+      weft_wire_error err = {0};
+      int rc = weft_wire_decode(r.p, (size_t)x, NULL, &d->args[k], &err);
+      if (rc)
+        return rc;
+      r.p += x;
+      continue;
+    }
+    rlit *l;
+    if (kind == 4) { /* defined here: which one, by its bytes' place (the
+                        literals are in message order) */
+      size_t lo = 0, hi = s->nlit - 1;
+      while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->lits[mid].p < r.p)
+          lo = mid + 1;
+        else
+          hi = mid;
+      }
+      l = &s->lits[lo];
+      r.p += x;
+    } else
+      l = &s->lits[x];
+    if (!l->have) {
+      weft_wire_error err = {0};
+      int rc = weft_wire_decode(l->p, l->n, NULL, &l->v, &err);
+      if (rc)
+        return rc;
+      l->have = true;
+    }
+    d->args[k] = weft_value_retain(&l->v);
+  }
+  return 0;
+}
 
 /* Everything the run needs beyond the graph: owners, consumers, counts. */
 static int setup(rep *s) {
@@ -483,11 +531,10 @@ static int setup(rep *s) {
     }
   free(fill);
   for (uint32_t i = n; i-- > 0;) { /* the first root on top */
-    if (s->owner[i] != s->me) {
-      for (uint32_t k = 0; k < s->nd[i].nargs; k++)
-        weft_value_release(&s->nd[i].args[k]);
+    if (s->owner[i] != s->me)
       continue;
-    }
+    if ((rc = own_args(s, &s->nd[i])))
+      return rc;
     s->pending[i] = (int32_t)(s->inoff[i + 1] - s->inoff[i]);
     for (uint32_t e = s->inoff[i]; e < s->inoff[i + 1]; e++)
       s->uses[s->in[e]]++;
