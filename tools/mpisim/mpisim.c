@@ -25,7 +25,7 @@
  * ranks, rank 0 only forwards fwd_us per task); replicated (what
  * mpi/replica_*.c do: rank 0 encodes the whole graph, enc_us per task, and
  * sends it down a binary tree of the ranks, node_bytes per task, each rank
- * forwarding it to two more; every rank decodes the whole graph and works
+ * forwarding it to two more; every rank walks the whole graph (decoding its own tasks) and works
  * out the owner map, parse_us per task; then no scheduler in the loop:
  * each rank runs the tasks it owns, prune_us each, one exchange of results
  * per layer).
@@ -74,7 +74,7 @@ void mpisim_defaults(simcfg *c) {
   c->fwd_us = 0.1;
   c->prune_us = 0.05;
   c->enc_us = 0.25;    /* bench_mpi: rank 0's CPU per task, replicated */
-  c->parse_us = 0.4;   /* a worker rank's decode + owner map per task */
+  c->parse_us = 0.1;   /* a worker rank's decode + owner map per task */
   c->node_bytes = 30;  /* the GRAPH message's bytes per task */
   c->seed = 1;
 }
