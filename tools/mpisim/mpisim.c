@@ -25,8 +25,9 @@
  * ranks, rank 0 only forwards fwd_us per task); replicated (what
  * mpi/replica_*.c do: rank 0 encodes the whole graph, enc_us per task, and
  * sends it down a binary tree of the ranks, node_bytes per task, each rank
- * forwarding it to two more; every rank walks the whole graph (decoding its own tasks) and works
- * out the owner map, parse_us per task; then no scheduler in the loop:
+ * forwarding it to two more; every rank walks the whole graph (decoding
+ * its own tasks' arguments) and works out the owner map, parse_us per
+ * task; then no scheduler in the loop:
  * each rank runs the tasks it owns, prune_us each, one exchange of results
  * per layer).
  * Output: makespan, efficiency (work / (R x T x makespan)), rank 0's busy

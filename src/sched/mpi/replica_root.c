@@ -48,8 +48,8 @@ typedef struct rroot {
   weft__msends *sends;
   weft__mstats *st;
   uint32_t n;
-  uint32_t *gid;   /* position -> node index */
-  int32_t *pos;    /* node index -> position, -1: not sent */
+  uint32_t *gid; /* position -> node index */
+  int32_t *pos;  /* node index -> position, -1: not sent */
   uint32_t *inoff, *in;
   size_t nin, cin;
   int *ranks, m, *owner;
@@ -270,7 +270,6 @@ static bool stopped(const rroot *s) {
          atomic_load_explicit(&s->r->done, memory_order_relaxed);
 }
 
-
 /* Node j's value is here: an output, or an input of rank 0's nodes. */
 static void got_val(rroot *s, uint32_t j, weft_value v) {
   weft__run *r = s->r;
@@ -287,8 +286,8 @@ static void got_val(rroot *s, uint32_t j, weft_value v) {
   atomic_store_explicit(&d->consumers, c, memory_order_relaxed);
   if (out) {
     d->flags |= WEFT__NF_OUTPUT_DONE;
-    if (atomic_fetch_sub_explicit(&r->outputs_left, 1,
-                                  memory_order_acq_rel) == 1)
+    if (atomic_fetch_sub_explicit(&r->outputs_left, 1, memory_order_acq_rel) ==
+        1)
       atomic_store_explicit(&r->done, 1, memory_order_release);
   }
   for (uint32_t e = s->coff[j + 1]; e-- > s->coff[j];) {
@@ -338,8 +337,8 @@ static int on_done(rroot *s, int k, const weft_buf *b) {
       uint32_t st;
       const uint8_t *msg;
       size_t nmsg;
-      if (weft__prd_varint(&rd, &j) || j >= s->n ||
-          weft__prd_u32(&rd, &st) || weft__prd_bytes(&rd, &msg, &nmsg))
+      if (weft__prd_varint(&rd, &j) || j >= s->n || weft__prd_u32(&rd, &st) ||
+          weft__prd_bytes(&rd, &msg, &nmsg))
         return WEFT_EWIRE;
       char m[600];
       snprintf(m, sizeof m, "%.*s", (int)nmsg, (const char *)msg);
@@ -418,7 +417,6 @@ static void on_dead(rroot *s, int k, double silent) {
   }
   weft__run_failf(r, first, k, WEFT_EKILLED, "%s", line);
 }
-
 
 /* ---- rank 0's own nodes ---- */
 
@@ -651,8 +649,7 @@ int weft__rep_root(weft__run *r, uint32_t epoch, bool *dead,
               !(s.fin = calloc(s.n ? s.n : 1, 1))))
     rc = WEFT_ENOMEM;
   if (!rc)
-    rc = weft__rep_owners(s.n, s.inoff, s.in, s.local, s.ranks, s.m,
-                          s.owner);
+    rc = weft__rep_owners(s.n, s.inoff, s.in, s.local, s.ranks, s.m, s.owner);
   if (!rc)
     rc = setup_local(&s);
   if (rc) {

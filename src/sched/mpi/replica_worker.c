@@ -178,11 +178,11 @@ typedef struct rtask {
 
 typedef struct rnode {
   const weft_fn_info *fn;
-  char *key;                /* mine only */
-  const uint8_t *kp, *ap;   /* its key and arguments in the message */
+  char *key;              /* mine only */
+  const uint8_t *kp, *ap; /* its key and arguments in the message */
   size_t nk;
   uint32_t id, nargs, fi; /* fi: its function's index in the message */
-  uint8_t out; /* 1: an output; 2: runs on rank 0 (not here) */
+  uint8_t out;            /* 1: an output; 2: runs on rank 0 (not here) */
   weft_value *args; /* literal arguments (none in input slots), mine only */
 } rnode;
 
@@ -209,7 +209,7 @@ typedef struct rep {
   uint8_t *have;
   uint32_t *stack;
   size_t sp;
-  int *stamp; /* per rank: last node it was a destination of, + 1 */
+  int *stamp;      /* per rank: last node it was a destination of, + 1 */
   weft_buf *batch; /* per rank */
   weft_buf enc;
   weft__msends *sends;
@@ -221,9 +221,9 @@ typedef struct rep {
   bool quit;
   int nth, inflight;
   pthread_t *th;
-  bool stopping; /* a task failed here: run no more */
+  bool stopping;      /* a task failed here: run no more */
   const uint8_t *end; /* of the GRAPH message */
-  rlit *lits; /* the shared literals of the GRAPH message */
+  rlit *lits;         /* the shared literals of the GRAPH message */
   size_t nlit, clit;
   const weft_fn_info **fns; /* its functions, by index (NULL: unknown) */
   char **fnames;
@@ -504,8 +504,8 @@ static int setup(rep *s) {
   s->stack = malloc(nn * sizeof *s->stack);
   s->stamp = calloc((size_t)weft__mpi_g.size, sizeof *s->stamp);
   s->batch = calloc((size_t)weft__mpi_g.size, sizeof *s->batch);
-  if (!s->owner || !s->coff || !s->cons || !s->pending || !s->uses ||
-      !s->val || !s->have || !s->stack || !s->stamp || !s->batch)
+  if (!s->owner || !s->coff || !s->cons || !s->pending || !s->uses || !s->val ||
+      !s->have || !s->stack || !s->stamp || !s->batch)
     return WEFT_ENOMEM;
   uint8_t *local = malloc(nn);
   if (!local)
@@ -691,8 +691,8 @@ static int on_push(rep *s, int tag, const weft_buf *b) {
   while (r.p < r.end) {
     uint8_t op = WEFT__MR_VAL;
     uint32_t epoch;
-    if ((tag == WEFT__MT_PUSH && weft__prd_u8(&r, &op)) ||
-        op != WEFT__MR_VAL || weft__prd_u32(&r, &epoch))
+    if ((tag == WEFT__MT_PUSH && weft__prd_u8(&r, &op)) || op != WEFT__MR_VAL ||
+        weft__prd_u32(&r, &epoch))
       return WEFT_EWIRE;
     if (epoch != s->epoch)
       return 0; /* a whole message is of one compute */
@@ -899,8 +899,9 @@ static int serve(rep *s, weft_buf *next) {
     if (now - last_check >= WEFT__MPI_BEAT_NS) {
       last_check = now;
       if (rank0_gone()) {
-        fprintf(stderr, "weft: worker rank %d: rank 0 (pid %d) is gone; "
-                        "exiting\n",
+        fprintf(stderr,
+                "weft: worker rank %d: rank 0 (pid %d) is gone; "
+                "exiting\n",
                 weft__mpi_g.rank, weft__mpi_g.ranks[0].pid);
         _exit(3);
       }
