@@ -9,7 +9,8 @@
  *   mpi/sched.c   rank 0: one compute over the worker ranks
  *   mpi/msg.c     the records below, and non-blocking sends
  *   mpi/replica_root.c    rank 0's side of the replicated mode
- *   mpi/replica_worker.c  a worker rank's side of it, and the owner map
+ *   mpi/replica_worker.c  a worker rank's side of it
+ *   mpi/replica_graph.c   its reading of the GRAPH message, the owner map
  *
  * Only one thread per rank calls MPI (MPI_THREAD_SERIALIZED): a worker's
  * main thread, and on rank 0 the thread running a compute (one at a time).
