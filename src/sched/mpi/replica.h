@@ -8,7 +8,7 @@
 
 #include "impl.h"
 
-typedef struct rtask {
+typedef struct weft__rtask {
   uint32_t i;
   weft_value *args;
   uint32_t nargs;
@@ -16,10 +16,10 @@ typedef struct rtask {
   int status;
   uint32_t us;
   char msg[512];
-  struct rtask *next;
-} rtask;
+  struct weft__rtask *next;
+} weft__rtask;
 
-typedef struct rnode {
+typedef struct weft__rnode {
   const weft_fn_info *fn;
   char *key;              /* mine only */
   const uint8_t *kp, *ap; /* its key and arguments in the message */
@@ -27,23 +27,23 @@ typedef struct rnode {
   uint32_t id, nargs, fi; /* fi: its function's index in the message */
   uint8_t out;            /* 1: an output; 2: runs on rank 0 (not here) */
   weft_value *args; /* literal arguments (none in input slots), mine only */
-} rnode;
+} weft__rnode;
 
 /* A shared literal: its bytes in the message, decoded when a node of this
  * rank first takes it. */
-typedef struct rlit {
+typedef struct weft__rlit {
   const uint8_t *p;
   size_t n;
   bool have;
   weft_value v;
-} rlit;
+} weft__rlit;
 
-typedef struct rep {
+typedef struct weft__rep {
   uint32_t epoch;
   uint8_t timing;
   int m, *ranks, me;
   uint32_t n;
-  rnode *nd;
+  weft__rnode *nd;
   uint32_t *inoff, *in, *inpos; /* inputs: producer and argument slot */
   uint32_t *coff, *cons;        /* consumers, one per argument slot */
   int *owner;
@@ -60,25 +60,25 @@ typedef struct rep {
   /* with the compute threads */
   pthread_mutex_t mu;
   pthread_cond_t cv_work, cv_comm;
-  rtask *qh, *qt, *done;
+  weft__rtask *qh, *qt, *done;
   bool quit;
   int nth, inflight;
   pthread_t *th;
   bool stopping;      /* a task failed here: run no more */
   const uint8_t *end; /* of the GRAPH message */
-  rlit *lits;         /* the shared literals of the GRAPH message */
+  weft__rlit *lits;   /* the shared literals of the GRAPH message */
   size_t nlit, clit;
   const weft_fn_info **fns; /* its functions, by index (NULL: unknown) */
   uint32_t unknown;         /* 1 + a node of this rank of an unknown function */
   char **fnames;
   size_t nfn, cfn;
-} rep;
+} weft__rep;
 
 /* Reads the GRAPH message (after its op and epoch). 0 or an error. */
-int weft__rep_parse(rep *s, weft__prd *r);
+int weft__rep_parse(weft__rep *s, weft__prd *r);
 /* The owner map, consumers, counts and this rank's arguments. */
-int weft__rep_setup(rep *s);
+int weft__rep_setup(weft__rep *s);
 /* Frees what parse and setup made (and the buffers serve used). */
-void weft__rep_free(rep *s);
+void weft__rep_free(weft__rep *s);
 
 #endif

@@ -94,7 +94,7 @@ int weft__rep_owners(uint32_t n, const uint32_t *inoff, const uint32_t *in,
   return 0;
 }
 
-void weft__rep_free(rep *s) {
+void weft__rep_free(weft__rep *s) {
   for (uint32_t i = 0; s->nd && i < s->n; i++) {
     free(s->nd[i].key);
     for (uint32_t k = 0; s->nd[i].args && k < s->nd[i].nargs; k++)
@@ -132,7 +132,7 @@ void weft__rep_free(rep *s) {
 }
 
 /* Reads the GRAPH message (after its op and epoch). */
-int weft__rep_parse(rep *s, weft__prd *r) {
+int weft__rep_parse(weft__rep *s, weft__prd *r) {
   uint64_t m, n;
   if (weft__prd_u8(r, &s->timing) || weft__prd_varint(r, &m) || m < 2 ||
       m > (uint64_t)weft__mpi_g.size)
@@ -160,7 +160,7 @@ int weft__rep_parse(rep *s, weft__prd *r) {
     return WEFT_ENOMEM;
   uint32_t ni = 0;
   for (uint32_t i = 0; i < s->n; i++) {
-    rnode *d = &s->nd[i];
+    weft__rnode *d = &s->nd[i];
     uint64_t nargs, f;
     if (weft__prd_u32(r, &d->id) || weft__prd_varint(r, &f) || f > s->nfn)
       return WEFT_EWIRE;
@@ -207,13 +207,14 @@ int weft__rep_parse(rep *s, weft__prd *r) {
         if (kind == 4) { /* the next shared literal */
           if (s->nlit == s->clit) {
             size_t c = s->clit ? 2 * s->clit : 64;
-            rlit *l = realloc(s->lits, c * sizeof *l);
+            weft__rlit *l = realloc(s->lits, c * sizeof *l);
             if (!l)
               return WEFT_ENOMEM;
             s->lits = l;
             s->clit = c;
           }
-          s->lits[s->nlit++] = (rlit){r->p, (size_t)x, false, weft_none()};
+          s->lits[s->nlit++] =
+              (weft__rlit){r->p, (size_t)x, false, weft_none()};
         }
         r->p += x;
         continue;
@@ -246,7 +247,7 @@ int weft__rep_parse(rep *s, weft__prd *r) {
 
 /* Node d is this rank's: its key and literal arguments, decoded from the
  * message. */
-static int own_args(rep *s, rnode *d) {
+static int own_args(weft__rep *s, weft__rnode *d) {
   if (d->nk && !(d->key = strndup((const char *)d->kp, d->nk)))
     return WEFT_ENOMEM;
   if (!(d->args = calloc(d->nargs ? d->nargs : 1, sizeof *d->args)))
@@ -271,7 +272,7 @@ static int own_args(rep *s, rnode *d) {
       r.p += x;
       continue;
     }
-    rlit *l;
+    weft__rlit *l;
     if (kind == 4) { /* defined here: which one, by its bytes' place (the
                         literals are in message order) */
       size_t lo = 0, hi = s->nlit - 1;
@@ -300,7 +301,7 @@ static int own_args(rep *s, rnode *d) {
 
 /* Everything the run needs beyond the graph: owners, consumers, counts;
  * s->unknown: a node of this rank whose function is not registered. */
-int weft__rep_setup(rep *s) {
+int weft__rep_setup(weft__rep *s) {
   uint32_t n = s->n, nn = n ? n : 1, ne = s->inoff[n];
   s->me = weft__mpi_g.rank;
   s->owner = malloc(nn * sizeof *s->owner);

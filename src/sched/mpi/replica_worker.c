@@ -82,19 +82,19 @@ void weft__rep_end(uint32_t epoch) {
 /* ---- one compute ---- */
 
 static void *rep_thread(void *arg) {
-  rep *s = arg;
+  weft__rep *s = arg;
   pthread_mutex_lock(&s->mu);
   for (;;) {
     while (!s->qh && !s->quit)
       pthread_cond_wait(&s->cv_work, &s->mu);
     if (!s->qh)
       break;
-    rtask *t = s->qh;
+    weft__rtask *t = s->qh;
     s->qh = t->next;
     if (!s->qh)
       s->qt = NULL;
     pthread_mutex_unlock(&s->mu);
-    rnode *d = &s->nd[t->i];
+    weft__rnode *d = &s->nd[t->i];
     weft_task_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.fn = d->fn;
@@ -127,7 +127,7 @@ static void *rep_thread(void *arg) {
   return NULL;
 }
 
-static void task_free(rtask *t) {
+static void task_free(weft__rtask *t) {
   for (uint32_t k = 0; t->args && k < t->nargs; k++)
     weft_value_release(&t->args[k]);
   weft_value_release(&t->out);
@@ -149,7 +149,7 @@ static int put_val(weft_buf *b, uint8_t op, uint32_t epoch, uint32_t i,
   return rc;
 }
 
-static int put_err(rep *s, uint32_t i, int status, const char *msg) {
+static int put_err(weft__rep *s, uint32_t i, int status, const char *msg) {
   weft_buf *b = &s->batch[0];
   int rc = weft__pput_u8(b, WEFT__MR_ERR);
   if (!rc)
@@ -165,7 +165,7 @@ static int put_err(rep *s, uint32_t i, int status, const char *msg) {
 }
 
 /* Node i's value v (taken over) is here: its local consumers count down. */
-static void arrived(rep *s, uint32_t i, weft_value v) {
+static void arrived(weft__rep *s, uint32_t i, weft_value v) {
   s->have[i] = 1;
   if (s->uses[i] > 0)
     s->val[i] = v;
@@ -180,7 +180,7 @@ static void arrived(rep *s, uint32_t i, weft_value v) {
 }
 
 /* Task t finished here: tell whoever needs it. */
-static int finished(rep *s, rtask *t) {
+static int finished(weft__rep *s, weft__rtask *t) {
   uint32_t i = t->i;
   if (t->status)
     return put_err(s, i, t->status, t->msg);
@@ -249,7 +249,7 @@ static int finished(rep *s, rtask *t) {
 }
 
 /* A VAL record or BIG message for this compute. */
-static int on_val(rep *s, weft__prd *r) {
+static int on_val(weft__rep *s, weft__prd *r) {
   uint64_t i;
   if (weft__prd_varint(r, &i) || i >= s->n)
     return WEFT_EWIRE;
@@ -268,7 +268,7 @@ static int on_val(rep *s, weft__prd *r) {
   return 0;
 }
 
-static int on_push(rep *s, int tag, const weft_buf *b) {
+static int on_push(weft__rep *s, int tag, const weft_buf *b) {
   weft__prd r = {b->data, b->data + b->len};
   while (r.p < r.end) {
     uint8_t op = WEFT__MR_VAL;
@@ -288,11 +288,11 @@ static int on_push(rep *s, int tag, const weft_buf *b) {
 }
 
 /* Hands ready nodes to the compute threads, at most threads + 1 queued. */
-static int dispatch(rep *s) {
+static int dispatch(weft__rep *s) {
   while (s->sp && !s->stopping && s->inflight < s->nth + 1) {
     uint32_t i = s->stack[--s->sp];
-    rnode *d = &s->nd[i];
-    rtask *t = calloc(1, sizeof *t);
+    weft__rnode *d = &s->nd[i];
+    weft__rtask *t = calloc(1, sizeof *t);
     if (!t || !(t->args = calloc(d->nargs ? d->nargs : 1, sizeof *t->args))) {
       free(t);
       return WEFT_ENOMEM;
@@ -320,20 +320,20 @@ static int dispatch(rep *s) {
   return 0;
 }
 
-static int drain(rep *s, bool *progressed, bool ending) {
+static int drain(weft__rep *s, bool *progressed, bool ending) {
   pthread_mutex_lock(&s->mu);
-  rtask *d = s->done;
+  weft__rtask *d = s->done;
   s->done = NULL;
   pthread_mutex_unlock(&s->mu);
-  rtask *rev = NULL; /* oldest first */
+  weft__rtask *rev = NULL; /* oldest first */
   while (d) {
-    rtask *nx = d->next;
+    weft__rtask *nx = d->next;
     d->next = rev;
     rev = d;
     d = nx;
   }
   int rc = 0;
-  for (rtask *t = rev, *nx; t; t = nx) {
+  for (weft__rtask *t = rev, *nx; t; t = nx) {
     nx = t->next;
     *progressed = true;
     s->inflight--;
@@ -344,7 +344,7 @@ static int drain(rep *s, bool *progressed, bool ending) {
   return rc;
 }
 
-static int flush(rep *s) {
+static int flush(weft__rep *s) {
   for (int k = 0; k < weft__mpi_g.size; k++) {
     if (!s->batch[k].len)
       continue;
@@ -368,7 +368,7 @@ static bool rank0_gone(void) {
 
 /* A SCHED message during the compute: 1 when it ends it (END, QUIT, the
  * next GRAPH kept in *next), 2 on QUIT. */
-static int on_sched(rep *s, weft_buf *b, weft_buf *next) {
+static int on_sched(weft__rep *s, weft_buf *b, weft_buf *next) {
   weft__prd r = {b->data, b->data + b->len};
   while (r.p < r.end) {
     uint8_t op;
@@ -404,7 +404,7 @@ static int on_sched(rep *s, weft_buf *b, weft_buf *next) {
 }
 
 /* Serves one compute. 0 when it ended, 1 on QUIT, or an error. */
-static int serve(rep *s, weft_buf *next) {
+static int serve(weft__rep *s, weft_buf *next) {
   weft_buf in = WEFT_BUF_INIT;
   /* Inputs pushed by other ranks do not wake the condition variable: look
    * at MPI at least every 200 us while idle (worker.c's 1 ms would be paid
@@ -451,7 +451,7 @@ static int serve(rep *s, weft_buf *next) {
       break;
     if (ended) { /* tasks queued but not started: dropped */
       pthread_mutex_lock(&s->mu);
-      for (rtask *t = s->qh, *nx; t; t = nx) {
+      for (weft__rtask *t = s->qh, *nx; t; t = nx) {
         nx = t->next;
         task_free(t);
         s->inflight--;
@@ -518,7 +518,7 @@ static int serve(rep *s, weft_buf *next) {
 
 /* One GRAPH message: relay it, run its compute. 0, 1 on QUIT, error. */
 static int serve_graph(weft_buf *msg, weft__msends *sends, weft_buf *next) {
-  rep s;
+  weft__rep s;
   memset(&s, 0, sizeof s);
   s.sends = sends;
   s.last0 = weft__mnow();
@@ -580,7 +580,7 @@ static int serve_graph(weft_buf *msg, weft__msends *sends, weft_buf *next) {
       rc = serve(&s, next);
     pthread_mutex_lock(&s.mu);
     s.quit = true;
-    for (rtask *t = s.qh, *nx; t; t = nx) {
+    for (weft__rtask *t = s.qh, *nx; t; t = nx) {
       nx = t->next;
       task_free(t);
     }
@@ -589,7 +589,7 @@ static int serve_graph(weft_buf *msg, weft__msends *sends, weft_buf *next) {
     pthread_mutex_unlock(&s.mu);
     for (int k = 0; k < s.nth; k++)
       pthread_join(s.th[k], NULL);
-    for (rtask *t = s.done, *nx; t; t = nx) {
+    for (weft__rtask *t = s.done, *nx; t; t = nx) {
       nx = t->next;
       task_free(t);
     }
