@@ -44,8 +44,8 @@
  * receives only outputs, the inputs of tasks that run in the program, task
  * errors, beats and, with a listener, task times. The same results, the
  * same errors and dead-rank reports. A graph with an argument that cannot
- * travel or an unresolved weft_ref runs in central mode. Another value
- * prints a warning and uses central.
+ * travel, an unresolved weft_ref, or only tasks that run in the program
+ * runs in central mode. Another value prints a warning and uses central.
  *
  * Environment (read at weft_mpi_init): WEFT_MPI_TIMEOUT (seconds, > 0),
  * WEFT_MPI_INLINE (results of at most this many encoded bytes are also

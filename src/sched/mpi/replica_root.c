@@ -16,8 +16,8 @@
  * What cannot run so runs with the central scheduler instead (nothing has
  * been sent then): unresolved weft_ref placeholders, an argument of a
  * worker's task that cannot travel (ptr values: the central scheduler
- * refuses them with its message), node indices out of build order, or no
- * live worker rank.
+ * refuses them with its message), node indices out of build order, no
+ * live worker rank, or no task for the worker ranks at all.
  *
  * Faults as in central mode: a task error fails the compute with the
  * task's message; a rank silent for WEFT_MPI_TIMEOUT seconds is dead: one
@@ -645,6 +645,11 @@ int weft__rep_root(weft__run *r, uint32_t epoch, bool *dead,
     if (!dead[k])
       s.ranks[s.m++] = k;
   int rc = s.m < 2 ? 1 : encode(&s);
+  uint32_t remote = 0;
+  for (uint32_t j = 0; !rc && j < s.n; j++)
+    remote += !s.local[j];
+  if (!rc && !remote)
+    rc = 1; /* every task runs in the program: nothing to send */
   if (!rc && (!(s.owner = malloc((s.n ? s.n : 1) * sizeof *s.owner)) ||
               !(s.fin = calloc(s.n ? s.n : 1, 1))))
     rc = WEFT_ENOMEM;
@@ -661,8 +666,7 @@ int weft__rep_root(weft__run *r, uint32_t epoch, bool *dead,
   }
   r->workers = size;
   st->rep_computes++;
-  for (uint32_t j = 0; j < s.n; j++)
-    st->tasks += !s.local[j];
+  st->tasks += remote;
   /* the top of the relay tree: positions 1 and 2 */
   for (int p = 1; p <= 2 && p < s.m; p++) {
     weft_buf b = WEFT_BUF_INIT;
