@@ -12,6 +12,10 @@
  *   rank0     rank 0's CPU time per task and per message inside the
  *             scheduler (fitted from the chains and the DAG: docs/scaling.md
  *             feeds these into its simulation)
+ *   replicated  the same overhead workloads and arrays with the mpi
+ *             scheduler in its replicated mode (WEFT_MPI_MODE=replicated:
+ *             rank 0 sends the graph once, the ranks run what they own),
+ *             with rank 0's CPU and messages per task there (rep_*)
  *   arrays    the arrays issue's big mean, (ones * ones[::-1, ::-1]).mean()
  *             over (200000, 4000) float64 in (1000, 1000) chunks, and the
  *             cos**2 row means (cos(ones) ** 2).mean(axis=1), best of reps
@@ -100,6 +104,13 @@ static weft_graph *dag(int n, int width, int us, weft_node **out) {
   return g;
 }
 
+/* The mpi scheduler's mode for the next computes (rank 0 reads it per
+ * compute; WEFT_MPI_MODE sets it at weft_mpi_init). */
+/* The mode of rank 0's next computes (central and replicated can change
+ * per compute: only rank 0 tells them apart; groups is set at start). */
+static int base_mode;
+static void set_mode(int mode) { weft__mpi_g.mode = mode; }
+
 static weft_compute_opts opts_of(weft_scheduler s) {
   weft_compute_opts o;
   weft_compute_opts_init(&o);
@@ -148,11 +159,17 @@ static void bench_arrays(int reps) {
       exit(1);
     }
     size_t nb = (size_t)weft_array_nbytes(a);
-    void *out[2] = {malloc(nb), malloc(nb)};
-    weft_scheduler sch[2] = {WEFT_SCHED_MPI, WEFT_SCHED_THREADS};
-    for (int s = 0; s < 2; s++) {
+    void *out[3] = {malloc(nb), malloc(nb), malloc(nb)};
+    /* mpi (central), threads, mpi replicated */
+    weft_scheduler sch[3] = {WEFT_SCHED_MPI, WEFT_SCHED_THREADS,
+                             WEFT_SCHED_MPI};
+    const char *sn[3] = {"mpi", "threads", "rep"};
+    for (int s = 0; s < 3; s++) {
       weft_compute_opts o = opts_of(sch[s]);
       double best = 1e30;
+      set_mode(s == 2 ? WEFT__MM_REPLICATED : base_mode);
+      weft__mstats m0, m1;
+      weft__mpi_stats(&m0);
       for (int r = 0; r < reps; r++) {
         double t0 = now_s();
         if (!out[s] || weft_array_compute_buffer(a, out[s], nb, &o)) {
@@ -162,13 +179,28 @@ static void bench_arrays(int reps) {
         double t = now_s() - t0;
         best = t < best ? t : best;
       }
-      printf("BENCH %s_%s_s %.4f\n", s ? "threads" : "mpi", names[w], best);
+      weft__mpi_stats(&m1);
+      set_mode(base_mode);
+      printf("BENCH %s_%s_s %.4f\n", sn[s], names[w], best);
+      if (s == 2 && m1.tasks > m0.tasks)
+        printf("BENCH rep_%s_rank0_cpu_per_task_us %.3f\n"
+               "BENCH rep_%s_msgs_per_task %.4f\n"
+               "BENCH rep_%s_ran_replicated %d\n",
+               names[w], (double)(m1.cpu_ns - m0.cpu_ns) / 1e3 /
+                             (double)(m1.tasks - m0.tasks),
+               names[w],
+               (double)(m1.msgs_in + m1.msgs_out - m0.msgs_in - m0.msgs_out) /
+                   (double)(m1.tasks - m0.tasks),
+               names[w], m1.rep_computes - m0.rep_computes == (uint64_t)reps);
       fflush(stdout);
     }
     printf("BENCH %s_identical %d\n", names[w],
            memcmp(out[0], out[1], nb) == 0);
+    printf("BENCH %s_rep_identical %d\n", names[w],
+           memcmp(out[2], out[1], nb) == 0);
     free(out[0]);
     free(out[1]);
+    free(out[2]);
     weft_array_free(a);
     weft_graph_free(g);
   }
@@ -230,8 +262,8 @@ static void overhead(const char *name, weft_scheduler sch, int threads,
     const char *sep = *p ? "_" : "";
     printf("BENCH %s%srank0_cpu_per_task_chain_us %.3f\n"
            "BENCH %s%srank0_cpu_per_task_dag_us %.3f\n"
-           "BENCH %s%smsgs_per_task_chain %.3f\n"
-           "BENCH %s%smsgs_per_task_dag %.3f\n"
+           "BENCH %s%smsgs_per_task_chain %.4f\n"
+           "BENCH %s%smsgs_per_task_dag %.4f\n"
            "BENCH %s%srank0_fit_task_us %.3f\n"
            "BENCH %s%srank0_fit_msg_us %.3f\n",
            p, sep, c1 / t1 / 1e3, p, sep, c2 / t2 / 1e3, p, sep, m1 / t1, p,
@@ -247,6 +279,7 @@ int main(int argc, char **argv) {
   if (weft_mpi_init(&argc, &argv))
     return 1;
   double t_init = now_s() - t0;
+  base_mode = weft__mpi_g.mode;
   int reps = getenv("REPS") ? atoi(getenv("REPS")) : 3;
   if (reps < 1)
     reps = 1;
@@ -275,11 +308,24 @@ int main(int argc, char **argv) {
     overhead(argv[2], WEFT_SCHED_MPI, threads, reps);
     return 0;
   }
-  const char *names[2] = {"mpi", "threads"};
-  weft_scheduler sch[2] = {WEFT_SCHED_MPI, WEFT_SCHED_THREADS};
+  /* mpi in the mode chosen at start (central unless asked), threads, and
+     the replicated mode (not from groups mode: its ranks answer leaders) */
+  const char *names[3] = {"mpi", "threads", "rep"};
+  weft_scheduler sch[3] = {WEFT_SCHED_MPI, WEFT_SCHED_THREADS, WEFT_SCHED_MPI};
   /* overhead: empty tasks */
-  for (int s = 0; s < 2; s++)
+  for (int s = 0; s < 3; s++) {
+    if (s == 2 && base_mode == WEFT__MM_GROUPS)
+      continue;
+    weft__mstats r0, r1;
+    weft__mpi_stats(&r0);
+    set_mode(s == 2 ? WEFT__MM_REPLICATED : base_mode);
     overhead(names[s], sch[s], threads, reps);
+    set_mode(base_mode);
+    weft__mpi_stats(&r1);
+    if (s == 2)
+      printf("BENCH rep_ran_replicated %d\n",
+             r1.rep_computes - r0.rep_computes == (uint64_t)(2 * reps));
+  }
   /* METG: the random DAG of spinning tasks */
   static const int grid[] = {1,   2,   5,    10,   20,   50,   100,
                              200, 500, 1000, 2000, 5000, 10000};

@@ -637,6 +637,37 @@ static void expect_error(const char *text, const char *needle) {
   weft_graph_free(g);
 }
 
+/* Chunks of sizes whose pool slot (pool.c) once came out negative: 160000
+ * bytes wrote outside the pool's lists. Every element of 2 * x against a
+ * loop over x, twice (the second time from reused buffers). */
+static void test_pool_sizes(void **state) {
+  (void)state;
+  static const int64_t cols[] = {100, 125, 333};
+  for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+    weft_graph *g = weft_graph_new();
+    weft_array *x = weft_random_uniform(g, 3, 0, 1, WEFT_SHAPE(400, 2 * cols[k]),
+                                        WEFT_CHUNKS(200, cols[k]));
+    weft_array *two = weft_array_scalar(g, 2);
+    weft_array *y = weft_array_mul(x, two);
+    assert_non_null(y);
+    size_t n = (size_t)(400 * 2 * cols[k]);
+    double *px = malloc(n * sizeof *px), *py = malloc(n * sizeof *py);
+    assert_true(px && py);
+    assert_ok(weft_array_compute_buffer(x, px, n * sizeof *px, NULL), g);
+    for (int rep = 0; rep < 2; rep++) {
+      assert_ok(weft_array_compute_buffer(y, py, n * sizeof *py, NULL), g);
+      for (size_t i = 0; i < n; i++)
+        assert_true(py[i] == 2 * px[i]);
+    }
+    free(px);
+    free(py);
+    weft_array_free(y);
+    weft_array_free(two);
+    weft_array_free(x);
+    weft_graph_free(g);
+  }
+}
+
 static void test_errors(void **state) {
   (void)state;
   expect_error("a + b", "could not be broadcast together with shapes (7, 11) (3,)");
@@ -720,6 +751,7 @@ int main(void) {
       cmocka_unit_test(test_big_mean_memory),
       cmocka_unit_test(test_kernels_and_callbacks),
       cmocka_unit_test(test_million_chunks),
+      cmocka_unit_test(test_pool_sizes),
       cmocka_unit_test(test_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,7 +95,11 @@ static void test_saturation_and_the_answers(void **state) {
   assert_int_equal(mpisim_run(&c, &cheap), 0);
   assert_true(cheap.efficiency >= grp.efficiency);
   c.fwd_us = -1;
-  assert_true(rep.efficiency > 0.9);
+  /* replicated: the graph's encoding is rank 0's only work, and every rank
+   * decodes all of it: better than central at saturation, not free */
+  assert_true(rep.efficiency > 2 * big.efficiency);
+  assert_true(rep.rank0_busy < 0.25);
+  assert_true(rep.efficiency < 0.9);
   for (int k = 0; k < 2; k++)
     assert_true((k ? grp : rep).efficiency <= 1 + 1e-9);
 }
@@ -112,10 +116,28 @@ static void test_replicated_closed_form(void **state) {
   c.lat_us = 3;
   c.bytes = 1e6;
   c.bw_gbs = 1; /* 1 MB at 1 GB/s: 1000 us per exchange */
+  c.enc_us = c.parse_us = c.node_bytes = 0;
   simres r;
   assert_int_equal(mpisim_run(&c, &r), 0);
-  double want = 7 * (3 * 500 + 3 + 1000) * 1e-6;
+  /* 7 layers of 3 waves, an exchange each, after the (empty) graph's
+   * three hops of latency down the tree */
+  double want = (7 * (3 * 500 + 3 + 1000) + 3 * 3) * 1e-6;
   assert_true(fabs(r.makespan_s - want) < 1e-12);
+  assert_true(r.rank0_busy == 0);
+  /* the graph: 700 tasks encoded (0.5 us each) on rank 0, relayed down a
+   * binary tree of 10 ranks under rank 0 (depth 3: positions 7 .. 10),
+   * two copies of 700 x 20 bytes per hop at 1 GB/s, decoded by every rank
+   * (1 us each) */
+  c.enc_us = 0.5;
+  c.parse_us = 1;
+  c.node_bytes = 20;
+  assert_int_equal(mpisim_run(&c, &r), 0);
+  double graph = 700 * 0.5 + 3 * (2 * 700 * 20 / 1e3) + 700 * 1;
+  want += graph * 1e-6;
+  assert_true(fabs(r.makespan_s - want) < 1e-12);
+  assert_true(fabs(r.rank0_busy - 350e-6 / want) < 1e-12);
+  c.parse_us = -1;
+  assert_int_equal(mpisim_run(&c, &r), -3);
 }
 
 static void test_bad_config(void **state) {

@@ -33,13 +33,29 @@
  * (`mpirun --enable-recovery` or OMPI_MCA_orte_enable_recovery=1): then
  * weft reports the death itself. See the README's MPI section.
  *
+ * Modes (WEFT_MPI_MODE, below): `central` (rank 0 decides every task, as
+ * above), `groups` (below) or `replicated`: rank 0 sends the
+ * whole graph once, relayed down a binary tree of the ranks; every rank
+ * computes the same owner map from it (the roots in contiguous blocks over
+ * the worker ranks, in the order the graph reads them; any other task on
+ * the rank owning most of its inputs, the first winning ties; tasks that
+ * run in the program on rank 0), runs its own tasks as their inputs
+ * arrive and pushes each result to the ranks owning its consumers; rank 0
+ * receives only outputs, the inputs of tasks that run in the program, task
+ * errors, beats and, with a listener, task times. The same results, the
+ * same errors and dead-rank reports. A graph with an argument that cannot
+ * travel, an unresolved weft_ref, or only tasks that run in the program
+ * runs in central mode. Replicated mode is chosen, never the default.
+ *
  * Environment (read at weft_mpi_init): WEFT_MPI_TIMEOUT (seconds, > 0),
  * WEFT_MPI_INLINE (results of at most this many encoded bytes are also
  * sent to rank 0, which passes them along inside task messages; default
- * 256, 0 = never), WEFT_WORKERS (threads per worker rank),
+ * 256, 0 = never; central and groups), WEFT_WORKERS (threads per worker rank),
  * WEFT_MPI_MODE and WEFT_MPI_GROUP (rank 0's values count: it tells the
  * other ranks):
  *   WEFT_MPI_MODE=central  rank 0 places every task on a worker rank;
+ *   WEFT_MPI_MODE=replicated  as above: every rank runs its own share of
+ *                          the graph, rank 0 decides nothing per task;
  *   WEFT_MPI_MODE=groups   the worker ranks form groups, and the first
  *                          rank of each (its leader) also schedules the
  *                          group: rank 0 hands each group a batch of tasks

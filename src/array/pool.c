@@ -28,7 +28,11 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pbuf *pool_free[POOL_SLOTS];
 static size_t pool_bytes;
 
-static int slot_of(size_t size) { return (int)((size * 2654435761u) >> 7) % POOL_SLOTS; }
+/* (in size_t to the end: cast to int first, the hash could be negative
+   and the slot out of the array, as for 160000-byte chunks) */
+static int slot_of(size_t size) {
+  return (int)(((size * 2654435761u) >> 7) % POOL_SLOTS);
+}
 
 static void pool_put(void *ud) {
   pbuf *b = ud;

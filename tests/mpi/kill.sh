@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# kill.sh MPIRUN MPI_KILL - a worker rank killed mid-compute: with Open MPI's
+# kill.sh MPIRUN MPI_KILL [MODE] - a worker rank killed mid-compute (MODE:
+# WEFT_MPI_MODE, central by default, or replicated): with Open MPI's
 # recovery on (so that mpirun lets the job go on), rank 0 must print one line
 # naming rank 2, its host and the tasks lost, exit non-zero, and all of it
 # within seconds (WEFT_MPI_TIMEOUT=3); without recovery mpirun ends the job
@@ -13,6 +14,7 @@
 set -u
 mpirun=$1 prog=$2 n=${KILL_N:-3} r=${MPI_KILL_RANK:-2}
 export MPI_KILL_RANK=$r
+export WEFT_MPI_MODE=${3:-${WEFT_MPI_MODE:-central}}
 dir=$(mktemp -d) && trap 'rm -rf "$dir"' EXIT && cd "$dir" || exit 1
 fail() { echo "FAIL: $*"; echo "--- stdout"; cat out; echo "--- stderr"; cat err; exit 1; }
 
@@ -40,7 +42,7 @@ c=$(grep -c "^mpi_kill: rank $r (host [^,]*, pid [0-9]*) died or stopped answeri
 grep -qx "worker lost: $r (1 event)" out || fail "want one WORKER_LOST event for rank $r"
 grep -qx "task failed on: $r" out || fail "want a TASK_FAIL on rank $r"
 [ $secs -le 30 ] || fail "took $secs s"
-echo "recovery on: rank 0 exit $(cat status.0) after $secs s: $(grep mpi_kill: err)"
+echo "$WEFT_MPI_MODE, recovery on: rank 0 exit $(cat status.0) after $secs s: $(grep mpi_kill: err)"
 
 unset OMPI_MCA_orte_enable_recovery
 start=$(date +%s%N)
@@ -50,4 +52,4 @@ secs=$(( ($(date +%s%N) - start) / 1000000000 ))
 [ $rc -ne 124 ] || fail "hung without recovery"
 [ $rc -ne 0 ] || fail "exit status 0 without recovery"
 [ $secs -le 20 ] || fail "took $secs s without recovery"
-echo "recovery off: mpirun ended the job, exit $rc after $secs s"
+echo "$WEFT_MPI_MODE, recovery off: mpirun ended the job, exit $rc after $secs s"

@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "array_npy.h"
+#include "sched/mpi/impl.h" /* weft__mpi_stats: which mode ran */
 #include "testutil.h"
 #include "weft/mpi.h"
 
@@ -424,6 +425,77 @@ static void test_kernels(void **state) {
   weft_graph_free(g);
 }
 
+/* Chunks of 160 kB (over the 64 KiB past which the replicated mode sends a
+ * value alone in its message): the product with its reverse travels rank
+ * to rank and comes back to rank 0 whole; the column means of it, against
+ * a plain loop over threads' product; chunks of the caller's buffer go
+ * from rank 0 to the ranks. */
+static void test_big_chunks(void **state) {
+  (void)state;
+  weft_graph *g = weft_graph_new();
+  weft_array *x = weft_random_uniform(g, 7, 0, 1, WEFT_SHAPE(600, 400),
+                                      WEFT_CHUNKS(200, 100));
+  weft_array *r = weft_array_slice(x, "::-1, ::-1");
+  weft_array *y = weft_array_mul(x, r);
+  weft_array *m = weft_array_mean(y, WEFT_AXES(0));
+  assert_non_null(m);
+  size_t ny, nm;
+  double *py = both(y, "(x * x[::-1, ::-1])", &ny);
+  double *pm = both(m, "(x * x[::-1, ::-1]).mean(axis=0)", &nm);
+  assert_int_equal(ny, 600 * 400 * sizeof(double));
+  assert_int_equal(nm, 400 * sizeof(double));
+  for (int j = 0; j < 400; j++) {
+    double sum = 0;
+    for (int i = 0; i < 600; i++)
+      sum += py[i * 400 + j];
+    assert_true(fabs(pm[j] - sum / 600) < 1e-12);
+  }
+  free(py);
+  free(pm);
+  /* the caller's buffer in chunks narrower than its rows: copied out on
+   * rank 0, and from there to the ranks (160 kB each) */
+  double *d = malloc(600 * 400 * sizeof *d);
+  assert_non_null(d);
+  for (int i = 0; i < 600 * 400; i++)
+    d[i] = (i % 97) * 0.5;
+  weft_array *z =
+      weft_array_from_buffer(g, WEFT_F64, WEFT_SHAPE(600, 400),
+                             WEFT_CHUNKS(200, 100), d);
+  weft_array *two = weft_array_scalar(g, 2);
+  weft_array *z2 = weft_array_mul(z, two);
+  assert_non_null(z2);
+  double *pz = both(z2, "from_buffer * 2", &ny);
+  for (int i = 0; i < 600 * 400; i++)
+    assert_true(pz[i] == 2 * d[i]);
+  free(pz);
+  free(d);
+  weft_array_free(z2);
+  weft_array_free(two);
+  weft_array_free(z);
+  weft_array_free(m);
+  weft_array_free(y);
+  weft_array_free(r);
+  weft_array_free(x);
+  weft_graph_free(g);
+}
+
+/* Under WEFT_MPI_MODE=replicated the array computes above ran in that
+ * mode (their graphs have no task that must run in the program, except
+ * those of the caller's buffers that weft_map-like unpacking may add),
+ * else none did. */
+static void test_mode_used(void **state) {
+  (void)state;
+  weft__mstats st;
+  weft__mpi_stats(&st);
+  const char *mode = getenv("WEFT_MPI_MODE");
+  if (mode && strcmp(mode, "replicated") == 0 && weft_mpi_size() > 1) {
+    print_message("%llu array computes ran replicated\n",
+                  (unsigned long long)st.rep_computes);
+    assert_true(st.rep_computes >= 40);
+  } else
+    assert_int_equal(st.rep_computes, 0);
+}
+
 int main(int argc, char **argv) {
   if (weft_mpi_init(&argc, &argv))
     return 1;
@@ -431,6 +503,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_generated),
       cmocka_unit_test(test_numpy_cases),
       cmocka_unit_test(test_kernels),
+      cmocka_unit_test(test_big_chunks),
+      cmocka_unit_test(test_mode_used),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
  * named; an unregistered function is named; computes reuse the ranks. */
 #include <time.h>
 
+#include "sched/mpi/impl.h" /* weft__mpi_stats: which mode ran */
 #include "testutil.h"
 #include "sched/mpi/impl.h" /* weft__mpi_g: the ranks' threads */
 #include "weft/mpi.h"
@@ -299,6 +300,7 @@ static void test_random_dags(void **state) {
   weft_compute_opts om = opts_of(WEFT_SCHED_MPI),
                     ot = opts_of(WEFT_SCHED_THREADS);
   long tasks = 0;
+  weft__mstats st0, st1;
   for (int it = 0; it < NDAGS; it++) {
     rng_state = 0xd1ce0000ull + (uint64_t)it;
     int n = 1 + (int)rndn(1u << rndn(10)), shape = (int)rndn(6);
@@ -338,12 +340,23 @@ static void test_random_dags(void **state) {
       }
     }
     tasks += n;
+    if (it == 0)
+      weft__mpi_stats(&st0);
     weft_graph_free(g);
     free(node);
     free_dag(&d);
   }
-  print_message("%d graphs, %ld tasks, %d ranks: same results as threads\n",
-                NDAGS, tasks, weft_mpi_size());
+  weft__mpi_stats(&st1);
+  const char *mode = getenv("WEFT_MPI_MODE");
+  bool rep = mode && strcmp(mode, "replicated") == 0 && weft_mpi_size() > 1;
+  print_message("%d graphs, %ld tasks, %d ranks%s: same results as threads\n",
+                NDAGS, tasks, weft_mpi_size(), rep ? ", replicated" : "");
+  /* WEFT_MPI_MODE=replicated: every one of these graphs runs so (none has
+   * a task that must run in the program), two computes per graph */
+  if (rep)
+    assert_int_equal(st1.rep_computes - st0.rep_computes, 2 * (NDAGS - 1));
+  else
+    assert_int_equal(st1.rep_computes, 0);
 }
 
 /* A failing task: the message names it, as under threads. */

@@ -25,9 +25,14 @@
  * them on its ranks; every group is the central model on G ranks, and rank
  * 0 still decides every task (successors, group, encoding: fwd_us per task,
  * by default task_cost_us: bench_mpi measures the same cost per task in both
- * modes) but handles one message per group, not per rank; replicated (arrays: every
- * rank builds the same graph and runs the chunks it owns, no scheduler in
- * the loop; prune_us per own task to find them, one exchange per layer).
+ * modes) but handles one message per group, not per rank; replicated (what
+ * mpi/replica_*.c do, WEFT_MPI_MODE=replicated: rank 0 encodes the whole
+ * graph, enc_us per task, and sends it down a binary tree of the ranks,
+ * node_bytes per task, each rank forwarding it to two more; every rank
+ * walks the whole graph (decoding its own tasks' arguments) and works out
+ * the owner map, parse_us per task; then no scheduler in the loop: each
+ * rank runs the tasks it owns, prune_us each, one exchange of results per
+ * layer).
  * Output: makespan, efficiency (work / (R x T x makespan)), rank 0's busy
  * fraction and the task rate. */
 #include <math.h>
@@ -48,6 +53,7 @@ typedef struct simcfg {
   double lat_us, bw_gbs;   /* network */
   double fwd_us, prune_us; /* groups / replicated modes */
   int group;               /* 0 central, G > 0 groups, -1 replicated */
+  double enc_us, parse_us, node_bytes; /* replicated: the graph's cost */
   uint64_t seed;
 } simcfg;
 
@@ -71,6 +77,9 @@ void mpisim_defaults(simcfg *c) {
   c->bw_gbs = 10;
   c->fwd_us = -1; /* groups: rank 0's cost per task = task_cost_us */
   c->prune_us = 0.05;
+  c->enc_us = 0.25;    /* bench_mpi: rank 0's CPU per task, replicated */
+  c->parse_us = 0.1;   /* a worker rank's decode + owner map per task */
+  c->node_bytes = 30;  /* the GRAPH message's bytes per task */
   c->seed = 1;
 }
 
@@ -378,20 +387,31 @@ out:
 int mpisim_run(const simcfg *c, simres *out) {
   memset(out, 0, sizeof *out);
   if (c->ranks < 1 || c->ranks > 65535 || c->threads < 1 || c->layers < 1 ||
-      c->task_us < 0 || c->group < -1)
+      c->task_us < 0 || c->group < -1 || c->enc_us < 0 || c->parse_us < 0 ||
+      c->node_bytes < 0)
     return -3;
   long width = c->width > 0 ? c->width : 2L * c->ranks * c->threads;
   long n = width * c->layers;
   double work = (double)n * c->task_us;
   int rc = 0;
-  if (c->group == -1) { /* replicated: per layer, own chunks + exchange */
+  if (c->group == -1) { /* replicated: the graph once, then per layer,
+                           own chunks + exchange */
     long own = (width + c->ranks - 1) / c->ranks;
     double per_layer = ceil((double)own / c->threads) * c->task_us +
                        (double)own * c->prune_us / c->threads + c->lat_us +
                        c->bytes / (c->bw_gbs * 1e3);
-    out->makespan_s = c->layers * per_layer * 1e-6;
+    /* rank 0 encodes, the tree relays (depth: positions 1 .. ranks under
+       rank 0, two copies sent per hop), every rank decodes it all */
+    int depth = 0;
+    while ((1L << (depth + 1)) - 1 < (long)c->ranks + 1)
+      depth++;
+    double enc = (double)n * c->enc_us,
+           relay = depth * (c->lat_us + 2 * (double)n * c->node_bytes /
+                                            (c->bw_gbs * 1e3)),
+           parse = (double)n * c->parse_us;
+    out->makespan_s = (enc + relay + parse + c->layers * per_layer) * 1e-6;
     out->tasks = n;
-    out->rank0_busy = 0;
+    out->rank0_busy = out->makespan_s > 0 ? enc * 1e-6 / out->makespan_s : 0;
   } else if (c->group > 0 && c->group < c->ranks) {
     int ngroups = (c->ranks + c->group - 1) / c->group;
     int g = c->ranks / ngroups; /* equal groups, none larger than asked */
@@ -429,6 +449,7 @@ static void usage(FILE *f) {
           "--replicated]\n"
           "  [--fwd-us F]   groups: rank 0's cost per task (default: "
           "--task-cost-us)\n"
+          "  [--enc-us E] [--parse-us P] [--node-bytes N]   (replicated)\n"
           "  [--table]   the table of docs/scaling.md (100, 1000, 10000 "
           "ranks)\n");
 }
@@ -477,6 +498,9 @@ int main(int argc, char **argv) {
     NUM("--lat-us", lat_us, strtod(v, &end))
     NUM("--bw-gbs", bw_gbs, strtod(v, &end))
     NUM("--group", group, (int)strtol(v, &end, 10))
+    NUM("--enc-us", enc_us, strtod(v, &end))
+    NUM("--parse-us", parse_us, strtod(v, &end))
+    NUM("--node-bytes", node_bytes, strtod(v, &end))
 #undef NUM
     if (strcmp(a, "--replicated") == 0) {
       c.group = -1;

@@ -11,6 +11,9 @@
  *   mpi/group.c   groups mode: a group leader's sub-scheduler
  *   mpi/place.c   placement and capacity, shared by rank 0 and leaders
  *   mpi/msg.c     the records below, and non-blocking sends
+ *   mpi/replica_root.c    rank 0's side of the replicated mode
+ *   mpi/replica_worker.c  a worker rank's side of it
+ *   mpi/replica_graph.c   its reading of the GRAPH message, the owner map
  *
  * Only one thread per rank calls MPI (MPI_THREAD_SERIALIZED): a worker's
  * main thread, and on rank 0 the thread running a compute (one at a time).
@@ -82,6 +85,43 @@
  * order of messages between two ranks on one communicator and tag). Rank
  * 0 keeps a DONE whose value is coming, and reads it when the value has
  * come; the task stays in flight until then.
+ *
+ * The replicated mode (WEFT_MPI_MODE=replicated, mpi/replica_root.c): the
+ * whole compute leaves rank 0 once, as one SCHED message holding only
+ *     GRAPH u8 6 | u32 epoch | u8 flags (1: send TIME records) |
+ *           varint m | m x varint rank (the ranks taking part, rank 0
+ *           first: the relay tree) | varint n | n x node
+ *           node: u32 task | varint f (its function: the f-th named
+ *           in this message, or when f is their count, the next, whose
+ *           name follows: varint n + bytes) | key: varint n +
+ *           bytes | u8 flags (1: output, 2: runs on rank 0, in the
+ *           program) | varint nargs | nargs x arg
+ *           arg: u8 0 + varint n + wire value (n bytes), u8 1 + varint
+ *           node (an earlier node of this message: its position), u8 2
+ *           (a value only rank 0 has, of a node that runs there), u8 4 +
+ *           varint n + wire value (a heap literal, the next of the
+ *           message's shared ones: one object that many tasks take, as
+ *           the array layer's plans) or u8 3 + varint k (the k-th shared
+ *           literal, sent before); the lengths let a rank skip the values
+ *           of nodes that are not its own
+ * relayed down a binary tree over those ranks (position p forwards the
+ * same bytes to positions 2p+1 and 2p+2). Every rank computes the same
+ * owner map from it (weft__rep_owners) and runs its own nodes; records
+ * name nodes by their position in the GRAPH message:
+ *   PUSH (5) rank to rank (rank 0 too: results of its nodes), a batch of
+ *     VAL   u8 5 | u32 epoch | varint node | wire value (a result its
+ *           owner sends to every rank owning a consumer, unasked)
+ *   BIG  (6) rank to rank: u32 epoch | varint node | wire
+ *           value (one value over WEFT_MPI_APART bytes encoded: alone in
+ *           its message, never inside a batch of records)
+ *   DONE (2) worker -> rank 0, a batch of BEAT (as above) and
+ *     VAL   u8 5 | ... as above (an output, or an input of a node that
+ *           runs on rank 0)
+ *     ERR   u8 6 | u32 epoch | varint node | i32 status | message: varint
+ *           n + bytes (the node's task failed)
+ *     TIME  u8 7 | u32 epoch | varint node | u32 run time (us) | u64
+ *           result bytes (encoded), only when GRAPH asked for them
+ *   SCHED END / QUIT from rank 0 end the compute on every rank.
  */
 #ifndef WEFT_SCHED_MPI_IMPL_H
 #define WEFT_SCHED_MPI_IMPL_H
@@ -101,10 +141,15 @@ enum {
   WEFT__MR_FREE,
   WEFT__MR_END,
   WEFT__MR_QUIT,
-  WEFT__MR_GTASK
+  WEFT__MR_GTASK,
+  WEFT__MR_GRAPH
 };
 enum { WEFT__MR_DONE = 1, WEFT__MR_BEAT, WEFT__MR_GDONE, WEFT__MR_LOST };
-enum { WEFT__MM_CENTRAL = 0, WEFT__MM_GROUPS = 1 }; /* WEFT_MPI_MODE */
+enum { WEFT__MT_PUSH = 5, WEFT__MT_BIG };
+enum { WEFT__MR_VAL = 5, WEFT__MR_ERR, WEFT__MR_TIME }; /* replicated mode */
+/* WEFT_MPI_MODE: how a compute runs over the ranks (chosen by rank 0 at
+ * init). */
+enum { WEFT__MM_CENTRAL = 0, WEFT__MM_GROUPS = 1, WEFT__MM_REPLICATED = 2 };
 #define WEFT__MF_BACK 1 /* TASK flag: send the result back */
 #define WEFT__MPI_BEAT_NS 200000000ull
 #define WEFT__MPI_SPIN_NS 300000ull /* yield, not sleep, this long idle */
@@ -133,7 +178,7 @@ typedef struct weft__mpi {
   int threads;      /* this worker rank's compute threads */
   bool no_finalize; /* a rank died: MPI_Finalize could wait for it */
   bool stats;       /* WEFT_MPI_STATS=1: count rank 0's CPU time */
-  int mode;         /* WEFT__MM_*, chosen by rank 0 at init */
+  int mode;         /* WEFT_MPI_MODE: WEFT__MM_*, chosen by rank 0 at init */
   /* groups mode: per rank, its group (-1: rank 0); group g's ranks are
    * members[first[g]] .. members[first[g + 1] - 1], the first its leader */
   int *group_of;
@@ -288,9 +333,35 @@ int weft__mpi_sched(struct weft__run *r, const struct weft__config *cfg,
  * something - not the waiting between them. */
 typedef struct weft__mstats {
   uint64_t tasks, msgs_out, msgs_in, cpu_ns;
+  uint64_t rep_computes; /* of them, computes run in replicated mode */
 } weft__mstats;
 void weft__mpi_stats(weft__mstats *out);
 
+/* ---- the replicated mode (mpi/replica_root.c, mpi/replica_worker.c) ---- */
+
+/* Rank 0: runs r in replicated mode, under sched.c's lock, with the
+ * compute's epoch, the dead ranks, rank 0's sends and counters. Returns
+ * 1 when the graph cannot run so (a task that must run in the program, a
+ * value that cannot travel, no live worker rank): then nothing was sent
+ * and the central scheduler runs it; else 0 or the compute's error. */
+int weft__rep_root(struct weft__run *r, uint32_t epoch, bool *dead,
+                   weft__msends *sends, weft__mstats *stats);
+/* A worker rank: serves the GRAPH message in msg (taken over) until its
+ * compute ends, sending with `sends`. 0, 1 on QUIT, or an error. */
+int weft__rep_serve(weft_buf *msg, weft__msends *sends);
+/* A PUSH or BIG message that came before its GRAPH: kept for it (msg is
+ * taken over). 0 or WEFT_ENOMEM. */
+int weft__rep_early(int src, int tag, weft_buf *msg);
+/* An END that came while no replicated compute was open here. */
+void weft__rep_end(uint32_t epoch);
+/* The owner map: node i (of n, in GRAPH order) with inputs in[inoff[i] ..
+ * inoff[i + 1]) (node positions, one per argument) goes to owner[i], one
+ * of the m - 1 worker ranks ranks[1 .. m - 1], or rank 0 when local[i]
+ * (it runs in the program). Every rank computes the same map from the
+ * same graph (the rule: mpi/replica_worker.c). 0 or WEFT_ENOMEM. */
+int weft__rep_owners(uint32_t n, const uint32_t *inoff, const uint32_t *in,
+                     const uint8_t *local, const int *ranks, int m,
+                     int *owner);
 /* At finalize: QUIT to every live worker rank, finish the sends. */
 void weft__mpi_sched_shutdown(void);
 

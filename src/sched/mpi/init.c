@@ -115,9 +115,12 @@ static void choose_mode(int out[2], int workers) {
     out[0] = WEFT__MM_CENTRAL;
   else if (mode && strcmp(mode, "groups") == 0)
     out[0] = WEFT__MM_GROUPS;
+  else if (mode && strcmp(mode, "replicated") == 0)
+    out[0] = WEFT__MM_REPLICATED;
   else if (mode && *mode)
     fprintf(stderr,
-            "weft: WEFT_MPI_MODE='%s' is not central or groups; using %s\n",
+            "weft: WEFT_MPI_MODE='%s' is not central, groups or replicated; "
+            "using %s\n",
             mode, out[0] == WEFT__MM_GROUPS ? "groups" : "central");
   const char *gs = getenv("WEFT_MPI_GROUP");
   if (gs && *gs) {

@@ -832,6 +832,13 @@ int weft__mpi_sched(weft__run *r, const weft__config *cfg,
     snprintf(r->msg, sizeof r->msg, "out of memory");
     return WEFT_ENOMEM;
   }
+  if (m->mode == WEFT__MM_REPLICATED) { /* mpi/replica_root.c */
+    int rrc = weft__rep_root(r, ++g_epoch, g_dead, &g_sends, &g_stats);
+    if (rrc != 1) {
+      pthread_mutex_unlock(&g_mu);
+      return rrc;
+    }
+  }
   msched s;
   memset(&s, 0, sizeof s);
   s.r = r;

@@ -475,6 +475,7 @@ static int on_sched(worker *w, const uint8_t *p, size_t n) {
       end_epoch(w, epoch);
       if (w->group)
         weft__mgroup_end(w->group, epoch);
+      weft__rep_end(epoch);
       break;
     case WEFT__MR_QUIT: {
       uint8_t skip = 0;
@@ -725,8 +726,13 @@ static int loop(worker *w) {
     int src, tag, rc;
     while ((rc = weft__mrecv(&w->in, &src, &tag)) == 1) {
       progressed = true;
-      if (tag == WEFT__MT_SCHED)
+      if (tag == WEFT__MT_SCHED && w->in.len &&
+          w->in.data[0] == WEFT__MR_GRAPH) /* mpi/replica_worker.c */
+        rc = weft__rep_serve(&w->in, &w->sends);
+      else if (tag == WEFT__MT_SCHED)
         rc = on_sched(w, w->in.data, w->in.len);
+      else if (tag == WEFT__MT_PUSH || tag == WEFT__MT_BIG)
+        rc = weft__rep_early(src, tag, &w->in);
       else if (tag == WEFT__MT_FETCH)
         rc = on_fetch(w, src, w->in.data, w->in.len);
       else if (tag == WEFT__MT_DATA)
