@@ -11,6 +11,7 @@
  *   mpi/group.c   groups mode: a group leader's sub-scheduler
  *   mpi/place.c   placement and capacity, shared by rank 0 and leaders
  *   mpi/msg.c     the records below, and non-blocking sends
+ *   mpi/rank.c    what a worker rank does alike in every mode
  *   mpi/replica_root.c    rank 0's side of the replicated mode
  *   mpi/replica_worker.c  a worker rank's side of it
  *   mpi/replica_graph.c   its reading of the GRAPH message, the owner map
@@ -252,6 +253,22 @@ void weft__mpay_cancel(weft__mpays *p, int src);
 int weft__mrecv(weft_buf *b, int *src, int *tag);
 
 uint64_t weft__mnow(void); /* CLOCK_MONOTONIC ns */
+
+/* ---- a worker rank, any mode (mpi/rank.c) ---- */
+
+/* Runs fn(args) as task `task` (key: its name, or NULL) on this compute
+ * thread, then releases the arguments. 0, or the task's failure code with
+ * its message in msg (out then none); *us its run time, *end_ns (when not
+ * NULL) when it ended. */
+int weft__mrun_task(const weft_fn_info *fn, uint32_t task, const char *key,
+                    weft_value *args, size_t nargs, weft_value *out,
+                    uint32_t *us, uint64_t *end_ns, char *msg, size_t msgsize);
+/* Whether rank 0's process is gone (seen only from its own host); says so
+ * on stderr when it is. */
+bool weft__mrank0_gone(void);
+/* CLOCK_MONOTONIC now + ns, for a condition variable's timed wait (the
+ * compute threads' condition variables use that clock). */
+struct timespec weft__mdeadline(uint64_t ns);
 
 /* Group g's leader. */
 static inline int weft__mpi_leader(int g) {

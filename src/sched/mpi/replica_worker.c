@@ -95,29 +95,8 @@ static void *rep_thread(void *arg) {
       s->qt = NULL;
     pthread_mutex_unlock(&s->mu);
     weft__rnode *d = &s->nd[t->i];
-    weft_task_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.fn = d->fn;
-    ctx.task = d->id;
-    ctx.worker = s->me;
-    ctx.key = d->key;
-    weft__task_set_current(&ctx);
-    uint64_t t0 = weft__mnow();
-    int rc = d->fn->fn(&ctx, t->args, t->nargs, &t->out);
-    t->us = (uint32_t)((weft__mnow() - t0) / 1000);
-    weft__task_set_current(NULL);
-    if (rc || ctx.failed) {
-      weft_value_release(&t->out);
-      t->status = rc < 0 ? rc : WEFT_ETASK;
-      char own[200];
-      snprintf(t->msg, sizeof t->msg, "%s",
-               ctx.message ? ctx.message
-                           : weft__task_code_text(rc ? rc : WEFT_ETASK, own,
-                                                  sizeof own));
-    }
-    free(ctx.message);
-    for (uint32_t k = 0; k < t->nargs; k++)
-      weft_value_release(&t->args[k]);
+    t->status = weft__mrun_task(d->fn, d->id, d->key, t->args, t->nargs,
+                                &t->out, &t->us, NULL, t->msg, sizeof t->msg);
     pthread_mutex_lock(&s->mu);
     t->next = s->done;
     s->done = t;
@@ -359,13 +338,6 @@ static int flush(weft__rep *s) {
   return 0;
 }
 
-static bool rank0_gone(void) {
-  const weft__mrank *r0 = &weft__mpi_g.ranks[0],
-                    *me = &weft__mpi_g.ranks[weft__mpi_g.rank];
-  return strcmp(r0->host, me->host) == 0 && r0->pid > 0 &&
-         kill(r0->pid, 0) != 0 && errno == ESRCH;
-}
-
 /* A SCHED message during the compute: 1 when it ends it (END, QUIT, the
  * next GRAPH kept in *next), 2 on QUIT. */
 static int on_sched(weft__rep *s, weft_buf *b, weft_buf *next) {
@@ -480,13 +452,8 @@ static int serve(weft__rep *s, weft_buf *next) {
       break;
     if (now - last_check >= WEFT__MPI_BEAT_NS) {
       last_check = now;
-      if (rank0_gone()) {
-        fprintf(stderr,
-                "weft: worker rank %d: rank 0 (pid %d) is gone; "
-                "exiting\n",
-                weft__mpi_g.rank, weft__mpi_g.ranks[0].pid);
+      if (weft__mrank0_gone())
         _exit(3);
-      }
     }
     if (progressed) {
       last_progress = weft__mnow();
@@ -497,12 +464,7 @@ static int serve(weft__rep *s, weft_buf *next) {
       sched_yield();
       continue;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t at =
-        (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + idle_ns;
-    ts.tv_sec = (time_t)(at / 1000000000ull);
-    ts.tv_nsec = (long)(at % 1000000000ull);
+    struct timespec ts = weft__mdeadline(idle_ns);
     pthread_mutex_lock(&s->mu);
     if (!s->done)
       pthread_cond_timedwait(&s->cv_comm, &s->mu, &ts);

@@ -185,31 +185,10 @@ static void *compute_main(void *arg) {
     if (!w->rq_head)
       w->rq_tail = NULL;
     pthread_mutex_unlock(&w->mu);
-    weft_task_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.fn = t->fn;
-    ctx.task = t->task;
-    ctx.worker = weft__mpi_g.rank;
-    ctx.key = t->key;
-    weft__task_set_current(&ctx);
-    uint64_t t0 = weft__mnow();
-    int rc = t->fn->fn(&ctx, t->args, t->nargs, &t->out);
-    t->end_ns = weft__mnow();
-    t->us = (uint32_t)((t->end_ns - t0) / 1000);
+    t->status = weft__mrun_task(t->fn, t->task, t->key, t->args, t->nargs,
+                                &t->out, &t->us, &t->end_ns, t->msg,
+                                sizeof t->msg);
     t->thread = me;
-    weft__task_set_current(NULL);
-    if (rc || ctx.failed) {
-      weft_value_release(&t->out);
-      t->status = rc < 0 ? rc : WEFT_ETASK;
-      char own[200];
-      snprintf(t->msg, sizeof t->msg, "%s",
-               ctx.message ? ctx.message
-                           : weft__task_code_text(rc ? rc : WEFT_ETASK, own,
-                                                  sizeof own));
-    }
-    free(ctx.message);
-    for (size_t i = 0; i < t->nargs; i++) /* inputs are not needed now */
-      weft_value_release(&t->args[i]);
     pthread_mutex_lock(&w->mu);
     t->next = w->done;
     w->done = t;
@@ -712,13 +691,6 @@ static int drain_done(worker *w, bool *progressed) {
  * when both run on the same host (Open MPI ends the whole job itself when
  * a rank dies, unless recovery is on; then this keeps a worker on rank 0's
  * host from waiting forever). */
-static bool rank0_gone(void) {
-  const weft__mrank *r0 = &weft__mpi_g.ranks[0],
-                    *me = &weft__mpi_g.ranks[weft__mpi_g.rank];
-  return strcmp(r0->host, me->host) == 0 && r0->pid > 0 &&
-         kill(r0->pid, 0) != 0 && errno == ESRCH;
-}
-
 static int loop(worker *w) {
   uint64_t idle_ns = 50000, last_progress = 0, last_check = 0;
   for (;;) {
@@ -765,13 +737,8 @@ static int loop(worker *w) {
       rc = weft__pput_u8(&w->out, WEFT__MR_BEAT);
     if (now - last_check >= WEFT__MPI_BEAT_NS) { /* is rank 0 still there? */
       last_check = now;
-      if (rank0_gone()) {
-        fprintf(stderr,
-                "weft: worker rank %d: rank 0 (pid %d) is gone; "
-                "exiting\n",
-                weft__mpi_g.rank, weft__mpi_g.ranks[0].pid);
+      if (weft__mrank0_gone())
         return 3;
-      }
     }
     if (!rc && w->group)
       rc = weft__mgroup_round(w->group, &w->sends, &w->out);
@@ -795,12 +762,7 @@ static int loop(worker *w) {
       continue;
     }
     /* Then sleep until a task finishes or it is time to look at MPI. */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t at =
-        (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + idle_ns;
-    ts.tv_sec = (time_t)(at / 1000000000ull);
-    ts.tv_nsec = (long)(at % 1000000000ull);
+    struct timespec ts = weft__mdeadline(idle_ns);
     pthread_mutex_lock(&w->mu);
     if (!w->done)
       pthread_cond_timedwait(&w->cv_comm, &w->mu, &ts);
