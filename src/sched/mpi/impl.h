@@ -12,6 +12,7 @@
  *   mpi/place.c   placement and capacity, shared by rank 0 and leaders
  *   mpi/msg.c     the records below, and non-blocking sends
  *   mpi/rank.c    what a worker rank does alike in every mode
+ *   mpi/lost.c    the one line that reports a dead worker rank
  *   mpi/replica_root.c    rank 0's side of the replicated mode
  *   mpi/replica_worker.c  a worker rank's side of it
  *   mpi/replica_graph.c   its reading of the GRAPH message, the owner map
@@ -333,6 +334,25 @@ int weft__mgroup_up(weft__mgroup *g, int src, const uint8_t *p, size_t n,
 /* Sends the members' batches; reports members silent for the timeout
  * (LOST into out). */
 int weft__mgroup_round(weft__mgroup *g, weft__msends *sends, weft_buf *out);
+
+/* ---- a dead worker rank's one line (mpi/lost.c) ---- */
+
+/* The tasks lost with it: how many, the first four by key, and the first
+ * it was running (UINT32_MAX: none). Start with WEFT__MLOST_INIT. */
+typedef struct weft__mlost {
+  char list[400];
+  size_t len;
+  int n;
+  uint32_t first;
+} weft__mlost;
+#define WEFT__MLOST_INIT {"", 0, 0, UINT32_MAX}
+struct weft__run;
+void weft__mlost_add(weft__mlost *l, const weft_graph *g, uint32_t node,
+                     bool running);
+/* Rank k, silent for `silent` seconds, is dead: the line (plus `more`,
+ * or NULL) to the listeners and as the compute's WEFT_EKILLED failure. */
+void weft__mlost_report(struct weft__run *r, int k, double silent,
+                        const weft__mlost *l, const char *more);
 
 /* ---- the two sides ---- */
 

@@ -381,41 +381,11 @@ static void on_dead(rroot *s, int k, double silent) {
   weft__run *r = s->r;
   s->dead[k] = true;
   weft__msend_drop(s->sends, k);
-  char list[400] = "";
-  size_t len = 0;
-  int lost = 0;
-  uint32_t first = UINT32_MAX;
-  for (uint32_t j = 0; j < s->n; j++) {
-    if (s->owner[j] != k || s->fin[j])
-      continue;
-    if (first == UINT32_MAX)
-      first = s->gid[j];
-    if (lost++ < 4) {
-      char key[128];
-      weft__graph_key_of(r->g, s->gid[j], key, sizeof key);
-      int w = snprintf(list + len, sizeof list - len, "%s'%s'", len ? ", " : "",
-                       key);
-      if (w > 0 && (size_t)w < sizeof list - len)
-        len += (size_t)w;
-    }
-  }
-  const weft__mrank *rk = &weft__mpi_g.ranks[k];
-  char line[700];
-  snprintf(line, sizeof line,
-           "rank %d (host %s, pid %d) died or stopped answering (silent for "
-           "%.1f s); %d task%s lost%s%s%s",
-           k, rk->host, rk->pid, silent, lost, lost == 1 ? "" : "s",
-           lost ? ": " : "", list, lost > 4 ? ", ..." : "");
-  if (r->listener) {
-    weft_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = WEFT_EV_WORKER_LOST;
-    ev.worker = k;
-    ev.pid = rk->pid;
-    ev.message = line;
-    weft__run_publish(r, &ev);
-  }
-  weft__run_failf(r, first, k, WEFT_EKILLED, "%s", line);
+  weft__mlost lost = WEFT__MLOST_INIT;
+  for (uint32_t j = 0; j < s->n; j++)
+    if (s->owner[j] == k && !s->fin[j])
+      weft__mlost_add(&lost, r->g, s->gid[j], true);
+  weft__mlost_report(r, k, silent, &lost, NULL);
 }
 
 /* ---- rank 0's own nodes ---- */

@@ -549,10 +549,7 @@ static void on_dead(msched *s, int k, double silent, const uint8_t *tasks,
     set_cap(s, u);
   }
   weft__msend_drop(&g_sends, k);
-  char list[400] = "";
-  size_t len = 0;
-  int lost = 0;
-  uint32_t first = UINT32_MAX; /* a task it was running: its TASK_FAIL */
+  weft__mlost lost = WEFT__MLOST_INIT;
   for (uint32_t i = 0; i < r->g->nnodes; i++) {
     if (!weft__run_needs(r, i))
       continue;
@@ -560,18 +557,8 @@ static void on_dead(msched *s, int k, double silent, const uint8_t *tasks,
     int at = s->loc[i];
     bool held = at > 0 && (whole ? unit_of(s, at) == u : at == k) &&
                 !s->hasval[i] && s->rcons[i] > 0;
-    if (!ran && !held)
-      continue;
-    if (first == UINT32_MAX && ran)
-      first = i;
-    if (lost++ < 4) {
-      char key[128];
-      weft__graph_key_of(r->g, i, key, sizeof key);
-      int w = snprintf(list + len, sizeof list - len, "%s'%s'", len ? ", " : "",
-                       key);
-      if (w > 0 && (size_t)w < sizeof list - len)
-        len += (size_t)w;
-    }
+    if (ran || held)
+      weft__mlost_add(&lost, r->g, i, ran);
   }
   char group[200] = "";
   if (s->groups && whole && m->first[u + 1] - m->first[u] > 1) {
@@ -587,24 +574,7 @@ static void on_dead(msched *s, int k, double silent, const uint8_t *tasks,
   } else if (s->groups && !whole)
     snprintf(group, sizeof group, "; its group's leader, rank %d, saw it",
              weft__mpi_leader(u));
-  const weft__mrank *rk = &m->ranks[k];
-  char line[900];
-  snprintf(line, sizeof line,
-           "rank %d (host %s, pid %d) died or stopped answering (silent for "
-           "%.1f s); %d task%s lost%s%s%s%s",
-           k, rk->host, rk->pid, silent, lost, lost == 1 ? "" : "s",
-           lost ? ": " : "", list, lost > 4 ? ", ..." : "", group);
-  if (r->listener) { /* as procs does for a worker process: the dashboard's
-                        log and the trace show it */
-    weft_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = WEFT_EV_WORKER_LOST;
-    ev.worker = k;
-    ev.pid = rk->pid;
-    ev.message = line;
-    weft__run_publish(r, &ev);
-  }
-  weft__run_failf(s->r, first, k, WEFT_EKILLED, "%s", line);
+  weft__mlost_report(r, k, silent, &lost, group);
 }
 
 static void flush(msched *s) {
