@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "sched/mpi/impl.h" /* weft__mpi_stats: which mode ran */
 #include "weft.h"
 #include "weft/diag.h"
 #include "weft/mpi.h"
@@ -63,7 +64,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "mpi_trace: %s\n", err);
     return 1;
   }
-  printf("tasks %d\nsum %lld\n", tasks, (long long)out.as.i);
+  weft__mstats st;
+  weft__mpi_stats(&st);
+  printf("tasks %d\nsum %lld\nreplicated %llu\n", tasks, (long long)out.as.i,
+         (unsigned long long)st.rep_computes);
   weft_trace_free(t);
   weft_graph_free(g);
   return 0;

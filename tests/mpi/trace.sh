@@ -4,6 +4,8 @@
 # have one slice per task (36, each node once), each on a track named
 # "rank R / thread T" (R a worker rank, T < 2), and no two slices of a
 # track overlapping; the sum is checked against arithmetic done here.
+# WEFT_MPI_MODE (central, groups, replicated) is the caller's; a
+# replicated run must have run replicated.
 set -u
 mpirun=$1 prog=$2 n=${3:-3}
 dir=$(mktemp -d) && trap 'rm -rf "$dir"' EXIT && cd "$dir" || exit 1
@@ -13,6 +15,9 @@ WEFT_WORKERS=2 timeout 60 "$mpirun" --timeout 50 -n "$n" "$prog" trace.json \
 # leaves 0..23 give i + 1 (300), six parts and six sums add one each
 grep -qx "sum 312" out || fail "sum"
 grep -qx "tasks 36" out || fail "task count"
+if [ "${WEFT_MPI_MODE:-}" = replicated ]; then
+  grep -qx "replicated 1" out || fail "the compute did not run replicated"
+fi
 /usr/bin/python3 - "$n" <<'PY' || fail "trace"
 import json, re, sys
 ranks = int(sys.argv[1])
@@ -36,6 +41,9 @@ for tid, v in tracks.items():
         assert b[0] >= a[1] - 0.002, ("overlap on", names[tid], a, b)
 threads = {names[t] for t in tracks}
 assert len(threads) >= 2, threads  # more than one thread took tasks
+# the threads inside a rank are told apart: some rank used both of its own
+assert any(sum(n.startswith("rank %d /" % r) for n in threads) == 2
+           for r in range(1, ranks)), threads
 print("trace:", len(slices), "slices on", sorted(threads))
 PY
 echo "ok: $(grep -c . out) lines"

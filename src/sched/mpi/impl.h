@@ -121,8 +121,9 @@
  *           runs on rank 0)
  *     ERR   u8 6 | u32 epoch | varint node | i32 status | message: varint
  *           n + bytes (the node's task failed)
- *     TIME  u8 7 | u32 epoch | varint node | u32 run time (us) | u64
- *           result bytes (encoded), only when GRAPH asked for them
+ *     TIME  u8 7 | u32 epoch | varint node | u32 run time (us) | varint
+ *           thread | u32 age (us, as in DONE) | u64 result bytes
+ *           (encoded), only when GRAPH asked for them
  *   SCHED END / QUIT from rank 0 end the compute on every rank.
  */
 #ifndef WEFT_SCHED_MPI_IMPL_H
@@ -399,6 +400,14 @@ void weft__rep_end(uint32_t epoch);
 int weft__rep_owners(uint32_t n, const uint32_t *inoff, const uint32_t *in,
                      const uint8_t *local, const int *ranks, int m,
                      int *owner);
+/* A task's slice on rank 0's clock from what its rank says: it ended
+ * age_us before the record was written (so the end is late by the
+ * record's travel) and ran run_us; never before not_before (when it was
+ * sent), and pushed later, whole, when it would overlap the previous
+ * slice of its rank's thread (*last, updated): travel times vary. */
+void weft__mpi_slice(uint64_t now, uint32_t age_us, uint32_t run_us,
+                     uint64_t not_before, uint64_t *last, uint64_t *start,
+                     uint64_t *end);
 /* At finalize: QUIT to every live worker rank, finish the sends. */
 void weft__mpi_sched_shutdown(void);
 

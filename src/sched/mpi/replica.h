@@ -15,6 +15,8 @@ typedef struct weft__rtask {
   weft_value out;
   int status;
   uint32_t us;
+  int thread;      /* the compute thread that ran it */
+  uint64_t end_ns; /* when it ended (weft__mnow) */
   char msg[512];
   struct weft__rtask *next;
 } weft__rtask;
@@ -63,6 +65,7 @@ typedef struct weft__rep {
   weft__rtask *qh, *qt, *done;
   bool quit;
   int nth, inflight;
+  int next_thread; /* the next compute thread's index */
   pthread_t *th;
   bool stopping;      /* a task failed here: run no more */
   const uint8_t *end; /* of the GRAPH message */

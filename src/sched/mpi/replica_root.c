@@ -55,6 +55,9 @@ typedef struct rroot {
   int *ranks, m, *owner;
   uint8_t *fin; /* position: its output or time came */
   uint64_t *last;
+  int stride;     /* the most threads of a rank */
+  uint64_t *tend; /* per rank x stride + thread: its last slice's end */
+  uint64_t t0;    /* when the compute began (no slice before it) */
   weft_buf g, in_msg;
   weft_task_ctx ctx;
   /* rank 0's own nodes (by position) */
@@ -117,6 +120,7 @@ static void root_free(rroot *s) {
   free(s->owner);
   free(s->fin);
   free(s->last);
+  free(s->tend);
   free(s->local);
   free(s->coff);
   free(s->cons);
@@ -347,24 +351,29 @@ static int on_done(rroot *s, int k, const weft_buf *b) {
       s->ctx.message = m[0] ? strdup(m) : NULL;
       weft__run_fail(r, &s->ctx, s->gid[j], (int32_t)st);
     } else if (op == WEFT__MR_TIME) {
-      uint64_t j, bytes;
-      uint32_t us;
+      uint64_t j, bytes, thread;
+      uint32_t us, age;
       if (weft__prd_varint(&rd, &j) || j >= s->n || weft__prd_u32(&rd, &us) ||
+          weft__prd_varint(&rd, &thread) || weft__prd_u32(&rd, &age) ||
           weft__prd_u64(&rd, &bytes))
         return WEFT_EWIRE;
       s->fin[j] = 1;
-      if (r->listener && !r->stop) {
+      if (r->listener && !r->stop) { /* its slice, as mpi/sched.c does */
+        int th = thread < (uint64_t)s->stride ? (int)thread : 0;
+        uint64_t start, end;
+        weft__mpi_slice(weft_now_ns(), age, us, s->t0,
+                        &s->tend[k * s->stride + th], &start, &end);
         weft_event ev;
         memset(&ev, 0, sizeof ev);
         ev.kind = WEFT_EV_TASK_START;
         ev.worker = k;
+        ev.thread = th;
         ev.task = s->gid[j];
         ev.fn = r->nodes[ev.task].fn;
-        uint64_t now = weft_now_ns();
-        ev.time_ns = ev.start_ns = now - (uint64_t)us * 1000;
+        ev.time_ns = ev.start_ns = start;
         weft__run_publish(r, &ev);
         ev.kind = WEFT_EV_TASK_END;
-        ev.time_ns = now;
+        ev.time_ns = end;
         ev.bytes = bytes;
         weft__run_publish(r, &ev);
       }
@@ -605,7 +614,13 @@ int weft__rep_root(weft__run *r, uint32_t epoch, bool *dead,
   s.ctx.graph = r->g;
   s.ranks = malloc((size_t)size * sizeof *s.ranks);
   s.last = calloc((size_t)size, sizeof *s.last);
-  if (!s.ranks || !s.last) {
+  s.stride = 1;
+  for (int k = 1; k < size; k++)
+    if (weft__mpi_g.ranks[k].threads > s.stride)
+      s.stride = weft__mpi_g.ranks[k].threads;
+  s.tend = calloc((size_t)size * (size_t)s.stride, sizeof *s.tend);
+  s.t0 = weft_now_ns();
+  if (!s.ranks || !s.last || !s.tend) {
     root_free(&s);
     snprintf(r->msg, sizeof r->msg, "out of memory");
     return WEFT_ENOMEM;

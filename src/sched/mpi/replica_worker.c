@@ -84,6 +84,7 @@ void weft__rep_end(uint32_t epoch) {
 static void *rep_thread(void *arg) {
   weft__rep *s = arg;
   pthread_mutex_lock(&s->mu);
+  int me = s->next_thread++; /* this thread's index, for the trace */
   for (;;) {
     while (!s->qh && !s->quit)
       pthread_cond_wait(&s->cv_work, &s->mu);
@@ -96,7 +97,9 @@ static void *rep_thread(void *arg) {
     pthread_mutex_unlock(&s->mu);
     weft__rnode *d = &s->nd[t->i];
     t->status = weft__mrun_task(d->fn, d->id, d->key, t->args, t->nargs,
-                                &t->out, &t->us, NULL, t->msg, sizeof t->msg);
+                                &t->out, &t->us, &t->end_ns, t->msg,
+                                sizeof t->msg);
+    t->thread = me;
     pthread_mutex_lock(&s->mu);
     t->next = s->done;
     s->done = t;
@@ -216,6 +219,10 @@ static int finished(weft__rep *s, weft__rtask *t) {
       rc = weft__pput_varint(b, i);
     if (!rc)
       rc = weft__pput_u32(b, t->us);
+    if (!rc)
+      rc = weft__pput_varint(b, (uint64_t)t->thread);
+    if (!rc) /* how long ago it ended: rank 0 places it by its own clock */
+      rc = weft__pput_u32(b, (uint32_t)((weft__mnow() - t->end_ns) / 1000));
     if (!rc)
       rc = weft__pput_u64(b, nbytes ? nbytes : 1);
     if (rc)

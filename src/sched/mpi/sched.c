@@ -358,6 +358,27 @@ static void dispatch(msched *s) {
 
 /* ---- what comes back ---- */
 
+void weft__mpi_slice(uint64_t now, uint32_t age_us, uint32_t run_us,
+                     uint64_t not_before, uint64_t *last, uint64_t *start,
+                     uint64_t *end) {
+  uint64_t e = now - (uint64_t)age_us * 1000 > not_before
+                   ? now - (uint64_t)age_us * 1000
+                   : not_before;
+  uint64_t b = e - (uint64_t)run_us * 1000 > not_before &&
+                       e > (uint64_t)run_us * 1000
+                   ? e - (uint64_t)run_us * 1000
+                   : not_before;
+  if (e < b)
+    e = b;
+  if (b < *last) {
+    e += *last - b;
+    b = *last;
+  }
+  *last = e;
+  *start = b;
+  *end = e;
+}
+
 /* A DONE record from rank k (after its op byte). pay: the value's bytes
  * when they came on their own (envelope then payload); a record that
  * announces such a value waits here for it (s->pays) and is read again
@@ -437,21 +458,9 @@ static int on_done(msched *s, int k, weft__prd *rd, const uint8_t *pay) {
     weft_event ev;
     memset(&ev, 0, sizeof ev);
     int th = thread < (uint64_t)s->stride ? (int)thread : 0;
-    uint64_t now = weft_now_ns(), *last = &s->tend[k * s->stride + th];
-    uint64_t end = now - (uint64_t)age * 1000 > s->sent_ns[i]
-                       ? now - (uint64_t)age * 1000
-                       : s->sent_ns[i];
-    uint64_t start = end - (uint64_t)us * 1000 > s->sent_ns[i] &&
-                             end > (uint64_t)us * 1000
-                         ? end - (uint64_t)us * 1000
-                         : s->sent_ns[i];
-    if (end < start)
-      end = start;
-    if (start < *last) {
-      end += *last - start;
-      start = *last;
-    }
-    *last = end;
+    uint64_t start, end;
+    weft__mpi_slice(weft_now_ns(), age, us, s->sent_ns[i],
+                    &s->tend[k * s->stride + th], &start, &end);
     ev.worker = k;
     ev.thread = th;
     ev.task = i;
