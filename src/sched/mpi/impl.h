@@ -15,7 +15,8 @@
  *   mpi/lost.c    the one line that reports a dead worker rank
  *   mpi/replica_root.c    rank 0's side of the replicated mode
  *   mpi/replica_worker.c  a worker rank's side of it
- *   mpi/replica_graph.c   its reading of the GRAPH message, the owner map
+ *   mpi/replica_cut.c     rank 0's cut of the graph: owner map, parts
+ *   mpi/replica_graph.c   a worker rank's reading of its part
  *
  * Only one thread per rank calls MPI (MPI_THREAD_SERIALIZED): a worker's
  * main thread, and on rank 0 the thread running a compute (one at a time).
@@ -88,43 +89,46 @@
  * 0 keeps a DONE whose value is coming, and reads it when the value has
  * come; the task stays in flight until then.
  *
- * The replicated mode (WEFT_MPI_MODE=replicated, mpi/replica_root.c): the
- * whole compute leaves rank 0 once, as one SCHED message holding only
+ * The replicated mode (WEFT_MPI_MODE=replicated, mpi/replica_root.c):
+ * rank 0 cuts the compute by owner (mpi/replica_cut.c) and sends each
+ * worker rank owning nodes one SCHED message holding only its part
  *     GRAPH u8 6 | u32 epoch | u8 flags (1: send TIME records) |
- *           varint m | m x varint rank (the ranks taking part, rank 0
- *           first: the relay tree) | varint n | n x node
- *           node: u32 task | varint f (its function: the f-th named
- *           in this message, or when f is their count, the next, whose
- *           name follows: varint n + bytes) | key: varint n +
- *           bytes | u8 flags (1: output, 2: runs on rank 0, in the
- *           program) | varint nargs | nargs x arg
+ *           varint n (its nodes: slots 0 .. n - 1) | varint x (values it
+ *           will be pushed from other ranks: slots n .. n + x - 1) |
+ *           n x node
+ *           node: varint pos (its position in the graph: rank 0's name
+ *           for it) | u32 task | varint f (its function: the f-th named
+ *           in this part, or when f is their count, the next, whose name
+ *           follows: varint n + bytes) | key: varint n + bytes | varint
+ *           nargs | nargs x arg | varint ndest | ndest x (varint rank,
+ *           varint slot) (where its result goes: every other rank owning
+ *           a consumer, rank 0 for an output or an input of a task that
+ *           runs in the program; slot: the value's slot there, at rank 0
+ *           its position)
  *           arg: u8 0 + varint n + wire value (n bytes), u8 1 + varint
- *           node (an earlier node of this message: its position), u8 2
- *           (a value only rank 0 has, of a node that runs there), u8 4 +
- *           varint n + wire value (a heap literal, the next of the
- *           message's shared ones: one object that many tasks take, as
- *           the array layer's plans) or u8 3 + varint k (the k-th shared
- *           literal, sent before); the lengths let a rank skip the values
- *           of nodes that are not its own
- * relayed down a binary tree over those ranks (position p forwards the
- * same bytes to positions 2p+1 and 2p+2). Every rank computes the same
- * owner map from it (weft__rep_owners) and runs its own nodes; records
- * name nodes by their position in the GRAPH message:
+ *           slot (an earlier node of the part, or a value pushed from
+ *           another rank), u8 4 + varint n + wire value (a heap literal,
+ *           the next of the part's shared ones: one object that many tasks
+ *           take, as the array layer's plans, sent once per rank taking
+ *           it) or u8 3 + varint k (the k-th shared literal of the part)
+ * A rank knows nothing of the graph beyond its part; a rank owning no
+ * node gets nothing and takes no part. Records name values by their slot
+ * at the receiver (at rank 0: the graph position):
  *   PUSH (5) rank to rank (rank 0 too: results of its nodes), a batch of
- *     VAL   u8 5 | u32 epoch | varint node | wire value (a result its
+ *     VAL   u8 5 | u32 epoch | varint slot | wire value (a result its
  *           owner sends to every rank owning a consumer, unasked)
- *   BIG  (6) rank to rank: u32 epoch | varint node | wire
+ *   BIG  (6) rank to rank: u32 epoch | varint slot | wire
  *           value (one value over WEFT_MPI_APART bytes encoded: alone in
  *           its message, never inside a batch of records)
  *   DONE (2) worker -> rank 0, a batch of BEAT (as above) and
  *     VAL   u8 5 | ... as above (an output, or an input of a node that
  *           runs on rank 0)
- *     ERR   u8 6 | u32 epoch | varint node | i32 status | message: varint
+ *     ERR   u8 6 | u32 epoch | varint pos | i32 status | message: varint
  *           n + bytes (the node's task failed)
- *     TIME  u8 7 | u32 epoch | varint node | u32 run time (us) | varint
+ *     TIME  u8 7 | u32 epoch | varint pos | u32 run time (us) | varint
  *           thread | u32 age (us, as in DONE) | u64 result bytes
  *           (encoded), only when GRAPH asked for them
- *   SCHED END / QUIT from rank 0 end the compute on every rank.
+ *   SCHED END / QUIT from rank 0 end the compute on every rank taking part.
  */
 #ifndef WEFT_SCHED_MPI_IMPL_H
 #define WEFT_SCHED_MPI_IMPL_H
@@ -392,14 +396,6 @@ int weft__rep_serve(weft_buf *msg, weft__msends *sends);
 int weft__rep_early(int src, int tag, weft_buf *msg);
 /* An END that came while no replicated compute was open here. */
 void weft__rep_end(uint32_t epoch);
-/* The owner map: node i (of n, in GRAPH order) with inputs in[inoff[i] ..
- * inoff[i + 1]) (node positions, one per argument) goes to owner[i], one
- * of the m - 1 worker ranks ranks[1 .. m - 1], or rank 0 when local[i]
- * (it runs in the program). Every rank computes the same map from the
- * same graph (the rule: mpi/replica_worker.c). 0 or WEFT_ENOMEM. */
-int weft__rep_owners(uint32_t n, const uint32_t *inoff, const uint32_t *in,
-                     const uint8_t *local, const int *ranks, int m,
-                     int *owner);
 /* A task's slice on rank 0's clock from what its rank says: it ended
  * age_us before the record was written (so the end is late by the
  * record's travel) and ran run_us; never before not_before (when it was

@@ -1,12 +1,14 @@
 /* mpi/replica_root.c - rank 0's side of the replicated mode
- * (WEFT_MPI_MODE=replicated): instead of deciding every task, rank 0 sends
- * the compute's graph once (one GRAPH message to the top of a binary tree
- * of the live worker ranks, which relay it), and every worker rank runs
- * the nodes the shared owner map gives it, pushing results straight to
- * the ranks that consume them (mpi/replica_worker.c). Rank 0 then only
- * receives the outputs, task errors, beats and - only when a listener is
- * attached - batched per-task times, so its cost per task is a few
- * hundred nanoseconds of encoding the graph, whatever the number of ranks.
+ * (WEFT_MPI_MODE=replicated): instead of deciding every task, rank 0 cuts
+ * the compute's graph once by owner (mpi/replica_cut.c) and sends each
+ * worker rank owning nodes its own part, straight (one GRAPH message per
+ * such rank): its nodes and, for each, the ranks its result goes to. The
+ * worker ranks run them, pushing results straight to the ranks that
+ * consume them (mpi/replica_worker.c). Rank 0 then only receives the
+ * outputs, task errors, beats and - only when a listener is attached -
+ * batched per-task times, so its cost per task is a few hundred
+ * nanoseconds of cutting and encoding the graph, whatever the number of
+ * ranks; a worker rank's is O(its own nodes).
  *
  * Tasks that run in the program (weft_literal / weft_ref identities and
  * WEFT__NF_LOCAL ones: weft_map's unpacking, the array layer's delivery of
@@ -30,7 +32,7 @@
 #include <time.h>
 
 #include "core/keys.h"
-#include "impl.h"
+#include "replica.h"
 #include "sched/ready.h"
 #include "sched/run.h"
 
@@ -52,13 +54,16 @@ typedef struct rroot {
   int32_t *pos;  /* node index -> position, -1: not sent */
   uint32_t *inoff, *in;
   size_t nin, cin;
-  int *ranks, m, *owner;
-  uint8_t *fin; /* position: its output or time came */
+  int *ranks, m;
+  weft__rcut cut; /* owners, slots, destinations */
+  uint8_t *out;   /* position: an output */
+  weft_buf *part; /* per rank: its GRAPH message */
+  uint8_t *fin;   /* position: its output or time came */
   uint64_t *last;
   int stride;     /* the most threads of a rank */
   uint64_t *tend; /* per rank x stride + thread: its last slice's end */
   uint64_t t0;    /* when the compute began (no slice before it) */
-  weft_buf g, in_msg;
+  weft_buf in_msg;
   weft_task_ctx ctx;
   /* rank 0's own nodes (by position) */
   uint8_t *local;
@@ -67,7 +72,6 @@ typedef struct rroot {
   int32_t *slots;        /* argument slots of rank 0's nodes reading it */
   uint32_t *stack;       /* ready, next on top */
   size_t sp;
-  int *stamp;
   weft_buf *batch, enc; /* per rank: PUSH records */
   weft__scratch sc;
   ptrmap lits; /* heap literals already in the message (one object, many
@@ -117,7 +121,11 @@ static void root_free(rroot *s) {
   free(s->inoff);
   free(s->in);
   free(s->ranks);
-  free(s->owner);
+  weft__rep_cut_free(&s->cut);
+  free(s->out);
+  for (int k = 0; s->part && k < weft__mpi_g.size; k++)
+    weft_buf_free(&s->part[k]);
+  free(s->part);
   free(s->fin);
   free(s->last);
   free(s->tend);
@@ -127,7 +135,6 @@ static void root_free(rroot *s) {
   free(s->pending);
   free(s->slots);
   free(s->stack);
-  free(s->stamp);
   for (int k = 0; s->batch && k < weft__mpi_g.size; k++)
     weft_buf_free(&s->batch[k]);
   free(s->batch);
@@ -137,7 +144,6 @@ static void root_free(rroot *s) {
   free(s->lits.i);
   free(s->fns.p);
   free(s->fns.i);
-  weft_buf_free(&s->g);
   weft_buf_free(&s->in_msg);
 }
 
@@ -147,8 +153,7 @@ static uint64_t thread_cpu_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* A literal argument: kind, its encoded length, its bytes (a rank skips
- * those of the nodes that are not its own). */
+/* A literal argument: kind, its encoded length, its bytes. */
 static int put_lit(rroot *s, weft_buf *b, uint8_t kind, const weft_value *v) {
   weft_wire_error err = {0};
   weft_buf_clear(&s->enc);
@@ -162,8 +167,9 @@ static int put_lit(rroot *s, weft_buf *b, uint8_t kind, const weft_value *v) {
   return rc;
 }
 
-/* The GRAPH message. 1: the graph cannot run replicated. */
-static int encode(rroot *s) {
+/* The graph's nodes by position, their inputs, which run here. 1: the
+ * graph cannot run replicated. */
+static int collect(rroot *s) {
   weft__run *r = s->r;
   uint32_t nn = r->g->nnodes;
   s->gid = malloc((nn ? nn : 1) * sizeof *s->gid);
@@ -172,78 +178,27 @@ static int encode(rroot *s) {
   s->cin = 64;
   s->in = malloc(s->cin * sizeof *s->in);
   s->local = calloc(nn ? nn : 1, 1);
-  if (!s->gid || !s->pos || !s->inoff || !s->in || !s->local)
+  s->out = calloc(nn ? nn : 1, 1);
+  if (!s->gid || !s->pos || !s->inoff || !s->in || !s->local || !s->out)
     return WEFT_ENOMEM;
-  weft_buf *b = &s->g;
-  int rc = weft__pput_u8(b, WEFT__MR_GRAPH);
-  if (!rc)
-    rc = weft__pput_u32(b, s->epoch);
-  if (!rc)
-    rc = weft__pput_u8(b, r->listener ? 1 : 0);
-  if (!rc)
-    rc = weft__pput_varint(b, (uint64_t)s->m);
-  for (int k = 0; !rc && k < s->m; k++)
-    rc = weft__pput_varint(b, (uint64_t)s->ranks[k]);
   uint32_t n = 0;
   for (uint32_t i = 0; i < nn; i++) {
     s->pos[i] = -1;
     if (weft__run_needs(r, i))
       s->gid[n++] = i;
   }
-  if (!rc)
-    rc = weft__pput_varint(b, n);
   s->n = n;
-  for (uint32_t j = 0; !rc && j < n; j++) {
+  for (uint32_t j = 0; j < n; j++) {
     uint32_t i = s->gid[j];
     const weft__node *d = &r->nodes[i];
     if (d->flags & WEFT__NF_REF)
       return 1; /* a placeholder */
-    bool here = weft__ready_runs_here(r, i);
-    s->local[j] = here;
-    const char *key =
-        (d->flags & WEFT__NF_KEYED) ? weft__keys_name(&r->g->keys, i) : NULL;
-    int64_t f = ptrmap_find(&s->fns, d->fn);
-    if (f < -1)
-      return (int)f;
-    rc = weft__pput_u32(b, i);
-    if (!rc) /* a function's index, or the next one's name */
-      rc = weft__pput_varint(b, f >= 0 ? (uint64_t)f : s->fns.n - 1);
-    if (!rc && f < 0)
-      rc = weft__pput_bytes(b, d->fn->name, strlen(d->fn->name));
-    if (!rc)
-      rc = weft__pput_bytes(b, key, key ? strlen(key) : 0);
-    if (!rc)
-      rc = weft__pput_u8(b, ((d->flags & WEFT__NF_OUTPUT) ? 1 : 0) |
-                                (here ? 2 : 0));
-    if (!rc)
-      rc = weft__pput_varint(b, d->nargs);
+    s->local[j] = weft__ready_runs_here(r, i);
+    s->out[j] = (d->flags & WEFT__NF_OUTPUT) != 0;
     const weft_value *a = d->nargs ? &r->args[d->argoff] : NULL;
-    for (uint32_t k = 0; !rc && k < d->nargs; k++) {
-      if (a[k].type != WEFT__T_NODE && here) {
-        rc = weft__pput_u8(b, 2); /* it stays here */
+    for (uint32_t k = 0; k < d->nargs; k++) {
+      if (a[k].type != WEFT__T_NODE)
         continue;
-      }
-      if (a[k].type != WEFT__T_NODE && weft_value_is_obj(&a[k])) {
-        int64_t x = ptrmap_find(&s->lits, a[k].as.obj);
-        if (x < -1)
-          return (int)x;
-        if (x >= 0) { /* sent already: its index */
-          rc = weft__pput_u8(b, 3);
-          if (!rc)
-            rc = weft__pput_varint(b, (uint64_t)x);
-          continue;
-        }
-        rc = put_lit(s, b, 4, &a[k]); /* the next shared literal */
-        if (rc == WEFT_ENOTSUP)
-          return 1;
-        continue;
-      }
-      if (a[k].type != WEFT__T_NODE) {
-        rc = put_lit(s, b, 0, &a[k]);
-        if (rc == WEFT_ENOTSUP)
-          return 1; /* the central scheduler says which and why */
-        continue;
-      }
       uint32_t p = (uint32_t)a[k].as.i;
       if (p >= nn || s->pos[p] < 0)
         return 1; /* not in build order */
@@ -255,15 +210,110 @@ static int encode(rroot *s) {
         s->cin *= 2;
       }
       s->in[s->nin++] = (uint32_t)s->pos[p];
-      rc = weft__pput_u8(b, 1);
-      if (!rc)
-        rc = weft__pput_varint(b, (uint64_t)s->pos[p]);
     }
     s->inoff[j + 1] = (uint32_t)s->nin;
     s->pos[i] = (int32_t)j;
   }
+  return 0;
+}
+
+/* Forgets a ptrmap's entries (one part's literals or functions). */
+static void ptrmap_clear(ptrmap *m) {
+  if (m->n)
+    memset(m->p, 0, m->cap * sizeof *m->p);
+  m->n = 0;
+}
+
+/* Rank k's GRAPH message: its nodes (slots 0 .. nown - 1) in graph order,
+ * each with its destinations. 1: a literal that cannot travel. */
+static int encode_part(rroot *s, int k, weft_buf *b) {
+  weft__run *r = s->r;
+  const weft__rcut *c = &s->cut;
+  ptrmap_clear(&s->lits);
+  ptrmap_clear(&s->fns);
+  int rc = weft__pput_u8(b, WEFT__MR_GRAPH);
+  if (!rc)
+    rc = weft__pput_u32(b, s->epoch);
+  if (!rc)
+    rc = weft__pput_u8(b, r->listener ? 1 : 0);
+  if (!rc)
+    rc = weft__pput_varint(b, c->nown[k]);
+  if (!rc)
+    rc = weft__pput_varint(b, c->next[k]);
+  for (uint32_t q = c->roff[k]; !rc && q < c->roff[k + 1]; q++) {
+    uint32_t j = c->rnode[q], i = s->gid[j], e = s->inoff[j];
+    const weft__node *d = &r->nodes[i];
+    const char *key =
+        (d->flags & WEFT__NF_KEYED) ? weft__keys_name(&r->g->keys, i) : NULL;
+    int64_t f = ptrmap_find(&s->fns, d->fn);
+    if (f < -1)
+      return (int)f;
+    rc = weft__pput_varint(b, j);
+    if (!rc)
+      rc = weft__pput_u32(b, i);
+    if (!rc) /* a function's index, or the next one's name */
+      rc = weft__pput_varint(b, f >= 0 ? (uint64_t)f : s->fns.n - 1);
+    if (!rc && f < 0)
+      rc = weft__pput_bytes(b, d->fn->name, strlen(d->fn->name));
+    if (!rc)
+      rc = weft__pput_bytes(b, key, key ? strlen(key) : 0);
+    if (!rc)
+      rc = weft__pput_varint(b, d->nargs);
+    const weft_value *a = d->nargs ? &r->args[d->argoff] : NULL;
+    for (uint32_t k2 = 0; !rc && k2 < d->nargs; k2++) {
+      if (a[k2].type == WEFT__T_NODE) { /* its slot in this part */
+        rc = weft__pput_u8(b, 1);
+        if (!rc)
+          rc = weft__pput_varint(b, c->eslot[e++]);
+        continue;
+      }
+      if (weft_value_is_obj(&a[k2])) {
+        int64_t x = ptrmap_find(&s->lits, a[k2].as.obj);
+        if (x < -1)
+          return (int)x;
+        if (x >= 0) { /* in this part already: its index */
+          rc = weft__pput_u8(b, 3);
+          if (!rc)
+            rc = weft__pput_varint(b, (uint64_t)x);
+          continue;
+        }
+      }
+      rc = put_lit(s, b, weft_value_is_obj(&a[k2]) ? 4 : 0, &a[k2]);
+      if (rc == WEFT_ENOTSUP)
+        return 1; /* the central scheduler says which and why */
+    }
+    if (!rc)
+      rc = weft__pput_varint(b, c->doff[j + 1] - c->doff[j]);
+    for (uint32_t t = c->doff[j]; !rc && t < c->doff[j + 1]; t++) {
+      rc = weft__pput_varint(b, (uint64_t)c->drank[t]);
+      if (!rc)
+        rc = weft__pput_varint(b, c->dslot[t]);
+    }
+  }
   if (!rc && b->len > INT32_MAX)
     return 1; /* one MPI message counts its bytes in an int */
+  return rc;
+}
+
+/* Every part, before anything is sent. 1: the graph cannot run so. */
+static int encode(rroot *s) {
+  int rc = collect(s);
+  if (rc)
+    return rc;
+  s->cut = (weft__rcut){.n = s->n,
+                        .inoff = s->inoff,
+                        .in = s->in,
+                        .local = s->local,
+                        .out = s->out,
+                        .ranks = s->ranks,
+                        .m = s->m};
+  if ((rc = weft__rep_cut(&s->cut)))
+    return rc;
+  if (!(s->part = calloc((size_t)weft__mpi_g.size, sizeof *s->part)))
+    return WEFT_ENOMEM;
+  for (int p = 1; !rc && p < s->m; p++)
+    if (s->cut.nown[s->ranks[p]])
+      rc = encode_part(s, s->ranks[p], &s->part[s->ranks[p]]);
   return rc;
 }
 
@@ -392,7 +442,7 @@ static void on_dead(rroot *s, int k, double silent) {
   weft__msend_drop(s->sends, k);
   weft__mlost lost = WEFT__MLOST_INIT;
   for (uint32_t j = 0; j < s->n; j++)
-    if (s->owner[j] == k && !s->fin[j])
+    if (s->cut.owner[j] == k && !s->fin[j])
       weft__mlost_add(&lost, r->g, s->gid[j], true);
   weft__mlost_report(r, k, silent, &lost, NULL);
 }
@@ -404,15 +454,8 @@ static int push_result(rroot *s, uint32_t j) {
   weft__run *r = s->r;
   uint32_t i = s->gid[j];
   weft__node *d = &r->nodes[i];
-  int ndest = 0, stampv = (int)j + 1;
-  for (uint32_t e = s->coff[j]; e < s->coff[j + 1]; e++) {
-    int o = s->owner[s->cons[e]];
-    if (o != 0 && s->stamp[o] != stampv) {
-      s->stamp[o] = stampv;
-      ndest++;
-    }
-  }
-  if (ndest) {
+  const weft__rcut *c = &s->cut;
+  if (c->doff[j + 1] > c->doff[j]) {
     weft_wire_error err = {0};
     weft_buf_clear(&s->enc);
     int rc = weft_wire_encode(&d->result, &s->enc, &err);
@@ -423,8 +466,9 @@ static int push_result(rroot *s, uint32_t j) {
                       d->fn->name, err.text);
       return rc;
     }
-    for (int k = 1; k < weft__mpi_g.size; k++) {
-      if (s->stamp[k] != stampv || s->dead[k])
+    for (uint32_t t = c->doff[j]; t < c->doff[j + 1]; t++) {
+      int k = c->drank[t];
+      if (s->dead[k])
         continue;
       weft_buf *b = &s->batch[k], one = WEFT_BUF_INIT;
       bool big = s->enc.len > weft__mpi_g.apart;
@@ -434,7 +478,7 @@ static int push_result(rroot *s, uint32_t j) {
       if (!rc)
         rc = weft__pput_u32(b, s->epoch);
       if (!rc)
-        rc = weft__pput_varint(b, j);
+        rc = weft__pput_varint(b, c->dslot[t]);
       if (!rc)
         rc = weft_buf_append(b, s->enc.data, s->enc.len);
       if (!rc && big) {
@@ -494,11 +538,10 @@ static int setup_local(rroot *s) {
   s->pending = calloc(nn, sizeof *s->pending);
   s->slots = calloc(nn, sizeof *s->slots);
   s->stack = malloc(nn * sizeof *s->stack);
-  s->stamp = calloc((size_t)weft__mpi_g.size, sizeof *s->stamp);
   s->batch = calloc((size_t)weft__mpi_g.size, sizeof *s->batch);
   uint32_t *fill = calloc(nn, sizeof *fill);
   if (!s->coff || !s->cons || !s->pending || !s->slots || !s->stack ||
-      !s->stamp || !s->batch || !fill) {
+      !s->batch || !fill) {
     free(fill);
     return WEFT_ENOMEM;
   }
@@ -576,7 +619,7 @@ static void loop(rroot *s) {
     uint64_t now = weft__mnow();
     for (int p = 1; p < s->m; p++) {
       int k = s->ranks[p];
-      if (!s->dead[k] && now - s->last[k] > timeout) {
+      if (!s->dead[k] && s->cut.nown[k] && now - s->last[k] > timeout) {
         on_dead(s, k, (double)(now - s->last[k]) / 1e9);
         return;
       }
@@ -635,11 +678,8 @@ int weft__rep_root(weft__run *r, uint32_t epoch, bool *dead,
     remote += !s.local[j];
   if (!rc && !remote)
     rc = 1; /* every task runs in the program: nothing to send */
-  if (!rc && (!(s.owner = malloc((s.n ? s.n : 1) * sizeof *s.owner)) ||
-              !(s.fin = calloc(s.n ? s.n : 1, 1))))
+  if (!rc && !(s.fin = calloc(s.n ? s.n : 1, 1)))
     rc = WEFT_ENOMEM;
-  if (!rc)
-    rc = weft__rep_owners(s.n, s.inoff, s.in, s.local, s.ranks, s.m, s.owner);
   if (!rc)
     rc = setup_local(&s);
   if (rc) {
@@ -652,30 +692,29 @@ int weft__rep_root(weft__run *r, uint32_t epoch, bool *dead,
   r->workers = size;
   st->rep_computes++;
   st->tasks += remote;
-  /* the top of the relay tree: positions 1 and 2 */
-  for (int p = 1; p <= 2 && p < s.m; p++) {
-    weft_buf b = WEFT_BUF_INIT;
-    rc = weft_buf_append(&b, s.g.data, s.g.len);
-    if (!rc)
-      rc = weft__msend_post(sends, s.ranks[p], WEFT__MT_SCHED, &b);
-    weft_buf_free(&b);
-    if (rc)
-      on_dead(&s, s.ranks[p], 0);
+  /* each rank owning nodes its part, straight (no relay: every part is
+   * different, and one send per rank is what END costs anyway); a rank
+   * owning none takes no part in the compute */
+  uint64_t now = weft__mnow();
+  for (int p = 1; p < s.m; p++) {
+    int k = s.ranks[p];
+    if (!s.cut.nown[k])
+      continue;
+    s.last[k] = now;
+    if (weft__msend_post(sends, k, WEFT__MT_SCHED, &s.part[k]))
+      on_dead(&s, k, 0);
     st->msgs_out++;
   }
-  uint64_t now = weft__mnow();
-  for (int p = 1; p < s.m; p++)
-    s.last[s.ranks[p]] = now;
   if (stats)
     st->cpu_ns += thread_cpu_ns() - cpu0;
   weft_task_ctx *outer = weft_task_current();
   weft__task_set_current(&s.ctx);
   loop(&s);
   weft__task_set_current(outer);
-  /* every live rank drops the compute */
+  /* every live rank that took part drops the compute */
   for (int p = 1; p < s.m; p++) {
     int k = s.ranks[p];
-    if (dead[k])
+    if (dead[k] || !s.cut.nown[k])
       continue;
     weft_buf b = WEFT_BUF_INIT;
     if (!weft__pput_u8(&b, WEFT__MR_END) && !weft__pput_u32(&b, epoch) &&

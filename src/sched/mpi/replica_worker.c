@@ -1,11 +1,11 @@
-/* mpi/replica_worker.c - a worker rank in the replicated mode: it gets the
- * whole compute once (a GRAPH message, relayed down a tree of ranks), works
- * out from the graph alone which nodes are its own (mpi/replica_graph.c:
- * the same map on every rank), runs them on its own compute threads as their
- * inputs arrive, and pushes each result, unasked, to every rank owning a
- * consumer of it (never through rank 0), and outputs to rank 0. Rank 0
- * hears only outputs, task errors, beats and, when it listens, per-task
- * times (records laid out in mpi/impl.h).
+/* mpi/replica_worker.c - a worker rank in the replicated mode: it gets its
+ * part of the compute once (a GRAPH message from rank 0 holding only its
+ * own nodes, read by mpi/replica_graph.c), runs those nodes on its own
+ * compute threads as their inputs arrive, and pushes each result, unasked,
+ * to the ranks its part names for it (those owning a consumer: never
+ * through rank 0; rank 0 itself for outputs and the inputs of tasks that
+ * run in the program). Rank 0 hears only those values, task errors, beats
+ * and, when it listens, per-task times (records laid out in mpi/impl.h).
  *
  * A rank holds its own results, and the inputs pushed to it, until its
  * last local consumer has taken them; it drops everything when rank 0
@@ -96,9 +96,9 @@ static void *rep_thread(void *arg) {
       s->qt = NULL;
     pthread_mutex_unlock(&s->mu);
     weft__rnode *d = &s->nd[t->i];
-    t->status = weft__mrun_task(d->fn, d->id, d->key, t->args, t->nargs,
-                                &t->out, &t->us, &t->end_ns, t->msg,
-                                sizeof t->msg);
+    t->status =
+        weft__mrun_task(d->fn, d->id, d->key, t->args, t->nargs, &t->out,
+                        &t->us, &t->end_ns, t->msg, sizeof t->msg);
     t->thread = me;
     pthread_mutex_lock(&s->mu);
     t->next = s->done;
@@ -137,7 +137,7 @@ static int put_err(weft__rep *s, uint32_t i, int status, const char *msg) {
   if (!rc)
     rc = weft__pput_u32(b, s->epoch);
   if (!rc)
-    rc = weft__pput_varint(b, i);
+    rc = weft__pput_varint(b, s->nd[i].pos);
   if (!rc)
     rc = weft__pput_u32(b, (uint32_t)(int32_t)status);
   if (!rc)
@@ -146,7 +146,7 @@ static int put_err(weft__rep *s, uint32_t i, int status, const char *msg) {
   return rc;
 }
 
-/* Node i's value v (taken over) is here: its local consumers count down. */
+/* Slot i's value v (taken over) is here: its consumers count down. */
 static void arrived(weft__rep *s, uint32_t i, weft_value v) {
   s->have[i] = 1;
   if (s->uses[i] > 0)
@@ -156,34 +156,23 @@ static void arrived(weft__rep *s, uint32_t i, weft_value v) {
   /* the first consumer on top of the stack: pushed last */
   for (uint32_t e = s->coff[i + 1]; e-- > s->coff[i];) {
     uint32_t c = s->cons[e];
-    if (s->owner[c] == s->me && --s->pending[c] == 0)
+    if (--s->pending[c] == 0)
       s->stack[s->sp++] = c;
   }
 }
 
-/* Task t finished here: tell whoever needs it. */
+/* Task t finished here: tell whoever needs it (its part's destinations). */
 static int finished(weft__rep *s, weft__rtask *t) {
   uint32_t i = t->i;
+  const weft__rnode *d = &s->nd[i];
   if (t->status)
     return put_err(s, i, t->status, t->msg);
-  int ndest = 0, stampv = (int)i + 1;
-  if (s->nd[i].out & 1) {
-    s->stamp[0] = stampv;
-    ndest++;
-  }
-  for (uint32_t e = s->coff[i]; e < s->coff[i + 1]; e++) {
-    int o = s->owner[s->cons[e]];
-    if (o != s->me && s->stamp[o] != stampv) {
-      s->stamp[o] = stampv;
-      ndest++;
-    }
-  }
   uint64_t nbytes = 0;
-  if (ndest || s->timing) {
+  if (d->ndest || s->timing) {
     weft_wire_error err = {0};
     weft_buf_clear(&s->enc);
     int rc = weft_wire_encode(&t->out, &s->enc, &err);
-    if (rc == WEFT_ENOTSUP && ndest) {
+    if (rc == WEFT_ENOTSUP && d->ndest) {
       char m[400];
       snprintf(m, sizeof m, "its result cannot leave rank %d: %.300s", s->me,
                err.text);
@@ -193,20 +182,18 @@ static int finished(weft__rep *s, weft__rtask *t) {
       return rc;
     nbytes = rc ? 0 : s->enc.len;
   }
-  for (int k = 0; ndest && k < weft__mpi_g.size; k++) {
-    if (s->stamp[k] != stampv || (k != 0 && k == s->me))
-      continue;
-    int rc;
+  for (uint32_t q = d->doff; q < d->doff + d->ndest; q++) {
+    int k = s->drank[q], rc;
     if (s->enc.len > weft__mpi_g.apart) { /* alone in its message */
       weft_buf b = WEFT_BUF_INIT;
-      rc = put_val(&b, 0, s->epoch, i, &s->enc);
+      rc = put_val(&b, 0, s->epoch, s->dslot[q], &s->enc);
       if (!rc)
         rc = weft__msend_post(s->sends, k, WEFT__MT_BIG, &b);
       weft_buf_free(&b);
       if (k == 0)
         s->last0 = weft__mnow();
     } else
-      rc = put_val(&s->batch[k], WEFT__MR_VAL, s->epoch, i, &s->enc);
+      rc = put_val(&s->batch[k], WEFT__MR_VAL, s->epoch, s->dslot[q], &s->enc);
     if (rc)
       return rc;
   }
@@ -216,7 +203,7 @@ static int finished(weft__rep *s, weft__rtask *t) {
     if (!rc)
       rc = weft__pput_u32(b, s->epoch);
     if (!rc)
-      rc = weft__pput_varint(b, i);
+      rc = weft__pput_varint(b, d->pos);
     if (!rc)
       rc = weft__pput_u32(b, t->us);
     if (!rc)
@@ -237,8 +224,8 @@ static int finished(weft__rep *s, weft__rtask *t) {
 /* A VAL record or BIG message for this compute. */
 static int on_val(weft__rep *s, weft__prd *r) {
   uint64_t i;
-  if (weft__prd_varint(r, &i) || i >= s->n)
-    return WEFT_EWIRE;
+  if (weft__prd_varint(r, &i) || i < s->n || i >= s->ns)
+    return WEFT_EWIRE; /* only the inputs from other ranks come so */
   weft_value v = weft_none();
   size_t used = 0;
   weft_wire_error err = {0};
@@ -246,7 +233,7 @@ static int on_val(weft__rep *s, weft__prd *r) {
   if (rc)
     return rc;
   r->p += used;
-  if (s->have[i] || s->owner[i] == s->me) {
+  if (s->have[i]) {
     weft_value_release(&v);
     return 0;
   }
@@ -485,7 +472,7 @@ static int serve(weft__rep *s, weft_buf *next) {
   return rc ? rc : ended == 2;
 }
 
-/* One GRAPH message: relay it, run its compute. 0, 1 on QUIT, error. */
+/* This rank's GRAPH part: run its compute. 0, 1 on QUIT, error. */
 static int serve_graph(weft_buf *msg, weft__msends *sends, weft_buf *next) {
   weft__rep s;
   memset(&s, 0, sizeof s);
@@ -497,29 +484,12 @@ static int serve_graph(weft_buf *msg, weft__msends *sends, weft_buf *next) {
                    weft__prd_u32(&r, &s.epoch)
                ? WEFT_EWIRE
                : 0;
-  if (!rc)
-    rc = weft__rep_parse(&s, &r);
-  /* relay first: the ranks below should not wait for this one's parse
-     errors either */
-  int pos = -1;
-  for (int k = 0; !rc && k < s.m; k++)
-    if (s.ranks[k] == weft__mpi_g.rank)
-      pos = k;
-  if (!rc && pos < 1)
-    rc = WEFT_EWIRE;
-  for (int c = 2 * pos + 1; !rc && c <= 2 * pos + 2 && c < s.m; c++) {
-    weft_buf b = WEFT_BUF_INIT;
-    rc = weft_buf_append(&b, msg->data, msg->len);
-    if (!rc)
-      rc = weft__msend_post(sends, s.ranks[c], WEFT__MT_SCHED, &b);
-    weft_buf_free(&b);
-  }
   if (!rc && s.epoch <= g_rended) {
     weft__rep_free(&s); /* over before it got here */
     return 0;
   }
   if (!rc)
-    rc = weft__rep_setup(&s);
+    rc = weft__rep_parse(&s, &r);
   if (!rc && s.unknown) {
     uint32_t i = s.unknown - 1;
     char m[400];
