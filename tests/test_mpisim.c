@@ -95,10 +95,15 @@ static void test_saturation_and_the_answers(void **state) {
   assert_int_equal(mpisim_run(&c, &cheap), 0);
   assert_true(cheap.efficiency >= grp.efficiency);
   c.fwd_us = -1;
-  /* replicated: the graph's encoding is rank 0's only work, and every rank
-   * decodes all of it: better than central at saturation, not free */
+  /* replicated: the graph's cut and encoding is rank 0's only work, every
+   * rank reads its part: better than central at saturation, not free */
   assert_true(rep.efficiency > 2 * big.efficiency);
-  assert_true(rep.rank0_busy < 0.25);
+  /* rank 0's only work: cutting and encoding 9,600 tasks and sending 200
+   * parts, about a third of a makespan that the ranks' reading only their
+   * own parts keeps short */
+  assert_true(fabs(rep.rank0_busy * rep.makespan_s -
+                   (9600 * c.enc_us + 200 * c.msg_cost_us) * 1e-6) < 1e-12);
+  assert_true(rep.rank0_busy < 0.35);
   assert_true(rep.efficiency < 0.9);
   for (int k = 0; k < 2; k++)
     assert_true((k ? grp : rep).efficiency <= 1 + 1e-9);
@@ -119,23 +124,23 @@ static void test_replicated_closed_form(void **state) {
   c.enc_us = c.parse_us = c.node_bytes = 0;
   simres r;
   assert_int_equal(mpisim_run(&c, &r), 0);
-  /* 7 layers of 3 waves, an exchange each, after the (empty) graph's
-   * three hops of latency down the tree */
-  double want = (7 * (3 * 500 + 3 + 1000) + 3 * 3) * 1e-6;
+  /* 7 layers of 3 waves, an exchange each, after the (empty) parts' one
+   * latency from rank 0 */
+  double want = (7 * (3 * 500 + 3 + 1000) + 3) * 1e-6;
   assert_true(fabs(r.makespan_s - want) < 1e-12);
   assert_true(r.rank0_busy == 0);
-  /* the graph: 700 tasks encoded (0.5 us each) on rank 0, relayed down a
-   * binary tree of 10 ranks under rank 0 (depth 3: positions 7 .. 10),
-   * two copies of 700 x 20 bytes per hop at 1 GB/s, decoded by every rank
-   * (1 us each) */
+  /* the graph: 700 tasks cut and encoded (0.5 us each) on rank 0, ten
+   * parts sent one after the other (2 us each), 700 x 20 bytes in all on
+   * rank 0's link at 1 GB/s; each rank reads its own 70 tasks (1 us each) */
   c.enc_us = 0.5;
   c.parse_us = 1;
   c.node_bytes = 20;
+  c.msg_cost_us = 2;
   assert_int_equal(mpisim_run(&c, &r), 0);
-  double graph = 700 * 0.5 + 3 * (2 * 700 * 20 / 1e3) + 700 * 1;
+  double graph = 700 * 0.5 + 10 * 2 + 700 * 20 / 1e3 + 70 * 1;
   want += graph * 1e-6;
   assert_true(fabs(r.makespan_s - want) < 1e-12);
-  assert_true(fabs(r.rank0_busy - 350e-6 / want) < 1e-12);
+  assert_true(fabs(r.rank0_busy - 370e-6 / want) < 1e-12);
   c.parse_us = -1;
   assert_int_equal(mpisim_run(&c, &r), -3);
 }

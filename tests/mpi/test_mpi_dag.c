@@ -359,6 +359,77 @@ static void test_random_dags(void **state) {
     assert_int_equal(st1.rep_computes, 0);
 }
 
+/* One heap literal taken by many tasks travels once per rank that takes
+ * it (replicated mode: numbered within each rank's part): two of them,
+ * taken in one order by the first half of the roots and in the other by
+ * the second, so that ranks past the first meet first a literal that an
+ * earlier rank's part had numbered second. Then a one-task graph: in
+ * replicated mode every worker rank but one owns no node at all. Results
+ * against the same mixing done here. */
+static void test_shared_literals(void **state) {
+  (void)state;
+  weft_compute_opts om = opts_of(WEFT_SCHED_MPI);
+  weft__mstats st0, st1;
+  weft__mpi_stats(&st0);
+  weft_value lit[2];
+  assert_int_equal(weft_str_new(&lit[0], "123456789"), 0);
+  assert_int_equal(weft_list_new(&lit[1], 2), 0);
+  weft_list_set(&lit[1], 0, weft_int(7));
+  weft_list_set(&lit[1], 1, weft_int(99));
+  uint64_t lv[2] = {123456789, (7ull << 32) | 99};
+  enum { NR = 24 };
+  weft_graph *g = weft_graph_new();
+  weft_node *root[NR];
+  weft_value top[NR + 2];
+  top[0] = weft_int(5);
+  top[1] = weft_int(K_INT);
+  uint64_t want = 5;
+  for (int i = 0; i < NR; i++) {
+    int a = i < NR / 2 ? 0 : 1;
+    weft_value v[4] = {weft_int(1000 + i), weft_int(K_INT),
+                       weft_value_retain(&lit[a]),
+                       weft_value_retain(&lit[1 - a])};
+    root[i] = weft_call_fn(g, WEFT_FN(rmix), 4, v);
+    assert_non_null(root[i]);
+    top[i + 2] = weft_node_ref(root[i]);
+    uint64_t h = mix(mix(1000 + (uint64_t)i, lv[a]), lv[1 - a]);
+    want = mix(want, (uint64_t)(int64_t)h);
+  }
+  weft_node *sum = weft_call_fn(g, WEFT_FN(rmix), NR + 2, top);
+  assert_non_null(sum);
+  weft_value v;
+  assert_ok(weft_compute1(g, sum, &v, &om), g);
+  assert_int_equal(v.type, WEFT_T_INT);
+  assert_true((uint64_t)v.as.i == want);
+  weft_value_release(&v);
+  /* and each root by itself: one compute of them all */
+  weft_value outs[NR], *po[NR];
+  for (int i = 0; i < NR; i++)
+    po[i] = &outs[i];
+  assert_ok(weft_compute(g, NR, root, po, &om), g);
+  for (int i = 0; i < NR; i++) {
+    int a = i < NR / 2 ? 0 : 1;
+    assert_int_equal(outs[i].type, WEFT_T_INT);
+    assert_true((uint64_t)outs[i].as.i ==
+                mix(mix(1000 + (uint64_t)i, lv[a]), lv[1 - a]));
+    weft_value_release(&outs[i]);
+  }
+  weft_graph_free(g);
+  g = weft_graph_new();
+  weft_value one[3] = {weft_int(3), weft_int(K_INT),
+                       weft_value_retain(&lit[0])};
+  weft_node *n1 = weft_call_fn(g, WEFT_FN(rmix), 3, one);
+  assert_ok(weft_compute1(g, n1, &v, &om), g);
+  assert_true((uint64_t)v.as.i == mix(3, lv[0]));
+  weft_graph_free(g);
+  weft_value_release(&lit[0]);
+  weft_value_release(&lit[1]);
+  weft__mpi_stats(&st1);
+  const char *mode = getenv("WEFT_MPI_MODE");
+  if (mode && strcmp(mode, "replicated") == 0 && weft_mpi_size() > 1)
+    assert_int_equal(st1.rep_computes - st0.rep_computes, 3);
+}
+
 /* A failing task: the message names it, as under threads. */
 static void test_task_error(void **state) {
   (void)state;
@@ -556,6 +627,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_events),      cmocka_unit_test(test_map),
       cmocka_unit_test(test_local_task_times),
       cmocka_unit_test(test_ptr_refused),
+      cmocka_unit_test(test_shared_literals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

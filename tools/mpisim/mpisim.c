@@ -26,13 +26,13 @@
  * 0 still decides every task (successors, group, encoding: fwd_us per task,
  * by default task_cost_us: bench_mpi measures the same cost per task in both
  * modes) but handles one message per group, not per rank; replicated (what
- * mpi/replica_*.c do, WEFT_MPI_MODE=replicated: rank 0 encodes the whole
- * graph, enc_us per task, and sends it down a binary tree of the ranks,
- * node_bytes per task, each rank forwarding it to two more; every rank
- * walks the whole graph (decoding its own tasks' arguments) and works out
- * the owner map, parse_us per task; then no scheduler in the loop: each
- * rank runs the tasks it owns, prune_us each, one exchange of results per
- * layer).
+ * mpi/replica_*.c do, WEFT_MPI_MODE=replicated: rank 0 works out the
+ * owner map and encodes each rank's part, enc_us per task, then sends the
+ * parts one after the other, msg_cost_us each, their bytes (node_bytes per
+ * task, n x node_bytes in all) one after the other on rank 0's link; each
+ * rank reads only its part, parse_us per task it owns; then no scheduler
+ * in the loop: each rank runs the tasks it owns, prune_us each, one
+ * exchange of results per layer).
  * Output: makespan, efficiency (work / (R x T x makespan)), rank 0's busy
  * fraction and the task rate. */
 #include <math.h>
@@ -78,8 +78,8 @@ void mpisim_defaults(simcfg *c) {
   c->fwd_us = -1; /* groups: rank 0's cost per task = task_cost_us */
   c->prune_us = 0.05;
   c->enc_us = 0.25;    /* bench_mpi: rank 0's CPU per task, replicated */
-  c->parse_us = 0.1;   /* a worker rank's decode + owner map per task */
-  c->node_bytes = 30;  /* the GRAPH message's bytes per task */
+  c->parse_us = 0.2;   /* a worker rank's reading of its part, per own task */
+  c->node_bytes = 30;  /* a GRAPH part's bytes per task */
   c->seed = 1;
 }
 
@@ -400,16 +400,13 @@ int mpisim_run(const simcfg *c, simres *out) {
     double per_layer = ceil((double)own / c->threads) * c->task_us +
                        (double)own * c->prune_us / c->threads + c->lat_us +
                        c->bytes / (c->bw_gbs * 1e3);
-    /* rank 0 encodes, the tree relays (depth: positions 1 .. ranks under
-       rank 0, two copies sent per hop), every rank decodes it all */
-    int depth = 0;
-    while ((1L << (depth + 1)) - 1 < (long)c->ranks + 1)
-      depth++;
-    double enc = (double)n * c->enc_us,
-           relay = depth * (c->lat_us + 2 * (double)n * c->node_bytes /
-                                            (c->bw_gbs * 1e3)),
-           parse = (double)n * c->parse_us;
-    out->makespan_s = (enc + relay + parse + c->layers * per_layer) * 1e-6;
+    /* rank 0 cuts and encodes every part, then sends them one by one (the
+       last part leaves after all the bytes, one latency to arrive); each
+       rank reads its own part */
+    double enc = (double)n * c->enc_us + (double)c->ranks * c->msg_cost_us,
+           send = c->lat_us + (double)n * c->node_bytes / (c->bw_gbs * 1e3),
+           parse = (double)(own * c->layers) * c->parse_us;
+    out->makespan_s = (enc + send + parse + c->layers * per_layer) * 1e-6;
     out->tasks = n;
     out->rank0_busy = out->makespan_s > 0 ? enc * 1e-6 / out->makespan_s : 0;
   } else if (c->group > 0 && c->group < c->ranks) {
