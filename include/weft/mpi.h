@@ -34,13 +34,13 @@
  * weft reports the death itself. See the README's MPI section.
  *
  * Modes (WEFT_MPI_MODE, below): `central` (rank 0 decides every task, as
- * above), `groups` (below) or `replicated`: rank 0 sends the
- * whole graph once, relayed down a binary tree of the ranks; every rank
- * computes the same owner map from it (the roots in contiguous blocks over
- * the worker ranks, in the order the graph reads them; any other task on
- * the rank owning most of its inputs, the first winning ties; tasks that
- * run in the program on rank 0), runs its own tasks as their inputs
- * arrive and pushes each result to the ranks owning its consumers; rank 0
+ * above), `groups` (below) or `replicated`: rank 0 works out an owner
+ * map (the roots in contiguous blocks over the worker ranks, in the order
+ * the graph reads them; any other task on the rank owning most of its
+ * inputs, the first winning ties; tasks that run in the program on rank
+ * 0) and sends each worker rank owning tasks only its part, once; each
+ * runs its tasks as their inputs arrive and pushes each result to the
+ * ranks owning its consumers, as its part says; rank 0
  * receives only outputs, the inputs of tasks that run in the program, task
  * errors, beats and, with a listener, task times. The same results, the
  * same errors and dead-rank reports. A graph with an argument that cannot
