@@ -203,10 +203,10 @@ int weft__mgroup_up(weft__mgroup *g, int src, const uint8_t *p, size_t n,
   while (rd.p < rd.end) {
     const uint8_t *at = rd.p;
     uint8_t op;
-    uint32_t epoch, task, st, us, age;
+    uint32_t epoch, task, st, us;
     const uint8_t *msg;
     size_t nmsg;
-    uint64_t nbytes, vlen, thread;
+    uint64_t nbytes, vlen, thread, endw;
     if (weft__prd_u8(&rd, &op))
       return WEFT_EWIRE;
     if (op == WEFT__MR_BEAT)
@@ -215,7 +215,7 @@ int weft__mgroup_up(weft__mgroup *g, int src, const uint8_t *p, size_t n,
         weft__prd_u32(&rd, &task) || weft__prd_u32(&rd, &st) ||
         weft__prd_bytes(&rd, &msg, &nmsg) || weft__prd_u64(&rd, &nbytes) ||
         weft__prd_u32(&rd, &us) || weft__prd_varint(&rd, &thread) ||
-        weft__prd_u32(&rd, &age) || weft__prd_varint(&rd, &vlen))
+        weft__prd_u64(&rd, &endw) || weft__prd_varint(&rd, &vlen))
       return WEFT_EWIRE;
     uint8_t apart = 0; /* 1: the value goes to rank 0 on its own */
     if (vlen && (weft__prd_u8(&rd, &apart) ||

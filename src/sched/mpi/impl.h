@@ -42,9 +42,9 @@
  *           groups mode), a batch of records:
  *     DONE  u8 1 | u32 epoch | u32 task | i32 status | message: varint n +
  *           bytes | u64 result bytes (encoded) | u32 run time (us) |
- *           varint thread (the compute thread that ran it) | u32 age (us
- *           from the task's end to this record's writing: rank 0 places
- *           the task's slice by its own clock, no clocks compared) |
+ *           varint thread (the compute thread that ran it) | u64 end
+ *           (when it ended, ns by this rank's CLOCK_MONOTONIC: rank 0
+ *           maps it to its own clock, weft__mpi_slice) |
  *           varint value length (0: no value) | [u8 apart | wire value
  *           unless apart] (apart 1: the value comes as its own message,
  *           straight from the rank that made it to rank 0: see below)
@@ -126,7 +126,7 @@
  *     ERR   u8 6 | u32 epoch | varint pos | i32 status | message: varint
  *           n + bytes (the node's task failed)
  *     TIME  u8 7 | u32 epoch | varint pos | u32 run time (us) | varint
- *           thread | u32 age (us, as in DONE) | u64 result bytes
+ *           thread | u64 end (as in DONE) | u64 result bytes
  *           (encoded), only when GRAPH asked for them
  *   SCHED END / QUIT from rank 0 end the compute on every rank taking part.
  */
@@ -396,12 +396,18 @@ int weft__rep_serve(weft_buf *msg, weft__msends *sends);
 int weft__rep_early(int src, int tag, weft_buf *msg);
 /* An END that came while no replicated compute was open here. */
 void weft__rep_end(uint32_t epoch);
-/* A task's slice on rank 0's clock from what its rank says: it ended
- * age_us before the record was written (so the end is late by the
- * record's travel) and ran run_us; never before not_before (when it was
- * sent), and pushed later, whole, when it would overlap the previous
- * slice of its rank's thread (*last, updated): travel times vary. */
-void weft__mpi_slice(uint64_t now, uint32_t age_us, uint32_t run_us,
+/* Rank 0 saw rank k's clock read w at its own `now` or before: one more
+ * sample of the offset between them (the least is kept; mpi/init.c takes
+ * a few at start, every DONE / TIME record one more). */
+void weft__mpi_clock_sample(int k, uint64_t now, uint64_t w);
+/* A task's slice on rank 0's clock from what rank k says: it ended at
+ * end_w by rank k's clock and ran run_us. Rank k's clock is mapped to
+ * this one by the least (arrival - end_w) seen from it (clock offset plus
+ * the shortest delay: the estimate only improves, and an end is never
+ * placed after now); never before not_before (when it was sent); pushed
+ * after the previous slice of its thread (*last, updated), and shortened
+ * rather than placed in the future. */
+void weft__mpi_slice(int k, uint64_t now, uint64_t end_w, uint32_t run_us,
                      uint64_t not_before, uint64_t *last, uint64_t *start,
                      uint64_t *end);
 /* At finalize: QUIT to every live worker rank, finish the sends. */

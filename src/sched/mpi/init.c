@@ -185,6 +185,34 @@ static int make_groups(weft__mpi *m, int gsize) {
   return 0;
 }
 
+/* A first look at each worker rank's clock, so that the first task slices
+ * of a trace are placed by a good estimate (weft__mpi_slice): rank 0 asks,
+ * the rank answers its CLOCK_MONOTONIC, and rank 0 keeps the least
+ * (arrival - answer) of a few tries, as later answers refine it. Rank 0
+ * waits in MPI_Recv meanwhile, so the delay in it is the answer's travel,
+ * not a round of the scheduler. */
+static void sync_clocks(weft__mpi *m) {
+  const int tag = 77, tries = m->size <= 256 ? 3 : 1;
+  for (int k = 1; k < m->size; k++) {
+    if (m->rank != 0 && m->rank != k)
+      continue;
+    for (int t = 0; t < tries; t++) {
+      uint64_t w = 0;
+      if (m->rank == 0) {
+        MPI_Send(&w, 1, MPI_UINT64_T, k, tag, MPI_COMM_WORLD);
+        MPI_Recv(&w, 1, MPI_UINT64_T, k, tag, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+        weft__mpi_clock_sample(k, weft_now_ns(), w);
+      } else {
+        MPI_Recv(&w, 1, MPI_UINT64_T, 0, tag, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+        w = weft__mnow();
+        MPI_Send(&w, 1, MPI_UINT64_T, 0, tag, MPI_COMM_WORLD);
+      }
+    }
+  }
+}
+
 static void at_exit(void) { weft_mpi_finalize(); }
 
 int weft_mpi_init(int *argc, char ***argv) {
@@ -246,6 +274,7 @@ int weft_mpi_init(int *argc, char ***argv) {
   if (m->rank == 0)
     choose_mode(mode, m->size - 1);
   MPI_Bcast(mode, 2, MPI_INT, 0, MPI_COMM_WORLD);
+  sync_clocks(m);
   if (MPI_Comm_dup(MPI_COMM_WORLD, &m->pcomm) != MPI_SUCCESS) {
     fprintf(stderr, "weft: MPI_Comm_dup failed\n");
     MPI_Abort(MPI_COMM_WORLD, 1);

@@ -401,17 +401,17 @@ static int on_done(rroot *s, int k, const weft_buf *b) {
       s->ctx.message = m[0] ? strdup(m) : NULL;
       weft__run_fail(r, &s->ctx, s->gid[j], (int32_t)st);
     } else if (op == WEFT__MR_TIME) {
-      uint64_t j, bytes, thread;
-      uint32_t us, age;
+      uint64_t j, bytes, thread, endw;
+      uint32_t us;
       if (weft__prd_varint(&rd, &j) || j >= s->n || weft__prd_u32(&rd, &us) ||
-          weft__prd_varint(&rd, &thread) || weft__prd_u32(&rd, &age) ||
+          weft__prd_varint(&rd, &thread) || weft__prd_u64(&rd, &endw) ||
           weft__prd_u64(&rd, &bytes))
         return WEFT_EWIRE;
       s->fin[j] = 1;
       if (r->listener && !r->stop) { /* its slice, as mpi/sched.c does */
         int th = thread < (uint64_t)s->stride ? (int)thread : 0;
         uint64_t start, end;
-        weft__mpi_slice(weft_now_ns(), age, us, s->t0,
+        weft__mpi_slice(k, weft_now_ns(), endw, us, s->t0,
                         &s->tend[k * s->stride + th], &start, &end);
         weft_event ev;
         memset(&ev, 0, sizeof ev);

@@ -208,8 +208,8 @@ static int finished(weft__rep *s, weft__rtask *t) {
       rc = weft__pput_u32(b, t->us);
     if (!rc)
       rc = weft__pput_varint(b, (uint64_t)t->thread);
-    if (!rc) /* how long ago it ended: rank 0 places it by its own clock */
-      rc = weft__pput_u32(b, (uint32_t)((weft__mnow() - t->end_ns) / 1000));
+    if (!rc) /* when it ended, by this rank's clock */
+      rc = weft__pput_u64(b, t->end_ns);
     if (!rc)
       rc = weft__pput_u64(b, nbytes ? nbytes : 1);
     if (rc)

@@ -61,6 +61,8 @@
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static weft__msends g_sends;
 static bool *g_dead;
+static int64_t *g_off; /* per rank: its clock's offset (weft__mpi_slice) */
+static bool *g_off_set;
 static uint32_t g_epoch;
 static weft__mstats g_stats;
 
@@ -358,22 +360,49 @@ static void dispatch(msched *s) {
 
 /* ---- what comes back ---- */
 
-void weft__mpi_slice(uint64_t now, uint32_t age_us, uint32_t run_us,
+void weft__mpi_clock_sample(int k, uint64_t now, uint64_t w) {
+  if (!g_off) { /* kept across computes: the estimate only improves */
+    g_off = calloc((size_t)weft__mpi_g.size, sizeof *g_off);
+    g_off_set = calloc((size_t)weft__mpi_g.size, sizeof *g_off_set);
+    if (!g_off || !g_off_set) {
+      free(g_off);
+      free(g_off_set);
+      g_off = NULL;
+      g_off_set = NULL;
+      return;
+    }
+  }
+  int64_t d = (int64_t)(now - w);
+  if (!g_off_set[k] || d < g_off[k]) {
+    g_off[k] = d;
+    g_off_set[k] = true;
+  }
+}
+
+void weft__mpi_slice(int k, uint64_t now, uint64_t end_w, uint32_t run_us,
                      uint64_t not_before, uint64_t *last, uint64_t *start,
                      uint64_t *end) {
-  uint64_t e = now - (uint64_t)age_us * 1000 > not_before
-                   ? now - (uint64_t)age_us * 1000
-                   : not_before;
+  /* rank k's clock - this one's: the least (now - end_w) seen, which is
+     the offset plus the shortest delay between a task's end and its
+     record's reading here; so an end is never placed after now */
+  weft__mpi_clock_sample(k, now, end_w);
+  uint64_t e = g_off && g_off_set[k] ? end_w + (uint64_t)g_off[k] : now;
+  if (e > now)
+    e = now;
+  if (e < not_before)
+    e = not_before;
   uint64_t b = e - (uint64_t)run_us * 1000 > not_before &&
                        e > (uint64_t)run_us * 1000
                    ? e - (uint64_t)run_us * 1000
                    : not_before;
-  if (e < b)
-    e = b;
-  if (b < *last) {
+  if (b < *last) { /* its thread's previous slice is later: after it */
     e += *last - b;
     b = *last;
   }
+  if (e > now) /* never in the future: shorter instead */
+    e = now;
+  if (b > e)
+    b = e;
   *last = e;
   *start = b;
   *end = e;
@@ -386,14 +415,14 @@ void weft__mpi_slice(uint64_t now, uint32_t age_us, uint32_t run_us,
 static int on_done(msched *s, int k, weft__prd *rd, const uint8_t *pay) {
   const uint8_t *rec = rd->p;
   weft__run *r = s->r;
-  uint32_t epoch, i, st, us, age;
+  uint32_t epoch, i, st, us;
   const uint8_t *msg;
   size_t nmsg;
-  uint64_t nbytes, vlen, thread;
+  uint64_t nbytes, vlen, thread, endw;
   if (weft__prd_u32(rd, &epoch) || weft__prd_u32(rd, &i) ||
       weft__prd_u32(rd, &st) || weft__prd_bytes(rd, &msg, &nmsg) ||
       weft__prd_u64(rd, &nbytes) || weft__prd_u32(rd, &us) ||
-      weft__prd_varint(rd, &thread) || weft__prd_u32(rd, &age) ||
+      weft__prd_varint(rd, &thread) || weft__prd_u64(rd, &endw) ||
       weft__prd_varint(rd, &vlen))
     return WEFT_EWIRE;
   uint8_t apart = 0;
@@ -449,17 +478,15 @@ static int on_done(msched *s, int k, weft__prd *rd, const uint8_t *pay) {
   s->holders[i] |= 1ull << (u % 64);
   s->hasval[i] = has;
   if (r->listener) {
-    /* The slice, by this clock: it ended `age` before its record was
-     * written (the end is late by the travel), ran `us`; never before it
-     * was sent, and pushed later, whole, when it would overlap the
-     * thread's previous slice (travel times vary). The size is the
-     * value's (weft_value_nbytes) when it came back, else its encoded
-     * size. */
+    /* The slice, by this clock (weft__mpi_slice: rank k's clock mapped
+     * here, never before it was sent, never after now, after its
+     * thread's previous slice). The size is the value's
+     * (weft_value_nbytes) when it came back, else its encoded size. */
     weft_event ev;
     memset(&ev, 0, sizeof ev);
     int th = thread < (uint64_t)s->stride ? (int)thread : 0;
     uint64_t start, end;
-    weft__mpi_slice(weft_now_ns(), age, us, s->sent_ns[i],
+    weft__mpi_slice(k, weft_now_ns(), endw, us, s->sent_ns[i],
                     &s->tend[k * s->stride + th], &start, &end);
     ev.worker = k;
     ev.thread = th;
@@ -883,6 +910,10 @@ void weft__mpi_sched_shutdown(void) {
   }
   weft__msend_finish(&g_sends, 5.0);
   free(g_dead);
+  free(g_off);
+  free(g_off_set);
+  g_off = NULL;
+  g_off_set = NULL;
   g_dead = NULL;
   pthread_mutex_unlock(&g_mu);
 }

@@ -635,9 +635,8 @@ static int finish(worker *w, wtask *t) {
     rc = weft__pput_u32(b, t->us);
   if (!rc)
     rc = weft__pput_varint(b, (uint64_t)t->thread);
-  uint64_t age = t->end_ns ? (weft__mnow() - t->end_ns) / 1000 : 0;
-  if (!rc)
-    rc = weft__pput_u32(b, age > UINT32_MAX ? UINT32_MAX : (uint32_t)age);
+  if (!rc) /* when it ended, by this rank's clock */
+    rc = weft__pput_u64(b, t->end_ns ? t->end_ns : weft__mnow());
   bool sends = back && !t->status;
   bool apart = sends && s->len > weft__mpi_g.apart;
   if (!rc)
