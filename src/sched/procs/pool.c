@@ -588,8 +588,14 @@ int weft_procs_new(int workers, const weft_procs_opts *opts, weft_procs **out) {
  * leaks. Workers still starting are left to the kill that follows. */
 static void let_workers_exit(weft_procs *pool) {
   for (int i = 0; i < pool->n; i++)
-    if (pool->w[i].state == WEFT__W_READY)
+    if (pool->w[i].state == WEFT__W_READY) {
       weft__conn_close(&pool->w[i].conn);
+      /* a worker stopped by someone (SIGSTOP, a debugger's ^Z) could not
+         exit and would cost the whole wait: let it run (it is not reaped,
+         so its pid is still its own) */
+      if (pool->w[i].pid > 0)
+        kill(pool->w[i].pid, SIGCONT);
+    }
   uint64_t end = weft__procs_now() + WEFT__PROCS_EXIT_MS * 1000000ull;
   for (int i = 0; i < pool->n; i++) {
     weft__pworker *w = &pool->w[i];
