@@ -586,14 +586,31 @@ int weft_procs_new(int workers, const weft_procs_opts *opts, weft_procs **out) {
  * it to stop, and wait (WEFT__PROCS_EXIT_MS at most) for each to run its
  * leak check and exit, rather than kill it at once and never see its
  * leaks. Workers still starting are left to the kill that follows. */
+/* Whether process pid is stopped by a signal (state T in /proc/pid/stat;
+ * not t, a tracing stop, such as LeakSanitizer's own while it checks). */
+static bool stopped_by_signal(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  const char *paren = strrchr(buf, ')'); /* the command may hold spaces */
+  return paren && paren[1] == ' ' && paren[2] == 'T';
+}
+
 static void let_workers_exit(weft_procs *pool) {
   for (int i = 0; i < pool->n; i++)
     if (pool->w[i].state == WEFT__W_READY) {
       weft__conn_close(&pool->w[i].conn);
-      /* a worker stopped by someone (SIGSTOP, a debugger's ^Z) could not
-         exit and would cost the whole wait: let it run (it is not reaped,
-         so its pid is still its own) */
-      if (pool->w[i].pid > 0)
+      /* a worker stopped by someone (SIGSTOP, a shell's ^Z) could not exit
+         and would cost the whole wait: let it run (it is not reaped, so
+         its pid is still its own) */
+      if (pool->w[i].pid > 0 && stopped_by_signal(pool->w[i].pid))
         kill(pool->w[i].pid, SIGCONT);
     }
   uint64_t end = weft__procs_now() + WEFT__PROCS_EXIT_MS * 1000000ull;
