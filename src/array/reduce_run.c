@@ -78,6 +78,21 @@ static void init_state(rstate *s) {
   }
 }
 
+/* argmin/argmax: the global index of a run's first element, and its step
+ * along the run (flattened index, or index along the one reduced axis). */
+static void arg_index(const rstate *s, const int64_t *m, int64_t *g,
+                      int64_t *gstep) {
+  *g = 0;
+  if (s->arg_axis < 0) {
+    for (int k = 0; k < s->nd; k++)
+      *g += (s->bstart[k] + m[k]) * s->gstride[k];
+    *gstep = 1;
+  } else {
+    *g = s->bstart[s->arg_axis] + m[s->arg_axis];
+    *gstep = s->arg_axis == s->nd - 1 ? 1 : 0;
+  }
+}
+
 /* Reduces one run of L values (state compute type) whose first element
  * is at block-local index m into the state; pass 2 of var uses means. */
 static void reduce_run(rstate *s, const void *run, int64_t L,
@@ -132,15 +147,8 @@ static void reduce_run(rstate *s, const void *run, int64_t L,
       return;
     case WEFT_RED_ARGMIN:
     case WEFT_RED_ARGMAX: {
-      int64_t g = 0, gstep = 0;
-      if (s->arg_axis < 0) {
-        for (int k = 0; k < nd; k++)
-          g += (s->bstart[k] + m[k]) * s->gstride[k];
-        gstep = 1;
-      } else {
-        g = s->bstart[s->arg_axis] + m[s->arg_axis];
-        gstep = s->arg_axis == nd - 1 ? 1 : 0;
-      }
+      int64_t g, gstep;
+      arg_index(s, m, &g, &gstep);
       for (int64_t i = 0; i < L; i++) {
         int64_t oi = o + (lr ? 0 : i);
         if (st[s->nout + oi] < 0 || f_better(op, x[i], st[oi])) {
@@ -187,15 +195,8 @@ static void reduce_run(rstate *s, const void *run, int64_t L,
     return;
   case WEFT_RED_ARGMIN:
   case WEFT_RED_ARGMAX: {
-    int64_t g = 0, gstep;
-    if (s->arg_axis < 0) {
-      for (int k = 0; k < nd; k++)
-        g += (s->bstart[k] + m[k]) * s->gstride[k];
-      gstep = 1;
-    } else {
-      g = s->bstart[s->arg_axis] + m[s->arg_axis];
-      gstep = s->arg_axis == nd - 1 ? 1 : 0;
-    }
+    int64_t g, gstep;
+    arg_index(s, m, &g, &gstep);
     for (int64_t i = 0; i < L; i++) {
       int64_t oi = o + (lr ? 0 : i);
       bool better = op == WEFT_RED_ARGMAX ? x[i] > st[oi] : x[i] < st[oi];

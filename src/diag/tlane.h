@@ -62,12 +62,10 @@ typedef struct weft__lane {
 bool weft__lane_grow(weft__lane *l);
 void weft__lane_big(weft__lane *l, uint64_t bytes);
 
-/* Task `task` of function fn ran from t0 to t1 with a result of `bytes`. */
-static inline void weft__lane_put(weft__lane *l, const weft_fn_info *fn,
-                                  uint32_t task, uint64_t t0, uint64_t t1,
-                                  uint64_t bytes) {
-  if (__builtin_expect(l->end - l->cur < 2, 0) && !weft__lane_grow(l))
-    return;
+/* The slot for the next task, after a start mark at t0 when t0 is not
+ * where the lane's last task ended (room for both is checked by the
+ * caller). */
+static inline weft__tslot *weft__lane_mark(weft__lane *l, uint64_t t0) {
   weft__tslot *s = l->cur;
   if (t0 != l->last) {
     s->t = t0;
@@ -76,6 +74,16 @@ static inline void weft__lane_put(weft__lane *l, const weft_fn_info *fn,
     s->bytes = 0;
     s++;
   }
+  return s;
+}
+
+/* Task `task` of function fn ran from t0 to t1 with a result of `bytes`. */
+static inline void weft__lane_put(weft__lane *l, const weft_fn_info *fn,
+                                  uint32_t task, uint64_t t0, uint64_t t1,
+                                  uint64_t bytes) {
+  if (__builtin_expect(l->end - l->cur < 2, 0) && !weft__lane_grow(l))
+    return;
+  weft__tslot *s = weft__lane_mark(l, t0);
   s->t = t1;
   s->fn = fn;
   s->task = task;
@@ -96,15 +104,8 @@ static inline void weft__lane_put_untimed(weft__lane *l, const weft_fn_info *fn,
                                           uint64_t bytes) {
   if (__builtin_expect(l->end - l->cur < 2, 0) && !weft__lane_grow(l))
     return;
-  weft__tslot *s = l->cur;
-  if (t0 != l->last) {
-    s->t = t0;
-    s->fn = NULL;
-    s->task = WEFT__TSLOT_MARK;
-    s->bytes = 0;
-    s++;
-    l->last = t0;
-  }
+  weft__tslot *s = weft__lane_mark(l, t0);
+  l->last = t0;
   s->t = 0;
   s->fn = fn;
   s->task = task;
