@@ -10,48 +10,10 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "array_inputs.h"
 #include "array_npy.h"
-#include "testutil.h"
-
-#define NELEM(x) (sizeof(x) / sizeof((x)[0]))
-#define MAXD_TEST 3
 
 /* ---- inputs ---- */
-
-typedef struct input {
-  const char *name;
-  weft_dtype dt;
-  weft_shape shape;
-  weft_chunks regular;
-  int nirr;           /* axes with explicit sizes in the irregular set */
-  int64_t irr[3][4];  /* sizes per axis, ending with -1 */
-} input;
-
-static uint64_t lcg = 88172645463325252ull;
-static double next_rand(void) {
-  lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(lcg >> 11) * 0x1p-53;
-}
-
-static void *make_data(const input *in, size_t *count) {
-  size_t n = 1;
-  for (int k = 0; k < in->shape.ndim; k++)
-    n *= (size_t)in->shape.d[k];
-  *count = n;
-  void *p = calloc(n ? n : 1, 8);
-  for (size_t i = 0; i < n; i++) {
-    double r = next_rand();
-    switch (in->dt) {
-    case WEFT_F64: ((double *)p)[i] = (r - 0.5) * 6 + (i % 7 == 0 ? 0.25 : 0); break;
-    case WEFT_F32: ((float *)p)[i] = (float)((r - 0.5) * 4); break;
-    case WEFT_I32: ((int32_t *)p)[i] = (int32_t)(r * 13) - 6; break;
-    case WEFT_I64: ((int64_t *)p)[i] = (int64_t)(r * 201) - 100; break;
-    case WEFT_BOOL: ((uint8_t *)p)[i] = r < 0.4; break;
-    default: break;
-    }
-  }
-  return p;
-}
 
 static const input inputs[] = {
     {"a", WEFT_F64, WEFT_SHAPE(7, 11), WEFT_CHUNKS(3, 4), 2,
@@ -119,51 +81,6 @@ static const char *const cases[] = {
     "(np.ones((6, 8), chunks=(2, 3)) * np.ones((6, 8), chunks=(2, 3))[::-1, ::-1]).mean()",
     "(a - a.mean()).sum(axis=0)", "a[:, 2:5].sum(axis=1) + i[:, 0]",
 };
-
-static void read_whole(const char *path, char *buf, size_t size) {
-  FILE *f = fopen(path, "r");
-  size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-  buf[n] = 0;
-  if (f)
-    fclose(f);
-}
-
-/* Random chunk sizes adding up to each extent (set 2), from the LCG. */
-static int64_t random_sizes[MAXD_TEST][64];
-
-static weft_array *make_input(weft_graph *g, const input *in, const void *data,
-                              int set) {
-  bool irregular = set == 1;
-  weft_chunks c = in->regular;
-  if (set == 2) {
-    c.ndim = in->shape.ndim;
-    for (int k = 0; k < in->shape.ndim; k++) {
-      int64_t left = in->shape.d[k];
-      size_t n = 0;
-      if (left == 0)
-        random_sizes[k][n++] = 0;
-      while (left > 0 && n < 64) {
-        int64_t sz = 1 + (int64_t)(next_rand() * (double)left);
-        if (sz > left)
-          sz = left;
-        random_sizes[k][n++] = sz;
-        left -= sz;
-      }
-      weft_chunks_axis(&c, k, n, random_sizes[k]);
-    }
-    return weft_array_from_buffer(g, in->dt, in->shape, c, data);
-  }
-  if (irregular) {
-    c.ndim = in->shape.ndim;
-    for (int k = 0; k < in->nirr; k++) {
-      size_t n = 0;
-      while (in->irr[k][n] >= 0)
-        n++;
-      weft_chunks_axis(&c, k, n, in->irr[k]);
-    }
-  }
-  return weft_array_from_buffer(g, in->dt, in->shape, c, data);
-}
 
 static void test_numpy(void **state) {
   (void)state;

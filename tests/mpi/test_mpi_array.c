@@ -14,54 +14,39 @@
  * named, not crashed. */
 #include <math.h>
 
+#include "array_inputs.h"
 #include "array_npy.h"
 #include "sched/mpi/impl.h" /* weft__mpi_stats: which mode ran */
 #include "testutil.h"
 #include "weft/mpi.h"
-
-#define NELEM(x) (sizeof(x) / sizeof((x)[0]))
-
-typedef struct input {
-  const char *name;
-  weft_dtype dt;
-  weft_shape shape;
-  weft_chunks regular;
-  int64_t irr[2][4]; /* sizes per axis, ending with -1 (axis 0, axis 1) */
-} input;
-
-static uint64_t lcg = 88172645463325252ull;
-static double next_rand(void) {
-  lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(lcg >> 11) * 0x1p-53;
-}
 
 static const input inputs[] = {
     {"a",
      WEFT_F64,
      WEFT_SHAPE(7, 11),
      WEFT_CHUNKS(3, 4),
-     {{2, 5, -1}, {4, 4, 3, -1}}},
+     2, {{2, 5, -1}, {4, 4, 3, -1}}},
     {"b",
      WEFT_F64,
      WEFT_SHAPE(7, 11),
      WEFT_CHUNKS(7, 5),
-     {{1, 6, -1}, {11, -1}}},
+     2, {{1, 6, -1}, {11, -1}}},
     {"i",
      WEFT_I32,
      WEFT_SHAPE(7, 11),
      WEFT_CHUNKS(4, 4),
-     {{3, 4, -1}, {2, 9, -1}}},
-    {"j", WEFT_I64, WEFT_SHAPE(11), WEFT_CHUNKS(4), {{5, 6, -1}, {-1}}},
+     2, {{3, 4, -1}, {2, 9, -1}}},
+    {"j", WEFT_I64, WEFT_SHAPE(11), WEFT_CHUNKS(4), 1, {{5, 6, -1}, {-1}}},
     {"f",
      WEFT_F32,
      WEFT_SHAPE(7, 11),
      WEFT_CHUNKS(2, 11),
-     {{7, -1}, {3, 3, 5, -1}}},
+     2, {{7, -1}, {3, 3, 5, -1}}},
     {"m",
      WEFT_BOOL,
      WEFT_SHAPE(7, 11),
      WEFT_CHUNKS(3, 3),
-     {{6, 1, -1}, {5, 6, -1}}},
+     2, {{6, 1, -1}, {5, 6, -1}}},
 };
 
 static const char *const cases[] = {
@@ -114,66 +99,6 @@ static const char *const cases[] = {
     "(a - a.mean()).sum(axis=0)",
 };
 
-static void *make_data(const input *in) {
-  size_t n = 1;
-  for (int k = 0; k < in->shape.ndim; k++)
-    n *= (size_t)in->shape.d[k];
-  void *p = calloc(n, 8);
-  assert_non_null(p);
-  for (size_t i = 0; i < n; i++) {
-    double r = next_rand();
-    switch (in->dt) {
-    case WEFT_F64:
-      ((double *)p)[i] = (r - 0.5) * 6;
-      break;
-    case WEFT_F32:
-      ((float *)p)[i] = (float)((r - 0.5) * 4);
-      break;
-    case WEFT_I32:
-      ((int32_t *)p)[i] = (int32_t)(r * 13) - 6;
-      break;
-    case WEFT_I64:
-      ((int64_t *)p)[i] = (int64_t)(r * 201) - 100;
-      break;
-    case WEFT_BOOL:
-      ((uint8_t *)p)[i] = r < 0.4;
-      break;
-    default:
-      break;
-    }
-  }
-  return p;
-}
-
-static int64_t random_sizes[2][64];
-
-/* set 0: regular chunks, 1: irregular, 2: random sizes from the LCG. */
-static weft_array *make_input(weft_graph *g, const input *in, const void *data,
-                              int set) {
-  weft_chunks c = in->regular;
-  if (set == 0)
-    return weft_array_from_buffer(g, in->dt, in->shape, c, data);
-  c.ndim = in->shape.ndim;
-  for (int k = 0; k < in->shape.ndim; k++) {
-    size_t n = 0;
-    if (set == 1) {
-      while (in->irr[k][n] >= 0) {
-        random_sizes[k][n] = in->irr[k][n];
-        n++;
-      }
-    } else {
-      int64_t left = in->shape.d[k];
-      while (left > 0 && n < 64) {
-        int64_t sz = 1 + (int64_t)(next_rand() * (double)left);
-        random_sizes[k][n++] = sz > left ? left : sz;
-        left -= sz > left ? left : sz;
-      }
-    }
-    weft_chunks_axis(&c, k, n, random_sizes[k]);
-  }
-  return weft_array_from_buffer(g, in->dt, in->shape, c, data);
-}
-
 static weft_compute_opts opts_for(weft_scheduler s) {
   weft_compute_opts o;
   weft_compute_opts_init(&o);
@@ -215,21 +140,14 @@ static void *both(weft_array *r, const char *what, size_t *size) {
   return m;
 }
 
-static void read_whole(const char *path, char *buf, size_t size) {
-  FILE *f = fopen(path, "r");
-  size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-  buf[n] = 0;
-  if (f)
-    fclose(f);
-}
-
 /* The caller's buffers with three chunkings, every case: mpi == threads,
  * and numpy agrees with mpi. */
 static void test_numpy_cases(void **state) {
   (void)state;
   void *data[NELEM(inputs)];
   for (size_t k = 0; k < NELEM(inputs); k++) {
-    data[k] = make_data(&inputs[k]);
+    size_t count;
+    data[k] = make_data(&inputs[k], &count);
     char path[64];
     snprintf(path, sizeof path, "in_%s.npy", inputs[k].name);
     assert_int_equal(tnpy_write(path, inputs[k].dt, inputs[k].shape.ndim,
